@@ -1,0 +1,47 @@
+# Restu — `make run` serves the app with a real Celery worker; `make test` runs the suite.
+# Both set themselves up on a fresh clone (a .venv with the pinned requirements).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast demo lint format setup migrate clean messages
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e clients/python
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+migrate: setup
+	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
+	DEBUG=$${DEBUG-1} $(PY) manage.py collectstatic --noinput --verbosity 0
+
+# The web server and a worker (with beat) in their own processes; Ctrl-C or SIGTERM stops both.
+run: migrate
+	DEBUG=$${DEBUG-1} PORT=$(PORT) $(PY) -m registry.run
+
+demo: migrate
+	DEBUG=$${DEBUG-1} $(PY) manage.py demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: setup
+	DEBUG=1 $(PY) manage.py makemessages -l id --ignore=.venv --ignore=var --ignore=clients
+	DEBUG=1 $(PY) manage.py compilemessages -l id --ignore=.venv
+
+clean:
+	rm -rf var/test .pytest_cache

@@ -1,0 +1,1 @@
+"""Subjects, representatives, consents, verifications, receipts, releases and the access log."""

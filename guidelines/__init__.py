@@ -1,0 +1,1 @@
+"""Guidelines, versions, clauses, adoptions; projects' keys, proofs and attestations."""

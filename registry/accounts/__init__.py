@@ -1,0 +1,1 @@
+"""People, organizations, memberships and API keys."""

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from registry.accounts.api import views
+
+urlpatterns = [
+    path("organizations", views.OrganizationListCreate.as_view(), name="organization-list"),
+    path("organizations/<str:org_id>", views.OrganizationDetail.as_view(), name="organization-detail"),
+    path("organizations/<str:org_id>/members", views.MemberListCreate.as_view(), name="member-list"),
+    path("organizations/<str:org_id>/members/<str:user_id>", views.MemberDetail.as_view(), name="member-detail"),
+    path("api-keys", views.ApiKeyListCreate.as_view(), name="apikey-list"),
+    path("api-keys/<str:key_id>", views.ApiKeyDetail.as_view(), name="apikey-detail"),
+]

@@ -1,0 +1,185 @@
+"""Organizations, members and API keys over HTTP: parse, call a service or selector, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registry.accounts import selectors, services
+from registry.accounts.api import serializers as s
+from registry.accounts.models import ApiKey, Membership, Organization, User
+from registry.api.caller import api_key_of, caller_role
+from registry.api.etags import check_if_match, etag_for
+from registry.api.idempotency import IdempotentPostMixin
+from registry.errors import NotFound, ValidationFailed
+
+
+def _organization_for(request: Request, public_id: str) -> tuple[Organization, str]:
+    """The organization and the caller's role; 404 for anyone outside it."""
+    organization = Organization.objects.filter(public_id=public_id).first()
+    role = caller_role(request, organization) if organization else None
+    if organization is None or role is None:
+        raise NotFound("No such organization.")
+    return organization, role
+
+
+def _people_only(request: Request) -> None:
+    if api_key_of(request) is not None:
+        raise PermissionDenied("API keys cannot manage organizations or keys; sign in as a person.")
+
+
+class OrganizationListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """List the caller's organizations; create one (the creator becomes its owner)."""
+
+    serializer_class = s.OrganizationOut
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        key = api_key_of(self.request)
+        if key is not None:
+            return Organization.objects.filter(pk=key.organization_id)
+        return selectors.organizations_for(user=self.request.user)
+
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.OrganizationOut(page, many=True).data)
+
+    @extend_schema(request=s.OrganizationIn, responses={201: s.OrganizationOut})
+    def post(self, request: Request) -> Response:
+        _people_only(request)
+        data = s.OrganizationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = services.organization_create(creator=request.user, **data.validated_data)
+        return Response(s.OrganizationOut(organization).data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Read or update one organization (members only; ETag and If-Match)."""
+
+    serializer_class = s.OrganizationOut
+
+    def _respond(self, organization: Organization) -> Response:
+        response = Response(s.OrganizationOut(organization).data)
+        response["ETag"] = etag_for(organization.public_id, organization.updated.isoformat())
+        return response
+
+    def get(self, request: Request, org_id: str) -> Response:
+        organization, _ = _organization_for(request, org_id)
+        return self._respond(organization)
+
+    @extend_schema(request=s.OrganizationPatchIn, responses={200: s.OrganizationOut})
+    def patch(self, request: Request, org_id: str) -> Response:
+        organization, role = _organization_for(request, org_id)
+        check_if_match(request, etag_for(organization.public_id, organization.updated.isoformat()))
+        data = s.OrganizationPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = services.organization_update(organization=organization, actor_role=role, **data.validated_data)
+        return self._respond(organization)
+
+
+class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """The members of an organization; admins add members, owners add owners."""
+
+    serializer_class = s.MemberOut
+    pagination_class = None
+
+    @extend_schema(responses={200: s.MemberOut(many=True)})
+    def get(self, request: Request, org_id: str) -> Response:
+        organization, _ = _organization_for(request, org_id)
+        members = organization.memberships.select_related("user").order_by("created")
+        return Response(s.MemberOut(members, many=True).data)
+
+    @extend_schema(request=s.MemberIn, responses={201: s.MemberOut})
+    def post(self, request: Request, org_id: str) -> Response:
+        organization, role = _organization_for(request, org_id)
+        data = s.MemberIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(email__iexact=data.validated_data["email"], is_active=True).first()
+        if user is None:
+            raise ValidationFailed(
+                "There is no Restu account with that email address; ask them to sign up first.",
+                errors={"email": ["No account with this email address."]},
+            )
+        membership = services.membership_add(
+            organization=organization, actor_role=role, user=user, role=data.validated_data["role"]
+        )
+        return Response(s.MemberOut(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Remove a member, or leave the organization yourself."""
+
+    serializer_class = s.MemberOut
+
+    def delete(self, request: Request, org_id: str, user_id: str) -> Response:
+        _people_only(request)
+        organization, role = _organization_for(request, org_id)
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(organization=organization, user__public_id=user_id)
+            .first()
+        )
+        if membership is None:
+            raise NotFound("No such member.")
+        services.membership_remove(membership=membership, actor=request.user, actor_role=role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """The keys of the organizations the caller administers; create one (its secret is shown once)."""
+
+    serializer_class = s.ApiKeyOut
+
+    def get_queryset(self) -> QuerySet[ApiKey]:
+        admin_orgs = Membership.objects.filter(
+            user=self.request.user, role__in=[Membership.Role.ADMIN, Membership.Role.OWNER]
+        ).values("organization_id")
+        return ApiKey.objects.select_related("organization").filter(organization_id__in=admin_orgs)
+
+    def get(self, request: Request) -> Response:
+        _people_only(request)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ApiKeyOut(page, many=True).data)
+
+    @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut})
+    def post(self, request: Request) -> Response:
+        _people_only(request)
+        data = s.ApiKeyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            organization, role = _organization_for(request, data.validated_data["organization"])
+        except NotFound:
+            raise ValidationFailed(
+                "You are not a member of that organization.", errors={"organization": ["Unknown organization."]}
+            ) from None
+        issued = services.api_key_create(
+            organization=organization, creator=request.user, actor_role=role, name=data.validated_data["name"]
+        )
+        body: dict[str, Any] = dict(s.ApiKeyOut(issued.api_key).data)
+        body["key"] = issued.secret
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Read or revoke one key (admins and owners of its organization)."""
+
+    serializer_class = s.ApiKeyOut
+
+    def _key(self, request: Request, key_id: str) -> ApiKey:
+        _people_only(request)
+        key = ApiKey.objects.select_related("organization").filter(public_id=key_id).first()
+        if key is None or caller_role(request, key.organization) not in (Membership.Role.ADMIN, Membership.Role.OWNER):
+            raise NotFound("No such API key.")
+        return key
+
+    def get(self, request: Request, key_id: str) -> Response:
+        return Response(s.ApiKeyOut(self._key(request, key_id)).data)
+
+    def delete(self, request: Request, key_id: str) -> Response:
+        services.api_key_revoke(api_key=self._key(request, key_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

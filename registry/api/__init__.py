@@ -1,0 +1,1 @@
+"""API conventions shared by every endpoint: problems, pagination, idempotency, auth, throttles."""

@@ -1,0 +1,113 @@
+"""``Idempotency-Key`` on creating POSTs, per the IETF httpapi draft: replay, 422, 409."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBase
+from django.utils import timezone
+from rest_framework.request import Request
+
+from registry.api.caller import caller_identity
+from registry.api.models import IdempotencyRecord
+from registry.errors import Conflict, Unprocessable, ValidationFailed
+
+HEADER = "Idempotency-Key"
+
+
+class Replay(Exception):
+    """Carries the stored first response out of ``initial()`` to be sent as is."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__("replay")
+        self.response = response
+
+
+def idempotency_begin(request: Request) -> IdempotencyRecord | None:
+    """Claim the key for this request, or raise ``Replay``/409/422; None when no key was sent."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not key or len(key) > 255 or not key.isprintable():
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 printable characters.",
+            errors={HEADER: ["Must be 1 to 255 printable characters."]},
+        )
+    caller = caller_identity(request)
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.path):
+        digest.update(part.encode() + b"\0")
+    digest.update(request.body)
+    fingerprint = digest.hexdigest()
+    expired_before = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    IdempotencyRecord.objects.filter(caller=caller, key=key, created__lt=expired_before).delete()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                caller=caller, key=key, method=request.method or "", path=request.path, fingerprint=fingerprint
+            )
+    except IntegrityError:
+        pass
+    existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+    if existing is None or existing.state == IdempotencyRecord.State.IN_FLIGHT:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+    if existing.fingerprint != fingerprint:
+        raise Unprocessable("This Idempotency-Key was already used with a different request.")
+    replay = HttpResponse(
+        bytes(existing.response_body or b""), status=existing.status_code, content_type=existing.content_type
+    )
+    replay["Idempotent-Replayed"] = "true"
+    raise Replay(replay)
+
+
+def idempotency_finish(record: IdempotencyRecord, response: HttpResponseBase) -> None:
+    """Store the first answer; a server error releases the key so the client may retry."""
+    if response.status_code >= 500:
+        record.delete()
+        return
+    if hasattr(response, "render"):
+        response.render()
+    record.state = IdempotencyRecord.State.COMPLETED
+    record.status_code = response.status_code
+    record.response_body = getattr(response, "content", b"")
+    record.content_type = response.get("Content-Type", "application/json")
+    record.save(update_fields=["state", "status_code", "response_body", "content_type"])
+
+
+def idempotency_abandon(record: IdempotencyRecord) -> None:
+    record.delete()
+
+
+def purge_expired(*, now: datetime | None = None) -> int:
+    """Delete records older than the time-to-live; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    deleted, _ = IdempotencyRecord.objects.filter(created__lt=cutoff).delete()
+    return deleted
+
+
+class IdempotentPostMixin:
+    """For views whose POST creates something: honours ``Idempotency-Key``."""
+
+    _idempotency_record: IdempotencyRecord | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method == "POST":
+            self._idempotency_record = idempotency_begin(request)
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, Replay):
+            return exc.response
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
+                          **kwargs: Any) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            idempotency_finish(record, response)
+        return response

@@ -1,0 +1,50 @@
+"""Default throttles for anonymous callers, signed-in people and API keys (429 + Retry-After)."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from typing import Any
+
+from registry.api.caller import api_key_of
+
+
+class _RateFromSettings(SimpleRateThrottle):
+    # DRF binds THROTTLE_RATES at import; read it per request so settings changes apply.
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class AnonThrottle(_RateFromSettings):
+    """Callers with no credentials, by client address."""
+
+    scope = "anon"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UserThrottle(_RateFromSettings):
+    """Signed-in people (session or app token), by user."""
+
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not (request.user and request.user.is_authenticated) or api_key_of(request) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class ApiKeyThrottle(_RateFromSettings):
+    """API keys, by organization, so many keys don't multiply the allowance."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        key = api_key_of(request)
+        if key is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": key.organization_id}

@@ -1,0 +1,1 @@
+"""Pure-Python trust core: canonical JSON, signatures, Merkle trees. Imports no Django."""

@@ -1,0 +1,30 @@
+"""URL configuration: pages, the API under /api/v1/, allauth (pages and headless), health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from registry import health, views
+
+api_v1 = [
+    path("", include("registry.accounts.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health", health.health, name="health"),
+    path("api/v1/", include(api_v1)),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "registry.views.bad_request"
+handler403 = "registry.views.forbidden"
+handler404 = "registry.views.not_found"
+handler500 = "registry.views.server_failure"

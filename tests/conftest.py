@@ -1,0 +1,87 @@
+"""Shared fixtures: people, organizations, keys and API clients on the real test database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from registry.accounts import services
+from registry.accounts.models import Organization, User
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(db: None) -> None:
+    # Throttle counters live in the cache; each test starts with none.
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(email: str | None = None, password: str = "correct horse battery") -> User:
+        return User.objects.create_user(email or f"person{next(_counter)}@example.org", password)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user("owner@example.org")
+
+
+@pytest.fixture
+def make_org(db: None) -> Callable[..., Organization]:
+    def make(owner: User, kind: str = "studio", slug: str | None = None) -> Organization:
+        n = next(_counter)
+        return services.organization_create(creator=owner, name=f"Org {n}", slug=slug or f"org-{n}", kind=kind)
+
+    return make
+
+
+@pytest.fixture
+def org(user: User, make_org: Callable[..., Organization]) -> Organization:
+    return make_org(user)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    def make(person: User) -> APIClient:
+        api = APIClient()
+        api.force_authenticate(person)
+        return api
+
+    return make
+
+
+@pytest.fixture
+def api(user: User, client_for: Callable[[User], APIClient]) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def key_client(org: Organization, user: User) -> Callable[..., tuple[APIClient, str]]:
+    def make(organization: Organization = org, creator: User = user) -> tuple[APIClient, str]:
+        issued = services.api_key_create(organization=organization, creator=creator, actor_role="owner", name="ci")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+        return api, issued.secret
+
+    return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static() -> None:
+    # Production-shaped settings serve hashed static files from a manifest; build it once.
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)
