@@ -7,6 +7,7 @@ stops start-up with a clear message instead of falling back to a default.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -120,7 +121,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            # A file (not memory) so a worker process can share it; one per test run.
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -214,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.api.authentication.ApiKeyAuthentication",
         "allauth.headless.contrib.rest_framework.authentication.XSessionTokenAuthentication",
-        "registry.api.authentication.SessionAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

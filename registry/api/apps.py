@@ -7,3 +7,6 @@ class ApiConfig(AppConfig):
     name = "registry.api"
     label = "api"
     verbose_name = "API conventions"
+
+    def ready(self) -> None:
+        from registry.api import schema  # noqa: F401 — registers the OpenAPI auth extensions

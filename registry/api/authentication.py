@@ -41,7 +41,3 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
-
-
-class SessionAuthentication(authentication.SessionAuthentication):
-    """The browser session, with DRF's CSRF check for unsafe methods."""

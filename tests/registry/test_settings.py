@@ -1,0 +1,91 @@
+"""Settings come from the environment; with DEBUG off a missing secret stops start-up clearly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import django, json; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'debug': settings.DEBUG, 'engine': settings.DATABASES['default']['ENGINE'], "
+    "'broker': settings.CELERY_BROKER_URL, 'hosts': settings.ALLOWED_HOSTS, "
+    "'verification': settings.ACCOUNT_EMAIL_VERIFICATION, 'hsts': settings.SECURE_HSTS_SECONDS, "
+    "'mode': settings.DATABASES['default'].get('OPTIONS', {}).get('transaction_mode')}))"
+)
+
+
+def run_settings(tmp_path, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in {
+        "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "REGISTRY_EMAIL_VERIFICATION",
+        "SECURE_SSL_REDIRECT", "CACHE_URL"}}
+    clean.update({"DJANGO_SETTINGS_MODULE": "registry.settings", "REGISTRY_DATA_DIR": str(tmp_path)}, **env)
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_missing_secret_key_with_debug_off_is_a_clear_error(tmp_path):
+    result = run_settings(tmp_path, ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_missing_allowed_hosts_with_debug_off_is_a_clear_error(tmp_path):
+    result = run_settings(tmp_path, SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_bad_boolean_is_a_clear_error(tmp_path):
+    result = run_settings(tmp_path, DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_bad_email_verification_value_is_a_clear_error(tmp_path):
+    result = run_settings(tmp_path, DEBUG="1", REGISTRY_EMAIL_VERIFICATION="sometimes")
+    assert result.returncode != 0
+    assert "REGISTRY_EMAIL_VERIFICATION must be one of" in result.stderr
+
+
+def test_embedded_default_uses_sqlite_immediate_and_filesystem_broker(tmp_path):
+    result = run_settings(tmp_path, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    import json
+
+    settings = json.loads(result.stdout)
+    assert settings["engine"] == "django.db.backends.sqlite3"
+    assert settings["mode"] == "IMMEDIATE"
+    assert settings["broker"] == "filesystem://"
+    assert settings["verification"] == "optional"
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_production_variables_are_honoured(tmp_path):
+    result = run_settings(
+        tmp_path, SECRET_KEY="y" * 50, ALLOWED_HOSTS="restu.example,api.restu.example",
+        DATABASE_URL="postgres://u:p@db.internal:5432/restu", CELERY_BROKER_URL="redis://cache.internal:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    import json
+
+    settings = json.loads(result.stdout)
+    assert settings["debug"] is False
+    assert settings["engine"] == "django.db.backends.postgresql"
+    assert settings["broker"] == "redis://cache.internal:6379/0"
+    assert settings["hosts"] == ["restu.example", "api.restu.example"]
+    assert settings["verification"] == "mandatory"
+    assert settings["hsts"] >= 31536000
+
+
+@pytest.mark.timeout(120)
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT"}}
+    env.update(SECRET_KEY="z" * 64 + "-not-a-real-secret-9f8e7d", ALLOWED_HOSTS="restu.example",
+               REGISTRY_DATA_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
