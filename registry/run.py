@@ -21,12 +21,29 @@ def _commands(port: str) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "web": [
-            python, "-m", "gunicorn", "registry.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-",
+            python,
+            "-m",
+            "gunicorn",
+            "registry.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
         ],
         "worker": [
-            python, "-m", "celery", "-A", "registry", "worker", "--beat",
-            "--loglevel", "INFO", "--concurrency", "2",
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "registry",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
         ],
     }
 

@@ -11,9 +11,7 @@ from registry.errors import NotFound
 
 def role_in(*, user: User, organization: Organization) -> str | None:
     """The user's role in the organization, or None for a stranger."""
-    return (
-        Membership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
-    )
+    return Membership.objects.filter(organization=organization, user=user).values_list("role", flat=True).first()
 
 
 def organizations_for(*, user: User) -> QuerySet[Organization]:
@@ -23,9 +21,7 @@ def organizations_for(*, user: User) -> QuerySet[Organization]:
 def organization_visible(*, public_id: str, user: User) -> tuple[Organization, str]:
     """The organization and the caller's role; 404 (not 403) for non-members, so ids don't leak."""
     membership = (
-        Membership.objects.select_related("organization")
-        .filter(organization__public_id=public_id, user=user)
-        .first()
+        Membership.objects.select_related("organization").filter(organization__public_id=public_id, user=user).first()
     )
     if membership is None:
         raise NotFound("No such organization.")

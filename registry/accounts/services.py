@@ -15,8 +15,9 @@ from registry.errors import Conflict, NotAllowed, ValidationFailed
 API_KEY_SCHEME = "restu"
 
 
-def organization_create(*, creator: User, name: str, slug: str, kind: str, repository_url: str = "",
-                        homepage: str = "") -> Organization:
+def organization_create(
+    *, creator: User, name: str, slug: str, kind: str, repository_url: str = "", homepage: str = ""
+) -> Organization:
     """Create an organization; its creator becomes its first owner."""
     if kind != Organization.Kind.PROJECT and (repository_url or homepage):
         raise ValidationFailed(

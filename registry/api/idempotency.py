@@ -104,8 +104,9 @@ class IdempotentPostMixin:
             return exc.response
         return super().handle_exception(exc)  # type: ignore[misc]
 
-    def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any,
-                          **kwargs: Any) -> HttpResponseBase:
+    def finalize_response(
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:

@@ -52,8 +52,15 @@ _TYPES = {
 }
 
 
-def problem(status_code: int, detail: str, *, title: str | None = None, type_: str | None = None,
-            errors: dict[str, list[str]] | None = None, instance: str | None = None) -> dict[str, Any]:
+def problem(
+    status_code: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
     """The body of a problem document."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + (type_ or _TYPES.get(status_code, "error")),
@@ -112,8 +119,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         set_rollback()
         code = exc.status_code
         if isinstance(exc, exceptions.ValidationError):
-            body = problem(code, "The request has invalid fields.", title="Validation failed",
-                           type_="validation", errors=_flatten(exc.detail), instance=instance)
+            body = problem(
+                code,
+                "The request has invalid fields.",
+                title="Validation failed",
+                type_="validation",
+                errors=_flatten(exc.detail),
+                instance=instance,
+            )
         else:
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
             body = problem(code, str(detail), instance=instance)
@@ -125,8 +138,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     logger.exception("Unhandled error in API view", exc_info=exc)
     set_rollback()
-    body = problem(status.HTTP_500_INTERNAL_SERVER_ERROR, "Something went wrong on our side; it has been logged.",
-                   instance=instance)
+    body = problem(
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; it has been logged.",
+        instance=instance,
+    )
     return Response(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
 
 

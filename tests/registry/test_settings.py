@@ -18,12 +18,25 @@ PROBE = (
 
 
 def run_settings(tmp_path, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in {
-        "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "REGISTRY_EMAIL_VERIFICATION",
-        "SECURE_SSL_REDIRECT", "CACHE_URL"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "REGISTRY_EMAIL_VERIFICATION",
+            "SECURE_SSL_REDIRECT",
+            "CACHE_URL",
+        }
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": "registry.settings", "REGISTRY_DATA_DIR": str(tmp_path)}, **env)
-    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_missing_secret_key_with_debug_off_is_a_clear_error(tmp_path):
@@ -65,8 +78,11 @@ def test_embedded_default_uses_sqlite_immediate_and_filesystem_broker(tmp_path):
 
 def test_production_variables_are_honoured(tmp_path):
     result = run_settings(
-        tmp_path, SECRET_KEY="y" * 50, ALLOWED_HOSTS="restu.example,api.restu.example",
-        DATABASE_URL="postgres://u:p@db.internal:5432/restu", CELERY_BROKER_URL="redis://cache.internal:6379/0",
+        tmp_path,
+        SECRET_KEY="y" * 50,
+        ALLOWED_HOSTS="restu.example,api.restu.example",
+        DATABASE_URL="postgres://u:p@db.internal:5432/restu",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
     )
     assert result.returncode == 0, result.stderr
     import json
@@ -83,9 +99,19 @@ def test_production_variables_are_honoured(tmp_path):
 @pytest.mark.timeout(120)
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT"}}
-    env.update(SECRET_KEY="z" * 64 + "-not-a-real-secret-9f8e7d", ALLOWED_HOSTS="restu.example",
-               REGISTRY_DATA_DIR=str(tmp_path))
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    env.update(
+        SECRET_KEY="z" * 64 + "-not-a-real-secret-9f8e7d",
+        ALLOWED_HOSTS="restu.example",
+        REGISTRY_DATA_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -119,9 +119,7 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         _people_only(request)
         organization, role = _organization_for(request, org_id)
         membership = (
-            Membership.objects.select_related("user")
-            .filter(organization=organization, user__public_id=user_id)
-            .first()
+            Membership.objects.select_related("user").filter(organization=organization, user__public_id=user_id).first()
         )
         if membership is None:
             raise NotFound("No such member.")

@@ -54,8 +54,9 @@ def test_body_over_one_mebibyte_is_413(api):
 
 @pytest.mark.django_db
 def test_wrong_content_type_is_415(api):
-    response = api.post("/api/v1/organizations", data="name=S&slug=s&kind=studio",
-                        content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        "/api/v1/organizations", data="name=S&slug=s&kind=studio", content_type="application/x-www-form-urlencoded"
+    )
     assert_problem(response, 415)
     assert Organization.objects.count() == 0
 
@@ -102,4 +103,5 @@ def test_schema_and_docs_are_served(anon):
     docs = anon.get("/api/v1/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
-    assert b"cdn.jsdelivr" not in docs.content and b"unpkg.com" not in docs.content
+    assert b"cdn.jsdelivr" not in docs.content
+    assert b"unpkg.com" not in docs.content

@@ -5,8 +5,10 @@ import pytest
 
 @pytest.mark.django_db
 def test_anonymous_callers_are_throttled_with_retry_after(anon, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "100/min", "api_key": "100/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "100/min", "api_key": "100/min"},
+    }
     statuses = [anon.get("/api/v1/schema/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = anon.get("/api/v1/schema/")
@@ -16,8 +18,10 @@ def test_anonymous_callers_are_throttled_with_retry_after(anon, settings):
 
 @pytest.mark.django_db
 def test_api_keys_are_throttled_per_organization(key_client, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "100/min", "api_key": "2/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100/min", "user": "100/min", "api_key": "2/min"},
+    }
     first, _ = key_client()
     second, _ = key_client()
     assert first.get("/api/v1/organizations").status_code == 200
