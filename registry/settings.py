@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "registry.apps.RegistryConfig",
     "registry.accounts",
     "registry.api",
+    "registry.transparency",
     "guidelines",
     "consent",
 ]
@@ -162,6 +163,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "registry.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "publish-checkpoint": {
+        "task": "registry.transparency.tasks.publish_checkpoint",
+        "schedule": float(envint("REGISTRY_CHECKPOINT_INTERVAL", 10)),
+    },
 }
 
 # --- Accounts (django-allauth) ----------------------------------------------------------------
@@ -263,6 +268,10 @@ SPECTACULAR_SETTINGS = {
 REGISTRY_SIGNING_KEY_FILE = Path(envstr("REGISTRY_SIGNING_KEY_FILE") or DATA_DIR / "signing-keys.json")
 REGISTRY_SIGNING_KEY_GENERATE = not envstr("REGISTRY_SIGNING_KEY_FILE")
 REGISTRY_LOG_ORIGIN = envstr("REGISTRY_LOG_ORIGIN", "restu.example/log") or "restu.example/log"
+REGISTRY_ISSUER = envstr("REGISTRY_ISSUER", "https://restu.example") or "https://restu.example"
+# A checkpoint is signed at most this many seconds after an append, and swept every interval.
+REGISTRY_CHECKPOINT_DELAY = envint("REGISTRY_CHECKPOINT_DELAY", 2)
+REGISTRY_CHECKPOINT_INTERVAL = envint("REGISTRY_CHECKPOINT_INTERVAL", 10)
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

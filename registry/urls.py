@@ -6,9 +6,12 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from registry import health, views
+from registry.api.trust_views import JwksView, ReceiptVerifyView
 
 api_v1 = [
     path("", include("registry.accounts.api.urls")),
+    path("", include("registry.transparency.api.urls")),
+    path("receipts/verify", ReceiptVerifyView.as_view(), name="receipt-verify"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
 ]
@@ -16,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("health", health.health, name="health"),
+    path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
     path("api/v1/", include(api_v1)),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

@@ -15,9 +15,21 @@ from registry.accounts.models import Organization, User
 _counter = itertools.count(1)
 
 
+_DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache(db: None) -> None:
-    # Throttle counters live in the cache; each test starts with none.
+def _fresh_cache(request: pytest.FixtureRequest) -> None:
+    # Throttle counters live in the cache (a database table on the embedded default); each
+    # test that touches the database starts with none. Pure tests never touch the database.
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if not (marker or _DB_FIXTURES & names):
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & names
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
     cache.clear()
 
 

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import rfc8785
 
@@ -61,7 +62,8 @@ def canonical_json(obj: object) -> bytes:
     """RFC 8785 canonical JSON of ``obj`` as UTF-8 bytes; raises :class:`CanonicalizationError`."""
     _check(obj, "$")
     try:
-        return rfc8785.dumps(obj)
+        # _check proved obj is a JSON value; rfc8785's own type is narrower than Mapping.
+        return rfc8785.dumps(cast(Any, obj))
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
         # For example a lone surrogate in a string, which has no UTF-8 encoding.
         raise CanonicalizationError(f"$: {exc}") from exc

@@ -6,7 +6,7 @@ import re
 import secrets
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case: no i, l, o, u
-_LENGTH = 26  # 26 × 5 bits = 130 bits
+_LENGTH = 26  # 26 characters of 5 bits each: 130 bits
 _SHAPE = re.compile(r"^[a-z]{2,4}_[0-9a-hjkmnp-tv-z]{26}$")
 
 

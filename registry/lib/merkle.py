@@ -24,6 +24,7 @@ __all__ = [
     "HASH_SIZE",
     "HashSource",
     "MemoryTree",
+    "aligned_hashes_for_append",
     "consistency_proof",
     "inclusion_proof",
     "leaf_hash",
@@ -84,6 +85,24 @@ class HashSource(Protocol):
     def aligned_hash(self, level: int, index: int) -> bytes:
         """Hash of the complete subtree over leaves ``[index·2^level, (index+1)·2^level)``."""
         ...
+
+
+def aligned_hashes_for_append(index: int, leaf: bytes, source: HashSource) -> list[tuple[int, int, bytes]]:
+    """The ``(level, index, hash)`` entries to store when leaf ``index`` (hash ``leaf``) is appended.
+
+    That is the leaf itself plus every parent it completes; ``source`` supplies the left
+    siblings, which are already stored. At most ``log2(n) + 1`` entries and ``log2(n)`` reads.
+    """
+    if not _valid_hash(leaf):
+        raise ValueError("a leaf hash is 32 bytes")
+    entries = [(0, index, leaf)]
+    level, i, node = 0, index, leaf
+    # Each time a node completes a right child, its parent subtree is complete too.
+    while i & 1:
+        node = node_hash(source.aligned_hash(level, i - 1), node)
+        level, i = level + 1, i >> 1
+        entries.append((level, i, node))
+    return entries
 
 
 def range_hash(source: HashSource, start: int, end: int) -> bytes:
@@ -158,9 +177,7 @@ def _valid_hash(value: object) -> bool:
     return isinstance(value, bytes) and len(value) == HASH_SIZE
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes | None:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes | None:
     """The root that ``proof`` implies for ``leaf`` at ``index`` (RFC 9162 §2.1.3.2), or None."""
     if not (0 <= index < size) or not _valid_hash(leaf):
         return None
@@ -185,9 +202,7 @@ def root_from_inclusion_proof(
     return r
 
 
-def verify_inclusion(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
-) -> bool:
+def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
     """Whether ``proof`` shows ``leaf`` (a leaf *hash*) at ``index`` in the tree with ``root``.
 
     Any malformed input (index out of range, hashes of the wrong length) is simply False.
@@ -196,9 +211,7 @@ def verify_inclusion(
     return computed is not None and _valid_hash(root) and hmac.compare_digest(computed, root)
 
 
-def verify_consistency(
-    m: int, n: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes
-) -> bool:
+def verify_consistency(m: int, n: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes) -> bool:
     """Whether ``proof`` shows the tree (``m``, ``old_root``) is a prefix of (``n``, ``new_root``).
 
     RFC 9162 §2.1.4.2, plus the cases it leaves out: ``m == n`` needs an empty proof and equal
@@ -236,9 +249,7 @@ def verify_consistency(
             sr = node_hash(sr, c)
         fn >>= 1
         sn >>= 1
-    return (
-        sn == 0 and hmac.compare_digest(fr, old_root) and hmac.compare_digest(sr, new_root)
-    )
+    return sn == 0 and hmac.compare_digest(fr, old_root) and hmac.compare_digest(sr, new_root)
 
 
 class MemoryTree:
@@ -265,18 +276,11 @@ class MemoryTree:
 
     def append_leaf_hash(self, h: bytes) -> int:
         """Append an already hashed leaf; returns its index."""
-        if not _valid_hash(h):
-            raise ValueError("a leaf hash is 32 bytes")
         index = self.size
-        self.levels[0].append(h)
-        level, i = 0, index
-        # Each time a node completes a right child, its parent subtree is complete too.
-        while i & 1:
-            parent = node_hash(self.levels[level][i - 1], self.levels[level][i])
-            if len(self.levels) == level + 1:
+        for level, _, node in aligned_hashes_for_append(index, h, self):
+            if len(self.levels) == level:
                 self.levels.append([])
-            self.levels[level + 1].append(parent)
-            level, i = level + 1, i >> 1
+            self.levels[level].append(node)
         return index
 
     def aligned_hash(self, level: int, index: int) -> bytes:

@@ -33,14 +33,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
+from joserfc.jwa import JWSAlgModel
 from joserfc.jwk import OKPKey
-from joserfc.jws import JWSAlgModel, JWSRegistry
+from joserfc.jws import JWSRegistry
 
 from registry.lib.canonical import b64url_decode, b64url_encode
 
 __all__ = [
-    "ALG",
     "ACCEPTED_ALGS",
+    "ALG",
     "DSSE_MAX_SIGNATURES",
     "Checkpoint",
     "DSSEError",
@@ -287,16 +288,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def sign_compact(
-    payload: bytes, private_key: Ed25519PrivateKey, kid: str, typ: str | None = None
-) -> str:
+def sign_compact(payload: bytes, private_key: Ed25519PrivateKey, kid: str, typ: str | None = None) -> str:
     """Compact JWS over ``payload`` with header ``{"alg": "Ed25519", "kid": kid[, "typ"]}``."""
     header: dict[str, Any] = {"alg": ALG, "kid": kid}
     if typ is not None:
         header["typ"] = typ
-    return jws.serialize_compact(
-        header, payload, OKPKey.import_key(private_key), registry=_SIGN_REGISTRY
-    )
+    return jws.serialize_compact(header, payload, OKPKey.import_key(private_key), registry=_SIGN_REGISTRY)
 
 
 def _keys_by_kid(jwks: Jwks) -> dict[str, list[Mapping[str, Any]]]:
@@ -357,9 +354,7 @@ def verify_compact(token: str, jwks: Jwks) -> VerifiedJWS:
         raise JWSError("bad signature")
     public_key = _find_key(jwks, kid, JWSError)
     try:
-        verified = jws.deserialize_compact(
-            token, OKPKey.import_key(public_key), registry=_VERIFY_REGISTRY
-        )
+        verified = jws.deserialize_compact(token, OKPKey.import_key(public_key), registry=_VERIFY_REGISTRY)
     except JWSError:
         raise
     except BadSignatureError as exc:
@@ -403,9 +398,7 @@ def _b64std_decode(text: object) -> bytes:
     return data
 
 
-def dsse_sign(
-    payload_type: str, payload: bytes, private_key: Ed25519PrivateKey, keyid: str
-) -> dict[str, Any]:
+def dsse_sign(payload_type: str, payload: bytes, private_key: Ed25519PrivateKey, keyid: str) -> dict[str, Any]:
     """A DSSE envelope with one Ed25519 signature by ``keyid``."""
     signature = private_key.sign(dsse_pae(payload_type, payload))
     return {
@@ -503,9 +496,7 @@ def note_key_id(name: str, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + public_key).digest()[:4]
 
 
-def verifier_key_string(
-    name: str, public_key: bytes | Ed25519PublicKey | Ed25519PrivateKey
-) -> str:
+def verifier_key_string(name: str, public_key: bytes | Ed25519PublicKey | Ed25519PrivateKey) -> str:
     """``<name>+<8 hex key id>+<base64(0x01 || public key)>``, as served at ``/log/key``."""
     if not _valid_key_name(name):
         raise ValueError("key names are non-empty, without spaces or '+'")

@@ -18,11 +18,23 @@ PEOPLE = [
     ("guild@demo.restu.example", "Guild Officer"),
 ]
 ORGANIZATIONS = [
-    ("Open FaceSwap Project", "open-faceswap", Organization.Kind.PROJECT, "maintainer@demo.restu.example",
-     "https://git.example.org/open-faceswap", "https://open-faceswap.example.org"),
+    (
+        "Open FaceSwap Project",
+        "open-faceswap",
+        Organization.Kind.PROJECT,
+        "maintainer@demo.restu.example",
+        "https://git.example.org/open-faceswap",
+        "https://open-faceswap.example.org",
+    ),
     ("Studio Layar Lebar", "studio-layar-lebar", Organization.Kind.STUDIO, "studio@demo.restu.example", "", ""),
-    ("Performers' Guild of Jakarta", "performers-guild-jakarta", Organization.Kind.GUILD,
-     "guild@demo.restu.example", "", ""),
+    (
+        "Performers' Guild of Jakarta",
+        "performers-guild-jakarta",
+        Organization.Kind.GUILD,
+        "guild@demo.restu.example",
+        "",
+        "",
+    ),
 ]
 
 
@@ -55,6 +67,4 @@ class Command(BaseCommand):
     def _verified(self, user: User) -> None:
         from allauth.account.models import EmailAddress
 
-        EmailAddress.objects.update_or_create(
-            user=user, email=user.email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})

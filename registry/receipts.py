@@ -1,0 +1,70 @@
+"""Signed receipts: compact JWS by the registry's receipt key, with the log position at the time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from registry import keys
+from registry.lib.canonical import canonical_json
+from registry.lib.ids import new_public_id
+from registry.lib.signing import VerificationError, verify_compact
+from registry.transparency.services import tree_head
+
+RECEIPT_TYPE = "restu-receipt+jws"
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def receipt_sign(*, claims: dict[str, Any], log_index: int | None = None, typ: str = RECEIPT_TYPE) -> str:
+    """Sign ``claims`` plus ``iss``, ``iat``, ``jti`` and ``log`` (the leaf's index and the tree head)."""
+    from registry.lib.signing import sign_compact
+
+    head = tree_head()
+    payload = {
+        **claims,
+        "iss": settings.REGISTRY_ISSUER,
+        "iat": int(timezone.now().timestamp()),
+        "jti": new_public_id("rcp"),
+        "log": {"index": log_index, "tree_size": head.size, "root": _b64(head.root)},
+    }
+    key = keys.keyring().active(keys.RECEIPT)
+    return sign_compact(canonical_json(payload), key.private_key, key.kid, typ=typ)
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    valid: bool
+    reason: str | None = None
+    kid: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+def receipt_verify(token: str) -> ReceiptCheck:
+    """Check a receipt against every receipt key the registry ever used, within its validity."""
+    ring = keys.keyring()
+    candidates = ring.by_purpose(keys.RECEIPT)
+    try:
+        verified = verify_compact(token, {"keys": [key.public_jwk() for key in candidates]})
+        payload = verified.json()
+    except VerificationError as exc:
+        return ReceiptCheck(valid=False, reason=exc.reason if hasattr(exc, "reason") else str(exc))
+    key = next(k for k in candidates if k.kid == verified.kid)
+    issued = payload.get("iat")
+    if not isinstance(issued, int) or isinstance(issued, bool):
+        return ReceiptCheck(valid=False, reason="receipt has no issue time", kid=verified.kid)
+    issued_at = datetime.fromtimestamp(issued, UTC)
+    if issued_at < key.created - _CLOCK_SKEW or (key.retired is not None and issued_at > key.retired + _CLOCK_SKEW):
+        return ReceiptCheck(valid=False, reason="issued outside the signing key's validity", kid=verified.kid)
+    if payload.get("iss") != settings.REGISTRY_ISSUER:
+        return ReceiptCheck(valid=False, reason="issued by someone else", kid=verified.kid)
+    return ReceiptCheck(valid=True, kid=verified.kid, payload=payload)

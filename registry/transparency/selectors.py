@@ -1,0 +1,107 @@
+"""Reads of the log: entries, proofs and tiles, each costing O(log n) stored hashes at most."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from registry.lib.merkle import consistency_proof, inclusion_proof, range_hash
+from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
+from registry.transparency.tree import with_stored_hashes
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+
+
+class ProofRequestError(ValueError):
+    """A proof or range request that cannot be answered for the current tree."""
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    index: int
+    tree_size: int
+    leaf_hash: bytes
+    root_hash: bytes
+    audit_path: list[bytes]
+
+
+def log_size() -> int:
+    return LogState.objects.values_list("size", flat=True).get(pk=1)
+
+
+def entries_between(start: int, end: int) -> QuerySet[LogEntry]:
+    return LogEntry.objects.filter(index__gte=start, index__lt=end).order_by("index")
+
+
+def entry_at(index: int) -> LogEntry | None:
+    return LogEntry.objects.filter(index=index).first()
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-size").first()
+
+
+def proof_inclusion(*, index: int, tree_size: int) -> InclusionProof:
+    size = log_size()
+    if tree_size < 1 or tree_size > size:
+        raise ProofRequestError(f"tree_size must be between 1 and the current size {size}.")
+    if index < 0 or index >= tree_size:
+        raise ProofRequestError("index must be at least 0 and smaller than tree_size.")
+
+    def compute(source: object) -> tuple[list[bytes], bytes, bytes]:
+        return (
+            inclusion_proof(index, tree_size, source),  # type: ignore[arg-type]
+            range_hash(source, 0, tree_size),  # type: ignore[arg-type]
+            range_hash(source, index, index + 1),  # type: ignore[arg-type]
+        )
+
+    path, root, leaf = with_stored_hashes(size, compute)
+    return InclusionProof(index=index, tree_size=tree_size, leaf_hash=leaf, root_hash=root, audit_path=path)
+
+
+def proof_consistency(*, first: int, second: int) -> list[bytes]:
+    size = log_size()
+    if second < 0 or second > size:
+        raise ProofRequestError(f"second must be between 0 and the current size {size}.")
+    if first < 0 or first > second:
+        raise ProofRequestError("first must be between 0 and second.")
+    return with_stored_hashes(size, lambda source: consistency_proof(first, second, source))  # type: ignore[arg-type]
+
+
+def root_at(tree_size: int) -> bytes:
+    size = log_size()
+    if tree_size < 0 or tree_size > size:
+        raise ProofRequestError(f"tree size must be between 0 and the current size {size}.")
+    return with_stored_hashes(size, lambda source: range_hash(source, 0, tree_size))  # type: ignore[arg-type]
+
+
+def _tile_span(level: int, index: int, width: int | None) -> tuple[int, int, int]:
+    """Merkle level and [first, last) node indices of a tile; checks they all exist."""
+    if level < 0 or index < 0:
+        raise ProofRequestError("tile coordinates must not be negative")
+    if width is not None and not 1 <= width < TILE_WIDTH:
+        raise ProofRequestError(f"a partial tile's width is 1 to {TILE_WIDTH - 1}")
+    count = width or TILE_WIDTH
+    merkle_level = level * TILE_HEIGHT
+    first = index * TILE_WIDTH
+    available = log_size() >> merkle_level  # complete subtrees at that level
+    if first + count > available:
+        raise LookupError("that tile does not exist (yet)")
+    return merkle_level, first, first + count
+
+
+def tile_hashes(level: int, index: int, width: int | None) -> bytes:
+    """C2SP tlog-tiles hash tile: the concatenated hashes of ``width`` (or 256) nodes."""
+    merkle_level, first, last = _tile_span(level, index, width)
+    rows = LogNode.objects.filter(level=merkle_level, index__gte=first, index__lt=last).order_by("index")
+    return b"".join(bytes(h) for h in rows.values_list("hash", flat=True))
+
+
+def tile_entries(index: int, width: int | None) -> bytes:
+    """C2SP tlog-tiles entry bundle: each leaf's bytes with a big-endian uint16 length."""
+    _, first, last = _tile_span(0, index, width)
+    leaves = entries_between(first, last).values_list("leaf", flat=True)
+    return b"".join(struct.pack(">H", len(leaf)) + bytes(leaf) for leaf in leaves)

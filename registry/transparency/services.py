@@ -1,0 +1,134 @@
+"""Writes to the log: appending a leaf (inside the caller's transaction) and publishing checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from registry import keys
+from registry.lib.canonical import canonical_json
+from registry.lib.merkle import consistency_proof, leaf_hash, verify_consistency
+from registry.lib.signing import checkpoint_body, sign_note
+from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
+from registry.transparency.tree import (
+    frontier_decode,
+    frontier_encode,
+    frontier_push,
+    frontier_root,
+    with_stored_hashes,
+)
+
+logger = logging.getLogger(__name__)
+
+# Leaf types: one per state change that matters (DESIGN.md invariant 1).
+LEAF_TYPES = frozenset(
+    {
+        "guideline.published",
+        "guideline.retired",
+        "attestation.stored",
+        "attestation.revoked",
+        "consent.signed",
+        "consent.revoked",
+        "consent.expired",
+        "vouch.given",
+        "vouch.revoked",
+        "project_key.added",
+        "project_key.retired",
+        "subject_key.added",
+        "subject_key.retired",
+        "registry_key.added",
+        "registry_key.retired",
+        "release.cleared",
+    }
+)
+# Leaves carry ids and digests only: the shapes below leave no room for a name or an email.
+_REF = re.compile(r"^[a-z]{2,4}_[A-Za-z0-9_-]{8,64}$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_SCHEDULE_FLAG = "restu:transparency:checkpoint-scheduled"
+
+
+class LogAppendError(ValueError):
+    """A leaf that must not go into the log (unknown type, or something other than an id or digest)."""
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    size: int
+    root: bytes
+
+
+def _leaf(type_: str, ref: str, digest: str, at: datetime) -> dict[str, str]:
+    return {"type": type_, "id": ref, "digest": digest, "at": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+
+def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) -> LogEntry:
+    """Append one leaf. Must run inside the caller's transaction, so the change and its leaf
+    commit together or not at all; call it last there, as it holds the log's lock until commit."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("log_append must be called inside the transaction that makes the change")
+    if type not in LEAF_TYPES:
+        raise LogAppendError(f"unknown leaf type {type!r}")
+    if not _REF.match(ref):
+        raise LogAppendError("a leaf's id must be a public id")
+    if not _DIGEST.match(digest):
+        raise LogAppendError("a leaf's digest must be sha256:<64 hex digits>")
+    moment = at or timezone.now()
+    leaf_bytes = canonical_json(_leaf(type, ref, digest, moment))
+    hashed = leaf_hash(leaf_bytes)
+    # The row lock is the sequencer: one appender at a time, in commit order (PostgreSQL);
+    # SQLite's IMMEDIATE transactions already hold the database's write lock here.
+    state = LogState.objects.select_for_update().get(pk=1)
+    index = state.size
+    frontier = frontier_decode(index, bytes(state.frontier))
+    created = frontier_push(frontier, index, hashed)
+    entry = LogEntry.objects.create(
+        index=index, type=type, ref=ref, digest=digest, at=moment, leaf=leaf_bytes, leaf_hash=hashed
+    )
+    LogNode.objects.bulk_create([LogNode(level=lv, index=ix, hash=h) for lv, ix, h in created])
+    LogState.objects.filter(pk=1).update(size=index + 1, frontier=frontier_encode(frontier), updated=timezone.now())
+    transaction.on_commit(checkpoint_schedule)
+    return entry
+
+
+def tree_head() -> TreeHead:
+    """The committed tree's size and root, from the sequencer row alone."""
+    state = LogState.objects.get(pk=1)
+    return TreeHead(state.size, frontier_root(frontier_decode(state.size, bytes(state.frontier))))
+
+
+def checkpoint_schedule() -> None:
+    """Ask a worker to publish a checkpoint soon; at most one request per delay window."""
+    from registry.transparency.tasks import publish_checkpoint
+
+    delay = settings.REGISTRY_CHECKPOINT_DELAY
+    if cache.add(_SCHEDULE_FLAG, 1, timeout=max(1, delay)):
+        publish_checkpoint.apply_async(countdown=delay)
+
+
+def checkpoint_publish() -> Checkpoint | None:
+    """Sign and store a checkpoint of the current tree if it grew; it must extend the last one."""
+    head = tree_head()
+    last = Checkpoint.objects.order_by("-size").first()
+    if last is not None and last.size >= head.size:
+        return None
+    if last is not None and last.size > 0:
+        proof = with_stored_hashes(head.size, lambda src: consistency_proof(last.size, head.size, src))
+        if not verify_consistency(last.size, head.size, proof, bytes(last.root), head.root):
+            # Never sign a head that does not extend the last one: that is log equivocation.
+            logger.critical("Log head %s is not consistent with checkpoint %s; refusing to sign.", head.size, last.size)
+            raise RuntimeError("the log is not consistent with its last checkpoint")
+    key = keys.keyring().active(keys.CHECKPOINT)
+    origin = settings.REGISTRY_LOG_ORIGIN
+    note = sign_note(checkpoint_body(origin, head.size, head.root), origin, key.private_key)
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(size=head.size, root=head.root, note=note, kid=key.kid)
+    except IntegrityError:  # another worker published this size first
+        return Checkpoint.objects.filter(size=head.size).first()
