@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "registry.accounts",
     "registry.api",
     "registry.transparency",
+    "registry.events",
     "guidelines",
     "consent",
 ]

@@ -11,6 +11,8 @@ from registry.api.trust_views import JwksView, ReceiptVerifyView
 api_v1 = [
     path("", include("registry.accounts.api.urls")),
     path("", include("registry.transparency.api.urls")),
+    path("", include("guidelines.api.urls")),
+    path("", include("consent.api.urls")),
     path("receipts/verify", ReceiptVerifyView.as_view(), name="receipt-verify"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
@@ -21,6 +23,8 @@ urlpatterns = [
     path("health", health.health, name="health"),
     path(".well-known/jwks.json", JwksView.as_view(), name="jwks"),
     path("api/v1/", include(api_v1)),
+    path("", include("guidelines.urls")),
+    path("", include("consent.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

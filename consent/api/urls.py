@@ -1,0 +1,3 @@
+"""consent API routes."""
+
+urlpatterns: list = []

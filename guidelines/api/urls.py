@@ -1,0 +1,3 @@
+"""guidelines API routes."""
+
+urlpatterns: list = []

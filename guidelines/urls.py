@@ -1,0 +1,3 @@
+"""guidelines pages."""
+
+urlpatterns: list = []
