@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "registry.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "events-sweep": {"task": "registry.events.tasks.sweep", "schedule": float(envint("REGISTRY_EVENTS_SWEEP", 15))},
     "publish-checkpoint": {
         "task": "registry.transparency.tasks.publish_checkpoint",
         "schedule": float(envint("REGISTRY_CHECKPOINT_INTERVAL", 10)),
@@ -273,6 +274,12 @@ REGISTRY_ISSUER = envstr("REGISTRY_ISSUER", "https://restu.example") or "https:/
 # A checkpoint is signed at most this many seconds after an append, and swept every interval.
 REGISTRY_CHECKPOINT_DELAY = envint("REGISTRY_CHECKPOINT_DELAY", 2)
 REGISTRY_CHECKPOINT_INTERVAL = envint("REGISTRY_CHECKPOINT_INTERVAL", 10)
+
+# --- Outbound HTTP (webhooks, proof files): never to private addresses unless allowed -----------
+# Networks that may be contacted although private (CIDRs, comma-separated); none by default.
+REGISTRY_OUTBOUND_ALLOWED_NETWORKS = envlist("REGISTRY_OUTBOUND_ALLOWED_NETWORKS", [])
+REGISTRY_OUTBOUND_ALLOW_HTTP = envbool("REGISTRY_OUTBOUND_ALLOW_HTTP", DEBUG)
+REGISTRY_WEBHOOK_TIMEOUT = envint("REGISTRY_WEBHOOK_TIMEOUT", 10)
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -11,6 +11,7 @@ from registry.api.trust_views import JwksView, ReceiptVerifyView
 api_v1 = [
     path("", include("registry.accounts.api.urls")),
     path("", include("registry.transparency.api.urls")),
+    path("", include("registry.events.api.urls")),
     path("", include("guidelines.api.urls")),
     path("", include("consent.api.urls")),
     path("receipts/verify", ReceiptVerifyView.as_view(), name="receipt-verify"),

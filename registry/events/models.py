@@ -1,4 +1,4 @@
-"""Outbox rows: one per event, written with the change, delivered after commit."""
+"""Outbox events, webhook endpoints, and every delivery and attempt."""
 
 from __future__ import annotations
 
@@ -8,10 +8,25 @@ from django.utils import timezone
 from registry.lib.ids import new_public_id
 
 
-class OutboxEvent(models.Model):
+class PublicIdModel(models.Model):
+    """A model whose rows carry an opaque ``<prefix>_…`` id for the API."""
+
+    id_prefix = ""
+    public_id = models.CharField(max_length=40, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.public_id:
+            self.public_id = new_public_id(self.id_prefix)
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class OutboxEvent(PublicIdModel):
     """An event such as ``consent.revoked``; ``payload`` holds public ids, never personal data."""
 
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    id_prefix = "evt"
     type = models.CharField(max_length=60, db_index=True)
     payload = models.JSONField()
     # Organizations the event concerns (e.g. grantees of a revoked consent); empty = public.
@@ -25,7 +40,71 @@ class OutboxEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.type} {self.public_id}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("evt")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+class WebhookEndpoint(PublicIdModel):
+    """Where an organization wants events delivered, signed per Standard Webhooks."""
+
+    id_prefix = "whk"
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True)
+    # The HMAC key must be usable to sign, so it is stored as is (like every webhook sender).
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.organization} → {self.url}"
+
+
+class Delivery(PublicIdModel):
+    """One event for one endpoint; retried until it succeeds or we give up."""
+
+    id_prefix = "dlv"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # A worker holds a delivery until this time; if it dies, the sweep hands it to another.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_endpoint")]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.state})"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP attempt: when, what came back, how long it took."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    error = models.CharField(max_length=300, blank=True)
+    response_excerpt = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    manual = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error}"

@@ -1,16 +1,287 @@
-"""Recording outbox events (DESIGN.md invariants 1 and 5)."""
+"""The outbox and webhook deliveries (DESIGN.md invariants 1 and 5).
+
+Events are written in the transaction of the change they announce. After commit a dispatcher
+fans each event out to the subscribed endpoints as Delivery rows; each delivery is attempted
+by a task that leases it first, so a worker killed mid-delivery only delays it: the sweep hands
+an expired lease to another worker, with the same ``webhook-id``.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
+import secrets
+import time
+from datetime import timedelta
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
-from registry.events.models import OutboxEvent
+from registry import outbound
+from registry.accounts.models import Membership, Organization
+from registry.errors import ValidationFailed
+from registry.events.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
+from registry.events.vocabulary import EVENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+# Standard Webhooks' suggested schedule: about a day and a half in all, then we give up.
+RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+LEASE_SECONDS = 60
+DISABLE_AFTER = timedelta(days=3)
+SECRET_GRACE = timedelta(hours=24)
+_DISPATCH_FLAG = "restu:events:dispatch-scheduled"
 
 
-def event_record(*, type: str, payload: dict[str, Any], audience: list[str] | None = None) -> OutboxEvent:  # noqa: A002
+def event_record(*, type: str, payload: dict[str, Any], audience: list[str] | None = None) -> OutboxEvent:
     """Write an event in the caller's transaction: it exists exactly when the change commits."""
     if not connection.in_atomic_block:
         raise RuntimeError("event_record must be called inside the transaction that makes the change")
-    return OutboxEvent.objects.create(type=type, payload=payload, audience=audience or [])
+    event = OutboxEvent.objects.create(type=type, payload=payload, audience=audience or [])
+    transaction.on_commit(dispatch_schedule)
+    return event
+
+
+def dispatch_schedule() -> None:
+    """Ask a worker to fan out new events soon (debounced; the periodic sweep catches the rest)."""
+    from registry.events.tasks import dispatch_outbox
+
+    if cache.add(_DISPATCH_FLAG, 1, timeout=1):
+        dispatch_outbox.delay()
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def _validate_events(events: list[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationFailed("Unknown event types.", errors={"events": [f"Unknown event type: {e}" for e in unknown]})
+    if not events:
+        raise ValidationFailed("Subscribe to at least one event.", errors={"events": ["Name at least one event."]})
+    return sorted(set(events))
+
+
+def _validate_url(url: str) -> str:
+    # A name that does not resolve today is accepted: every delivery checks the address again.
+    try:
+        _, host, port, _ = outbound.check_url(url)
+        outbound.resolve_checked(host, port)
+    except outbound.OutboundUnresolved:
+        pass
+    except outbound.OutboundRefused as exc:
+        raise ValidationFailed(str(exc), errors={"url": [str(exc)]}) from None
+    return url
+
+
+def webhook_create(
+    *, organization: Organization, url: str, events: list[str], description: str = ""
+) -> WebhookEndpoint:
+    """Register an endpoint; its signing secret is returned on the object once."""
+    events = _validate_events(events)
+    return WebhookEndpoint.objects.create(
+        organization=organization,
+        url=_validate_url(url),
+        events=events,
+        description=description,
+        secret=_new_secret(),
+    )
+
+
+def webhook_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+    """Change URL, events, description, or re-enable a disabled endpoint."""
+    if "url" in changes:
+        endpoint.url = _validate_url(changes["url"])
+    if "events" in changes:
+        endpoint.events = _validate_events(changes["events"])
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if changes.get("is_active") is True and not endpoint.is_active:
+        endpoint.is_active, endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = (
+            True,
+            None,
+            "",
+            None,
+        )
+    elif changes.get("is_active") is False:
+        endpoint.is_active, endpoint.disabled_at, endpoint.disabled_reason = False, timezone.now(), "disabled by you"
+    endpoint.updated = timezone.now()
+    endpoint.save()
+    return endpoint
+
+
+def webhook_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new secret; the old one still signs (beside the new) for 24 hours, so receivers can switch."""
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = timezone.now() + SECRET_GRACE
+    endpoint.secret = _new_secret()
+    endpoint.updated = timezone.now()
+    endpoint.save(update_fields=["previous_secret", "previous_secret_until", "secret", "updated"])
+    return endpoint
+
+
+def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
+    endpoints = WebhookEndpoint.objects.filter(is_active=True).select_related("organization")
+    if event.audience:
+        endpoints = endpoints.filter(organization__public_id__in=event.audience)
+    return [endpoint for endpoint in endpoints if event.type in endpoint.events]
+
+
+def outbox_dispatch(*, limit: int = 500) -> list[int]:
+    """Fan out undispatched events into deliveries; returns the ids of deliveries to attempt now."""
+    created: list[int] = []
+    with transaction.atomic():
+        events = OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("created", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            events = events.select_for_update(skip_locked=True)
+        for event in list(events[:limit]):
+            for endpoint in _subscribers(event):
+                delivery, new = Delivery.objects.get_or_create(event=event, endpoint=endpoint)
+                if new:
+                    created.append(delivery.pk)
+            event.dispatched_at = timezone.now()
+            event.save(update_fields=["dispatched_at"])
+    return created
+
+
+def deliveries_due(*, now: Any = None, limit: int = 500) -> list[int]:
+    """Pending deliveries whose next attempt is due and that no live worker holds."""
+    moment = now or timezone.now()
+    return list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, next_attempt_at__lte=moment)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=moment))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _lease(delivery_id: int, *, manual: bool) -> bool:
+    now = timezone.now()
+    claim = Delivery.objects.filter(pk=delivery_id).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    if not manual:
+        claim = claim.filter(state=Delivery.State.PENDING)
+    return claim.update(lease_until=now + timedelta(seconds=LEASE_SECONDS)) == 1
+
+
+def webhook_body(event: OutboxEvent) -> str:
+    """The JSON body every endpoint receives for an event."""
+    return json.dumps(
+        {"type": event.type, "timestamp": event.created.strftime("%Y-%m-%dT%H:%M:%SZ"), "data": event.payload},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def webhook_headers(endpoint: WebhookEndpoint, event: OutboxEvent, body: str) -> dict[str, str]:
+    """Standard Webhooks headers; during a secret rotation both signatures are sent."""
+    now = timezone.now()
+    signatures = [Webhook(endpoint.secret).sign(event.public_id, now, body)]
+    if endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > now:
+        signatures.append(Webhook(endpoint.previous_secret).sign(event.public_id, now, body))
+    return {
+        "webhook-id": event.public_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": " ".join(signatures),
+        "Content-Type": "application/json",
+    }
+
+
+def delivery_attempt(*, delivery_id: int, manual: bool = False) -> str:
+    """Attempt one delivery if we can lease it; records the attempt and plans any retry."""
+    if not _lease(delivery_id, manual=manual):
+        return "skipped"
+    delivery = Delivery.objects.select_related("event", "endpoint", "endpoint__organization").get(pk=delivery_id)
+    endpoint, event = delivery.endpoint, delivery.event
+    if not endpoint.is_active and not manual:
+        Delivery.objects.filter(pk=delivery_id).update(lease_until=None)
+        return "endpoint disabled"
+    body = webhook_body(event)
+    started = time.monotonic()
+    status_code: int | None = None
+    error = ""
+    excerpt = ""
+    try:
+        response = outbound.request(
+            "POST",
+            endpoint.url,
+            body=body.encode(),
+            headers=webhook_headers(endpoint, event, body),
+            timeout=settings.REGISTRY_WEBHOOK_TIMEOUT,
+            max_bytes=16 * 1024,
+        )
+        status_code = response.status
+        excerpt = response.body[:1000].decode("utf-8", "replace")
+    except (outbound.OutboundRefused, outbound.OutboundFailed) as exc:
+        error = str(exc)[:300]
+    elapsed = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        delivery.attempts += 1
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempts,
+            status_code=status_code,
+            error=error,
+            response_excerpt=excerpt,
+            duration_ms=elapsed,
+            manual=manual,
+        )
+        delivery.lease_until = None
+        if ok:
+            delivery.state, delivery.succeeded_at = Delivery.State.SUCCEEDED, timezone.now()
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        elif delivery.state == Delivery.State.PENDING:
+            retries_done = delivery.attempts - 1
+            if retries_done < len(RETRY_SCHEDULE):
+                delivery.next_attempt_at = timezone.now() + timedelta(seconds=RETRY_SCHEDULE[retries_done])
+            else:
+                delivery.state = Delivery.State.FAILED
+            _note_failure(endpoint)
+        delivery.save()
+    return "succeeded" if ok else "failed"
+
+
+def _note_failure(endpoint: WebhookEndpoint) -> None:
+    now = timezone.now()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+    endpoint.refresh_from_db(fields=["failing_since", "is_active"])
+    if endpoint.is_active and endpoint.failing_since and now - endpoint.failing_since >= DISABLE_AFTER:
+        endpoint.is_active, endpoint.disabled_at = False, now
+        endpoint.disabled_reason = "every delivery failed for three days"
+        endpoint.save(update_fields=["is_active", "disabled_at", "disabled_reason"])
+        transaction.on_commit(lambda: _email_disabled(endpoint.pk))
+
+
+def _email_disabled(endpoint_id: int) -> None:
+    endpoint = WebhookEndpoint.objects.select_related("organization").get(pk=endpoint_id)
+    admins = Membership.objects.filter(
+        organization=endpoint.organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+    ).values_list("user__email", flat=True)
+    send_mail(
+        subject=f"Restu: webhook {endpoint.url} was disabled",
+        message=(
+            f"Every delivery to {endpoint.url} for {endpoint.organization.name} failed for three days, so we "
+            "stopped sending to it. Fix the receiver, then re-enable the webhook in your organization's "
+            "webhook settings; you can redeliver missed events from the delivery log."
+        ),
+        from_email=None,
+        recipient_list=list(admins),
+        fail_silently=True,
+    )
+
+
+def delivery_redeliver(*, delivery: Delivery) -> None:
+    """Send a delivery again now, whatever its state (the receiver asked for it)."""
+    from registry.events.tasks import deliver
+
+    Delivery.objects.filter(pk=delivery.pk).update(lease_until=None)
+    transaction.on_commit(lambda: deliver.delay(delivery.pk, True))

@@ -1,0 +1,75 @@
+"""Shapes for webhook endpoints and their delivery log."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from registry.api.serializers import StrictSerializer
+from registry.events.models import DeliveryAttempt, WebhookEndpoint
+from registry.events.vocabulary import EVENT_TYPES
+
+
+class WebhookIn(StrictSerializer):
+    url = serializers.CharField(max_length=500)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), max_length=len(EVENT_TYPES))
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    organization = serializers.CharField(max_length=40, required=False)
+
+
+class WebhookPatchIn(StrictSerializer):
+    url = serializers.CharField(max_length=500, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENT_TYPES), max_length=len(EVENT_TYPES), required=False
+    )
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class WebhookOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    id = serializers.CharField(source="public_id")
+    organization = serializers.CharField(source="organization.public_id")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "organization",
+            "url",
+            "events",
+            "description",
+            "is_active",
+            "disabled_at",
+            "disabled_reason",
+            "created",
+        ]
+
+
+class WebhookWithSecretOut(WebhookOut):
+    secret = serializers.CharField(help_text="The signing secret. Shown once: store it now.")
+
+    class Meta(WebhookOut.Meta):
+        fields = [*WebhookOut.Meta.fields, "secret"]
+
+
+class AttemptOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+    delivery = serializers.CharField(source="delivery.public_id")
+    event = serializers.CharField(source="delivery.event.public_id")
+    event_type = serializers.CharField(source="delivery.event.type")
+    state = serializers.CharField(source="delivery.state")
+    created = serializers.DateTimeField(source="at")
+
+    class Meta:
+        model = DeliveryAttempt
+        fields = [
+            "delivery",
+            "event",
+            "event_type",
+            "state",
+            "number",
+            "created",
+            "status_code",
+            "error",
+            "response_excerpt",
+            "duration_ms",
+            "manual",
+        ]
