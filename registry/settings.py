@@ -280,6 +280,8 @@ REGISTRY_CHECKPOINT_INTERVAL = envint("REGISTRY_CHECKPOINT_INTERVAL", 10)
 REGISTRY_OUTBOUND_ALLOWED_NETWORKS = envlist("REGISTRY_OUTBOUND_ALLOWED_NETWORKS", [])
 REGISTRY_OUTBOUND_ALLOW_HTTP = envbool("REGISTRY_OUTBOUND_ALLOW_HTTP", DEBUG)
 REGISTRY_WEBHOOK_TIMEOUT = envint("REGISTRY_WEBHOOK_TIMEOUT", 10)
+# A worker holds a delivery this long; if it dies mid-delivery, the sweep re-sends after it.
+REGISTRY_WEBHOOK_LEASE_SECONDS = envint("REGISTRY_WEBHOOK_LEASE_SECONDS", 60)
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 # Standard Webhooks' suggested schedule: about a day and a half in all, then we give up.
 RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
-LEASE_SECONDS = 60
 DISABLE_AFTER = timedelta(days=3)
 SECRET_GRACE = timedelta(hours=24)
 _DISPATCH_FLAG = "restu:events:dispatch-scheduled"
@@ -168,7 +167,7 @@ def _lease(delivery_id: int, *, manual: bool) -> bool:
     claim = Delivery.objects.filter(pk=delivery_id).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
     if not manual:
         claim = claim.filter(state=Delivery.State.PENDING)
-    return claim.update(lease_until=now + timedelta(seconds=LEASE_SECONDS)) == 1
+    return claim.update(lease_until=now + timedelta(seconds=settings.REGISTRY_WEBHOOK_LEASE_SECONDS)) == 1
 
 
 def webhook_body(event: OutboxEvent) -> str:

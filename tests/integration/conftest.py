@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,12 +29,13 @@ def _database_url() -> str:
 class Worker:
     """Starts and stops ``celery -A registry worker`` against the test database."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "DATABASE_URL": _database_url()}
+        env = {**os.environ, "DATABASE_URL": _database_url(), **self.env}
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
@@ -82,6 +83,22 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[Worker]:
     worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def make_worker(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Workers with extra environment; every one started is stopped at the end."""
+    started: list[Worker] = []
+
+    def make(**env: str) -> Worker:
+        worker = Worker(tmp_path / f"worker-{len(started)}.log", env)
+        worker.start()
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
 
 
 def wait_for(predicate, timeout: float = 45.0, interval: float = 0.2) -> bool:  # type: ignore[no-untyped-def]
