@@ -23,7 +23,7 @@ migrate: setup
 
 # The web server and a worker (with beat) in their own processes; Ctrl-C or SIGTERM stops both.
 run: migrate
-	DEBUG=$${DEBUG-1} PORT=$(PORT) $(PY) -m registry.run
+	DEBUG=$${DEBUG-1} PORT=$(PORT) exec $(PY) -m registry.run
 
 demo: migrate
 	DEBUG=$${DEBUG-1} $(PY) manage.py demo
