@@ -38,6 +38,21 @@ DISABLE_AFTER = timedelta(days=3)
 SECRET_GRACE = timedelta(hours=24)
 _DISPATCH_FLAG = "restu:events:dispatch-scheduled"
 
+# Internal reactions to events: {event type: [Celery task name, …]}. Higher apps register
+# here (in AppConfig.ready) so the core never imports them; each task gets the event's id.
+_HANDLERS: dict[str, list[str]] = {}
+
+
+def handler_register(*, event_type: str, task_name: str) -> None:
+    """Run ``task_name(event_public_id)`` for every ``event_type`` event, after it commits."""
+    names = _HANDLERS.setdefault(event_type, [])
+    if task_name not in names:
+        names.append(task_name)
+
+
+def handlers_for(event_type: str) -> list[str]:
+    return list(_HANDLERS.get(event_type, ()))
+
 
 def event_record(*, type: str, payload: dict[str, Any], audience: list[str] | None = None) -> OutboxEvent:
     """Write an event in the caller's transaction: it exists exactly when the change commits."""
@@ -134,9 +149,10 @@ def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
     return [endpoint for endpoint in endpoints if event.type in endpoint.events]
 
 
-def outbox_dispatch(*, limit: int = 500) -> list[int]:
-    """Fan out undispatched events into deliveries; returns the ids of deliveries to attempt now."""
+def outbox_dispatch(*, limit: int = 500) -> tuple[list[int], list[tuple[str, str]]]:
+    """Fan out undispatched events: deliveries to attempt, and (task, event id) reactions to run."""
     created: list[int] = []
+    reactions: list[tuple[str, str]] = []
     with transaction.atomic():
         events = OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("created", "id")
         if connection.features.has_select_for_update_skip_locked:
@@ -146,9 +162,10 @@ def outbox_dispatch(*, limit: int = 500) -> list[int]:
                 delivery, new = Delivery.objects.get_or_create(event=event, endpoint=endpoint)
                 if new:
                     created.append(delivery.pk)
+            reactions.extend((task, event.public_id) for task in handlers_for(event.type))
             event.dispatched_at = timezone.now()
             event.save(update_fields=["dispatched_at"])
-    return created
+    return created, reactions
 
 
 def deliveries_due(*, now: Any = None, limit: int = 500) -> list[int]:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import current_app, shared_task
 
 from registry.events import services
 
 
 @shared_task(name="registry.events.tasks.dispatch_outbox")
 def dispatch_outbox() -> int:
-    """Fan out new events, then attempt their deliveries."""
-    created = services.outbox_dispatch()
+    """Fan out new events, then attempt their deliveries and run the apps' reactions."""
+    created, reactions = services.outbox_dispatch()
     for delivery_id in created:
         deliver.delay(delivery_id)
+    for task_name, event_id in reactions:
+        current_app.send_task(task_name, args=[event_id])
     return len(created)
 
 

@@ -42,7 +42,7 @@ def test_events_roll_back_with_their_change():
 @pytest.mark.django_db
 def test_delivery_is_signed_per_standard_webhooks(endpoint, receiver):
     event = _record(audience=[endpoint.organization.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     assert services.delivery_attempt(delivery_id=delivery_id) == "succeeded"
     [request] = receiver.requests
     headers = {k.lower(): v for k, v in request["headers"].items()}
@@ -61,16 +61,16 @@ def test_only_subscribed_endpoints_in_the_audience_get_the_event(endpoint, recei
     services.webhook_create(organization=other_org, url=receiver.url, events=["consent.revoked"])
     services.webhook_create(organization=endpoint.organization, url=receiver.url, events=["release.status_changed"])
     _record(audience=[endpoint.organization.public_id])
-    created = services.outbox_dispatch()
+    created = services.outbox_dispatch()[0]
     assert [Delivery.objects.get(pk=pk).endpoint_id for pk in created] == [endpoint.pk]
-    assert services.outbox_dispatch() == []  # each event fans out once
+    assert services.outbox_dispatch()[0] == []  # each event fans out once
 
 
 @pytest.mark.django_db
 def test_failures_are_retried_with_backoff_then_given_up(endpoint, receiver):
     receiver.statuses = [500] * 20
     _record(audience=[endpoint.organization.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     before = timezone.now()
     assert services.delivery_attempt(delivery_id=delivery_id) == "failed"
     delivery = Delivery.objects.get(pk=delivery_id)
@@ -93,7 +93,7 @@ def test_failures_are_retried_with_backoff_then_given_up(endpoint, receiver):
 @pytest.mark.django_db
 def test_a_leased_delivery_is_not_sent_twice(endpoint, receiver):
     _record(audience=[endpoint.organization.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     Delivery.objects.filter(pk=delivery_id).update(lease_until=timezone.now() + timedelta(seconds=30))
     assert services.delivery_attempt(delivery_id=delivery_id) == "skipped"
     assert services.deliveries_due() == []
@@ -111,7 +111,7 @@ def test_sustained_failure_disables_the_endpoint_and_emails_admins(
 ):
     receiver.statuses = [503] * 5
     _record(audience=[endpoint.organization.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=timezone.now() - timedelta(days=4))
     with django_capture_on_commit_callbacks(execute=True):
         services.delivery_attempt(delivery_id=delivery_id)
@@ -120,7 +120,7 @@ def test_sustained_failure_disables_the_endpoint_and_emails_admins(
     assert "three days" in endpoint.disabled_reason
     assert [m.to for m in mail.outbox] == [[user.email]]
     _record(audience=[endpoint.organization.public_id])
-    assert services.outbox_dispatch() == []  # a disabled endpoint gets nothing new
+    assert services.outbox_dispatch()[0] == []  # a disabled endpoint gets nothing new
 
 
 @pytest.mark.django_db
@@ -129,7 +129,7 @@ def test_rotation_signs_with_both_secrets_for_a_day(endpoint, receiver):
     services.webhook_rotate_secret(endpoint=endpoint)
     assert endpoint.secret != old
     _record(audience=[endpoint.organization.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     services.delivery_attempt(delivery_id=delivery_id)
     headers = {k.lower(): v for k, v in receiver.requests[0]["headers"].items()}
     body = receiver.requests[0]["body"]
@@ -151,7 +151,7 @@ def test_webhook_api_lifecycle(api, org, receiver, django_capture_on_commit_call
     assert "secret" not in detail.json()
 
     _record(audience=[org.public_id])
-    [delivery_id] = services.outbox_dispatch()
+    [delivery_id] = services.outbox_dispatch()[0]
     services.delivery_attempt(delivery_id=delivery_id)
     log = api.get(f"/api/v1/webhooks/{body['id']}/deliveries").json()["results"]
     assert [(a["event_type"], a["status_code"], a["state"]) for a in log] == [("consent.revoked", 200, "succeeded")]
@@ -216,3 +216,14 @@ def test_api_key_registers_webhooks_for_its_own_organization(key_client, org, re
     assert response.status_code == 201
     assert response.json()["organization"] == org.public_id
     assert json.loads(json.dumps(response.json()))["events"] == ["release.status_changed"]
+
+
+@pytest.mark.django_db
+def test_registered_handlers_react_to_their_events_once():
+    services.handler_register(event_type="webhook.test", task_name="tests.react")
+    services.handler_register(event_type="webhook.test", task_name="tests.react")
+    event = _record(type_="webhook.test")
+    _record(type_="consent.revoked")
+    _, reactions = services.outbox_dispatch()
+    assert reactions == [("tests.react", event.public_id)]
+    assert services.outbox_dispatch() == ([], [])
