@@ -6,3 +6,18 @@ class ConsentConfig(AppConfig):
 
     name = "consent"
     verbose_name = "Consent and verification"
+
+    def ready(self) -> None:
+        from registry.events.services import handler_register
+
+        # Releases that rely on a consent, a subject or an attestation are re-checked when it changes.
+        for event_type in (
+            "consent.signed",
+            "consent.revoked",
+            "consent.expired",
+            "dispute.opened",
+            "dispute.resolved",
+            "attestation.revoked",
+            "attestation.stored",
+        ):
+            handler_register(event_type=event_type, task_name="consent.tasks.recheck_releases")

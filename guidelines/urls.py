@@ -1,3 +1,18 @@
-"""guidelines pages."""
+"""guidelines pages (included at the site root)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from guidelines import views
+
+app_name = "guidelines"
+
+urlpatterns = [
+    path("guidelines/", views.catalogue, name="catalogue"),
+    path("guidelines/<slug:slug>/", views.guideline_page, name="detail"),
+    path("guidelines/<slug:slug>/diff/", views.diff_page, name="diff"),
+    path("guidelines/<slug:slug>/versions/new/", views.version_edit, name="version-new"),
+    path("guidelines/<slug:slug>/versions/<str:version>/edit/", views.version_edit, name="version-edit"),
+    path("guidelines/<slug:slug>/versions/<str:version>/publish/", views.version_publish, name="publish"),
+    path("projects/<slug:org_slug>/", views.project_page, name="project"),
+    path("projects/<slug:org_slug>/guidelines/new/", views.guideline_new, name="new"),
+]

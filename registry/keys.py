@@ -7,10 +7,13 @@ production a missing file is a start-up error, never a silent new key.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -136,7 +139,7 @@ def _parse(data: dict[str, Any]) -> KeyRing:
 
 
 _lock = threading.RLock()
-_cache: dict[tuple[str, int], KeyRing] = {}
+_cache: dict[tuple[str, int, int, int], KeyRing] = {}
 
 
 def key_file_create(path: Path) -> KeyRing:
@@ -170,7 +173,10 @@ def keyring() -> KeyRing:
         with _lock:
             if not path.exists():
                 return key_file_create(path)
-    stamp = (str(path), path.stat().st_mtime_ns)
+    # The inode and size as well as the time: a rotation replaces the file (new inode), and file
+    # times are only as fine as the kernel's clock tick, so mtime alone can miss a quick rotation.
+    info = path.stat()
+    stamp = (str(path), info.st_mtime_ns, info.st_ino, info.st_size)
     ring = _cache.get(stamp)
     if ring is None:
         with _lock:
@@ -180,13 +186,24 @@ def keyring() -> KeyRing:
     return ring
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Serialize rotations across processes: two at once would each drop the other's new key."""
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def key_rotate(purpose: str) -> RegistryKey:
     """Retire the active key for ``purpose`` and make a new one active; old kids stay listed."""
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
     path: Path = settings.REGISTRY_SIGNING_KEY_FILE
     keyring()  # creates the file on the embedded default
-    with _lock:
+    with _lock, _file_lock(path):
         data = _read(path)
         now = _iso(datetime.now(UTC))
         for entry in data["keys"]:

@@ -58,13 +58,23 @@ def receipt_verify(token: str) -> ReceiptCheck:
         payload = verified.json()
     except VerificationError as exc:
         return ReceiptCheck(valid=False, reason=exc.reason if hasattr(exc, "reason") else str(exc))
+    except (TypeError, ValueError):
+        # A header whose members have the wrong JSON types (e.g. ``"alg": ["Ed25519"]``) makes the
+        # JWS library's checks raise TypeError; that is a malformed receipt, not a server error.
+        return ReceiptCheck(valid=False, reason="malformed token")
     key = next(k for k in candidates if k.kid == verified.kid)
     issued = payload.get("iat")
     if not isinstance(issued, int) or isinstance(issued, bool):
         return ReceiptCheck(valid=False, reason="receipt has no issue time", kid=verified.kid)
-    issued_at = datetime.fromtimestamp(issued, UTC)
+    try:
+        issued_at = datetime.fromtimestamp(issued, UTC)
+    except (OverflowError, OSError, ValueError):
+        return ReceiptCheck(valid=False, reason="receipt has no valid issue time", kid=verified.kid)
     if issued_at < key.created - _CLOCK_SKEW or (key.retired is not None and issued_at > key.retired + _CLOCK_SKEW):
         return ReceiptCheck(valid=False, reason="issued outside the signing key's validity", kid=verified.kid)
     if payload.get("iss") != settings.REGISTRY_ISSUER:
         return ReceiptCheck(valid=False, reason="issued by someone else", kid=verified.kid)
+    if verified.header.get("typ") != RECEIPT_TYPE:
+        # Consent tokens are signed by the same key; a token must never pass as a receipt.
+        return ReceiptCheck(valid=False, reason="not a receipt", kid=verified.kid)
     return ReceiptCheck(valid=True, kid=verified.kid, payload=payload)

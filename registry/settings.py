@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "registry.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "expire-consents": {"task": "consent.tasks.expire_consents", "schedule": 3600.0},
     "events-sweep": {"task": "registry.events.tasks.sweep", "schedule": float(envint("REGISTRY_EVENTS_SWEEP", 15))},
     "publish-checkpoint": {
         "task": "registry.transparency.tasks.publish_checkpoint",
@@ -240,6 +241,8 @@ REST_FRAMEWORK = {
         "anon": envstr("THROTTLE_ANON", "60/min"),
         "user": envstr("THROTTLE_USER", "600/min"),
         "api_key": envstr("THROTTLE_API_KEY", "6000/min"),
+        "verify": envstr("THROTTLE_VERIFY", "6000/min"),
+        "verify_bulk": envstr("THROTTLE_VERIFY_BULK", "120/min"),
     },
     "EXCEPTION_HANDLER": "registry.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -279,6 +282,8 @@ REGISTRY_CHECKPOINT_INTERVAL = envint("REGISTRY_CHECKPOINT_INTERVAL", 10)
 # Networks that may be contacted although private (CIDRs, comma-separated); none by default.
 REGISTRY_OUTBOUND_ALLOWED_NETWORKS = envlist("REGISTRY_OUTBOUND_ALLOWED_NETWORKS", [])
 REGISTRY_OUTBOUND_ALLOW_HTTP = envbool("REGISTRY_OUTBOUND_ALLOW_HTTP", DEBUG)
+# Dotted path of the callable (url) -> bytes that fetches a published proof-of-control token.
+REGISTRY_PROOF_FETCHER = "guidelines.fetch.fetch_url"
 REGISTRY_WEBHOOK_TIMEOUT = envint("REGISTRY_WEBHOOK_TIMEOUT", 10)
 # A worker holds a delivery this long; if it dies mid-delivery, the sweep re-sends after it.
 REGISTRY_WEBHOOK_LEASE_SECONDS = envint("REGISTRY_WEBHOOK_LEASE_SECONDS", 60)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from registry import keys
 from registry.lib.canonical import canonical_json
-from registry.lib.merkle import consistency_proof, leaf_hash, verify_consistency
+from registry.lib.merkle import EMPTY_ROOT, consistency_proof, leaf_hash, verify_consistency
 from registry.lib.signing import checkpoint_body, sign_note
 from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.tree import (
@@ -84,7 +85,7 @@ def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) 
     hashed = leaf_hash(leaf_bytes)
     # The row lock is the sequencer: one appender at a time, in commit order (PostgreSQL);
     # SQLite's IMMEDIATE transactions already hold the database's write lock here.
-    state = LogState.objects.select_for_update().get(pk=1)
+    state = _locked_state()
     index = state.size
     frontier = frontier_decode(index, bytes(state.frontier))
     created = frontier_push(frontier, index, hashed)
@@ -97,19 +98,58 @@ def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) 
     return entry
 
 
+def _locked_state() -> LogState:
+    """The sequencer row, locked until the caller's transaction ends.
+
+    Migration 0002 creates it, but a flush (``manage.py flush``, every transactional test) or a
+    restore of an empty schema deletes it; recreating it on demand keeps appends working there.
+    """
+    try:
+        return LogState.objects.select_for_update().get(pk=1)
+    except LogState.DoesNotExist:
+        LogState.objects.get_or_create(pk=1)  # a racing creator wins; get_or_create then reads its row
+        return LogState.objects.select_for_update().get(pk=1)
+
+
 def tree_head() -> TreeHead:
     """The committed tree's size and root, from the sequencer row alone."""
-    state = LogState.objects.get(pk=1)
+    state = LogState.objects.filter(pk=1).first()
+    if state is None:  # no sequencer row yet: the empty tree
+        return TreeHead(0, EMPTY_ROOT)
     return TreeHead(state.size, frontier_root(frontier_decode(state.size, bytes(state.frontier))))
 
 
+# Until when (time.monotonic()) a publication this process scheduled is surely still pending:
+# appends committed before then are covered by it and skip the shared cache (on the database
+# cache that round trip was a second transaction per append). Only the first half of the delay,
+# so a task that runs a little early (clock skew between hosts) still covers them.
+_pending_until = 0.0
+
+
 def checkpoint_schedule() -> None:
-    """Ask a worker to publish a checkpoint soon; at most one request per delay window."""
+    """Ask a worker to publish a checkpoint soon; at most one request per delay window.
+
+    The flag is cleared by the task itself before it reads the tree head (``checkpoint_flag_clear``),
+    so an append either sees the flag while that task is still to read the head, or schedules a new
+    task. Its timeout only matters if a task is lost; cache timeouts are too coarse to rely on (the
+    database cache counts whole seconds, so the flag used to outlive the task and the appends just
+    after a publication waited for the beat sweep).
+    """
+    global _pending_until
     from registry.transparency.tasks import publish_checkpoint
 
     delay = settings.REGISTRY_CHECKPOINT_DELAY
+    now = time.monotonic()
+    if now < _pending_until:
+        return
     if cache.add(_SCHEDULE_FLAG, 1, timeout=max(1, delay)):
         publish_checkpoint.apply_async(countdown=delay)
+        _pending_until = now + delay / 2
+
+
+def checkpoint_flag_clear() -> None:
+    """Let the next append schedule a new publication: called by the task before it reads the head."""
+    cache.delete(_SCHEDULE_FLAG)
 
 
 def checkpoint_publish() -> Checkpoint | None:

@@ -6,17 +6,20 @@ import io
 import multiprocessing
 import os
 import threading
+import time
 from pathlib import Path
+from queue import Empty
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
 from registry.lib.merkle import root_from_leaf_hashes
-from registry.transparency.models import LogEntry, LogNode
-from registry.transparency.services import tree_head
 
 from .conftest import _database_url
+
+# The 'spawn' children import this module before Django is set up: model imports stay inside
+# the functions that run once it is.
 
 WRITERS = 4
 PER_WRITER = 50
@@ -74,6 +77,9 @@ def _process_writer(vendor: str, database: str, count: int, tag: int, barrier, r
 
 
 def _assert_log_is_whole(expected: int) -> None:
+    from registry.transparency.models import LogEntry, LogNode
+    from registry.transparency.services import tree_head
+
     indices = list(LogEntry.objects.order_by("index").values_list("index", flat=True))
     assert indices == list(range(expected)), "gaps or duplicates"
     hashes = [bytes(h) for h in LogEntry.objects.order_by("index").values_list("leaf_hash", flat=True)]
@@ -111,8 +117,15 @@ def test_several_processes_append_gap_free(transactional_db):
     for process in processes:
         process.start()
     results: dict[int, list[int]] = {}
-    for _ in processes:
-        tag, indices = queue.get(timeout=300)
+    deadline = time.monotonic() + 300
+    while len(results) < WRITERS:
+        try:
+            tag, indices = queue.get(timeout=1)
+        except Empty:
+            crashed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            assert not crashed, f"a writer process failed: exit codes {crashed}"
+            assert time.monotonic() < deadline, "writers did not finish in time"
+            continue
         results[tag] = indices
     for process in processes:
         process.join(timeout=60)

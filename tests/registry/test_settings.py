@@ -98,7 +98,9 @@ def test_production_variables_are_honoured(tmp_path):
 
 @pytest.mark.timeout(120)
 def test_check_deploy_is_clean_with_production_variables(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(
         SECRET_KEY="z" * 64 + "-not-a-real-secret-9f8e7d",
         ALLOWED_HOSTS="restu.example",

@@ -32,11 +32,13 @@ class Command(BaseCommand):
         elif action == "rotate":
             before = keys.keyring().active(options["purpose"])
             new = keys.key_rotate(options["purpose"])
+            # Log the retired key as it is now listed (with its end of validity), not as it was.
+            retired = next(key for key in keys.keyring().keys if key.kid == before.kid)
             with transaction.atomic():
                 log_append(
                     type="registry_key.retired",
-                    ref=f"kid_{before.kid}",
-                    digest=sha256_digest(canonical_json(before.public_jwk())),
+                    ref=f"kid_{retired.kid}",
+                    digest=sha256_digest(canonical_json(retired.public_jwk())),
                 )
                 log_append(
                     type="registry_key.added",

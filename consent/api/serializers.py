@@ -1,0 +1,360 @@
+"""Input shapes (strict: unknown fields are errors) and the output documents of the consent API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from consent.models import AccessLogEntry, Consent, ConsentEvent, Dispute, Representative, Subject, SubjectKey, Vouch
+from consent.services import consent_signing_input, revocation_signing_input
+from registry.api.serializers import StrictSerializer
+
+
+def choice(choices: list[tuple[str, Any]], **kwargs: Any) -> serializers.ChoiceField:
+    """A ChoiceField documented by a pattern, not a named enum: ``status``, ``role`` and ``kind``
+    mean different choice sets on other resources, and drf-spectacular's enum components would
+    collide (with a warning that fails ``check --deploy``)."""
+    values = [value for value, _ in choices]
+
+    @extend_schema_field(
+        {"type": "string", "pattern": "^(" + "|".join(values) + ")$", "description": "One of: " + ", ".join(values)}
+    )
+    class PatternChoiceField(serializers.ChoiceField):
+        pass
+
+    return PatternChoiceField(choices=choices, **kwargs)
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class SubjectIn(StrictSerializer):
+    display_name = serializers.CharField(max_length=150)
+    status = choice(Subject.Status.choices)
+    adult_on = serializers.DateField(required=False, allow_null=True, default=None)
+    deceased_on = serializers.DateField(required=False, allow_null=True, default=None)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    is_public = serializers.BooleanField(required=False, default=False)
+
+
+class SubjectPatchIn(StrictSerializer):
+    display_name = serializers.CharField(max_length=150, required=False)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    is_public = serializers.BooleanField(required=False)
+
+
+class ScopeIn(StrictSerializer):
+    media = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    activities = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
+    purposes = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+
+
+class RepresentativeIn(StrictSerializer):
+    email = serializers.EmailField()
+    role = choice(Representative.Role.choices)
+    scope = ScopeIn(required=False)
+    valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class KeyIn(StrictSerializer):
+    public_jwk = serializers.DictField()
+
+
+class VouchIn(StrictSerializer):
+    organization = serializers.CharField(max_length=40)
+
+
+class DisputeIn(StrictSerializer):
+    kind = choice(Dispute.Kind.choices)
+    statement = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    consent = serializers.CharField(required=False, allow_null=True, max_length=40, default=None)
+
+
+class ConditionsIn(StrictSerializer):
+    attribution_required = serializers.BooleanField(required=False)
+    approval_required = serializers.BooleanField(required=False)
+    disclosure_label_required = serializers.BooleanField(required=False)
+    compensation_ref = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class RevocationPolicyIn(StrictSerializer):
+    policy = choice(Consent.RevocationPolicy.choices)
+    notice_days = serializers.IntegerField(required=False, min_value=0, max_value=365)
+
+
+class _Words(serializers.ListField):
+    child = serializers.CharField(max_length=40)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=300, **kwargs)
+
+
+class ConsentTermsIn(StrictSerializer):
+    """The terms of a consent; the service checks them against the vocabulary and the subject."""
+
+    effect = choice(Consent.Effect.choices)
+    grantee = serializers.CharField(max_length=40)
+    production = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    media = _Words()
+    activities = _Words(required=False)
+    purposes = _Words()
+    intended_use = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    territories = _Words()
+    valid_from = serializers.DateField(required=False, allow_null=True)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    conditions = ConditionsIn(required=False)
+    revocation = RevocationPolicyIn(required=False)
+    representation = choice(Consent.Representation.choices, required=False)
+    court_approval_ref = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    guideline = serializers.CharField(max_length=120, required=False, allow_null=True)
+
+
+class ConsentIn(ConsentTermsIn):
+    subject = serializers.CharField(max_length=40)
+
+
+class ConsentPatchIn(ConsentTermsIn):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class SignIn(StrictSerializer):
+    method = choice(Consent.Method.choices)
+    signature = serializers.CharField(required=False, max_length=20000)
+    language = choice([("en", "English"), ("id", "Bahasa Indonesia")], required=False)
+    notice_digest = serializers.CharField(required=False, max_length=80)
+
+
+class RevokeIn(StrictSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    method = choice(Consent.Method.choices, required=False, default="witnessed")
+    signature = serializers.CharField(required=False, max_length=20000)
+
+
+# --- Output (plain dicts, documented for the schema by the serializers after them) -------------
+
+
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def representative_out(rep: Representative) -> dict[str, Any]:
+    return {
+        "id": rep.public_id,
+        "user": rep.user.public_id,
+        "role": rep.role,
+        "delegated_by": rep.delegated_by.public_id if rep.delegated_by_id and rep.delegated_by else None,
+        "scope": rep.scope or None,
+        "valid_until": _date(rep.valid_until),
+        "created": rep.created.isoformat(),
+        "ended_at": rep.ended_at.isoformat() if rep.ended_at else None,
+    }
+
+
+def key_out(key: SubjectKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "id": key.public_id,
+        "public_jwk": key.public_jwk,
+        "created": key.created.isoformat(),
+        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+    }
+
+
+def vouch_out(vouch: Vouch) -> dict[str, Any]:
+    return {
+        "id": vouch.public_id,
+        "subject": vouch.subject.public_id,
+        "organization": vouch.organization.public_id,
+        "created": vouch.created.isoformat(),
+        "revoked_at": vouch.revoked_at.isoformat() if vouch.revoked_at else None,
+    }
+
+
+def subject_out(subject: Subject, *, private: bool) -> dict[str, Any]:
+    """Representatives (``private``) see everything; others the public profile only."""
+    profile = getattr(subject, "profile", None)
+    public_profile = None
+    if profile is not None and profile.is_public:
+        public_profile = {"display_name": profile.display_name, "bio": profile.bio}
+    body: dict[str, Any] = {
+        "id": subject.public_id,
+        "assurance": subject.assurance,
+        "public_profile": public_profile,
+    }
+    if not private:
+        return body
+    body.update(
+        {
+            "status": subject.status,
+            "adult_on": _date(subject.adult_on),
+            "deceased_on": _date(subject.deceased_on),
+            "disputed": subject.disputed,
+            "profile": {
+                "display_name": profile.display_name,
+                "bio": profile.bio,
+                "notes": profile.notes,
+                "is_public": profile.is_public,
+            }
+            if profile is not None
+            else None,
+            "representatives": [
+                representative_out(r)
+                for r in subject.representatives.select_related("user", "delegated_by").order_by("created")
+            ],
+            "keys": [key_out(k) for k in subject.keys.order_by("created")],
+            "vouches": [vouch_out(vch) for vch in subject.vouches.select_related("organization").order_by("created")],
+            "created": subject.created.isoformat(),
+            "updated": subject.updated.isoformat(),
+        }
+    )
+    return body
+
+
+def consent_out(consent: Consent) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": consent.public_id,
+        "subject": consent.subject.public_id,
+        "status": consent.status,
+        **{k: v for k, v in consent.terms.items() if k not in ("type", "registry", "id", "subject")},
+        "digest": consent.digest,
+        "created": consent.created.isoformat(),
+        "updated": consent.updated.isoformat(),
+    }
+    if consent.status == Consent.Status.DRAFT:
+        body["signing_input"] = consent_signing_input(consent)
+        return body
+    body["signature"] = {
+        "method": consent.method,
+        "signed_at": consent.signed_at.isoformat() if consent.signed_at else None,
+        "signer": consent.signed_by.public_id if consent.signed_by else None,
+        "kid": consent.signer_kid,
+        "jws": consent.signature,
+        "second_factor": consent.second_factor,
+        "notice_digest": consent.notice_digest,
+        "notice_language": consent.notice_language,
+    }
+    body["summary"] = consent.notice_summary
+    if consent.status == Consent.Status.ACTIVE:
+        body["revocation_signing_input"] = revocation_signing_input(consent)
+    if consent.status == Consent.Status.REVOKED:
+        body["revoked"] = {
+            "at": consent.revoked_at.isoformat() if consent.revoked_at else None,
+            "effective_at": consent.revocation_effective_at.isoformat() if consent.revocation_effective_at else None,
+            "by": consent.revoked_by.public_id if consent.revoked_by else None,
+        }
+    if consent.status == Consent.Status.EXPIRED:
+        body["expired_at"] = consent.expired_at.isoformat() if consent.expired_at else None
+    return body
+
+
+def event_out(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "at": event.at.isoformat(),
+        "actor": event.actor.public_id if event.actor else None,
+        "digest": event.digest or None,
+        "log_index": event.log_index,
+    }
+
+
+def access_out(entry: AccessLogEntry) -> dict[str, Any]:
+    return {
+        "at": entry.created.isoformat(),
+        "kind": entry.kind,
+        "caller": {
+            "organization": entry.caller_org.public_id if entry.caller_org else None,
+            "organization_name": entry.caller_org.name if entry.caller_org else None,
+            "api_key": entry.caller_key.public_id if entry.caller_key else None,
+        },
+        "query": entry.query,
+        "decision": entry.decision,
+        "consent": entry.consent.public_id if entry.consent else None,
+        "receipt": entry.receipt_id or None,
+    }
+
+
+def dispute_out(dispute: Dispute) -> dict[str, Any]:
+    return {
+        "id": dispute.public_id,
+        "subject": dispute.subject.public_id,
+        "kind": dispute.kind,
+        "consent": dispute.consent.public_id if dispute.consent else None,
+        "status": dispute.status,
+        "created": dispute.created.isoformat(),
+    }
+
+
+# Schema-only descriptions of the outputs above.
+
+
+class SubjectOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    assurance = choice(Subject.Assurance.choices)
+    public_profile = serializers.DictField(allow_null=True)
+    status = choice(Subject.Status.choices, required=False)
+    adult_on = serializers.DateField(required=False, allow_null=True)
+    deceased_on = serializers.DateField(required=False, allow_null=True)
+    disputed = serializers.BooleanField(required=False)
+    profile = serializers.DictField(required=False, allow_null=True)
+    representatives = serializers.ListField(child=serializers.DictField(), required=False)
+    keys = serializers.ListField(child=serializers.DictField(), required=False)
+    vouches = serializers.ListField(child=serializers.DictField(), required=False)
+
+
+class ConsentOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    subject = serializers.CharField()
+    status = choice(Consent.Status.choices)
+    effect = choice(Consent.Effect.choices)
+    grantee = serializers.CharField()
+    digest = serializers.CharField()
+    signing_input = serializers.CharField(required=False, help_text="Drafts: base64url of the canonical terms.")
+    signature = serializers.DictField(required=False)
+    summary = serializers.CharField(required=False)
+
+
+class EventOut(serializers.Serializer):  # type: ignore[type-arg]
+    type = serializers.CharField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    digest = serializers.CharField(allow_null=True)
+    log_index = serializers.IntegerField(allow_null=True)
+
+
+class AccessOut(serializers.Serializer):  # type: ignore[type-arg]
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    caller = serializers.DictField()
+    query = serializers.DictField()
+    decision = serializers.CharField()
+    consent = serializers.CharField(allow_null=True)
+
+
+class KeyOut(serializers.Serializer):  # type: ignore[type-arg]
+    kid = serializers.CharField()
+    public_jwk = serializers.DictField()
+    retired_at = serializers.DateTimeField(allow_null=True)
+
+
+class VouchOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    organization = serializers.CharField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class RepresentativeOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    user = serializers.CharField()
+    role = serializers.CharField()
+
+
+class DisputeOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    status = serializers.CharField()

@@ -1,0 +1,196 @@
+"""Verification, bulk verification and consent tokens over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycountry
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent import vocabulary as v
+from consent.decision import ASSURANCE_ORDER
+from consent.models import Subject
+from consent.services import representative_of
+from consent.verification import Check, check_from, consent_token_issue, verification_run, verification_run_bulk
+from registry.accounts.models import Organization
+from registry.api.caller import api_key_of
+from registry.api.serializers import StrictSerializer
+from registry.api.throttling import _RateFromSettings
+from registry.errors import ValidationFailed
+
+MAX_BULK = 1000
+
+
+def _territory(value: str) -> str:
+    code = value.upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise serializers.ValidationError("Not an ISO 3166-1 alpha-2 country code.")
+    return code
+
+
+class CheckIn(StrictSerializer):
+    subject = serializers.CharField(max_length=40)
+    medium = serializers.ChoiceField(choices=v.MEDIA_KEYS)
+    activity = serializers.ChoiceField(choices=v.ACTIVITY_KEYS, required=False, default="generate")
+    purpose = serializers.ChoiceField(choices=v.PURPOSE_KEYS)
+    territory = serializers.CharField(max_length=2, min_length=2)
+    date = serializers.DateField()
+    production = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True, default=None)
+    min_assurance = serializers.ChoiceField(choices=ASSURANCE_ORDER, required=False, allow_null=True, default=None)
+
+    def validate_territory(self, value: str) -> str:
+        return _territory(value)
+
+
+class BulkIn(StrictSerializer):
+    queries = CheckIn(many=True, allow_empty=False, max_length=MAX_BULK)
+
+
+class TokenIn(CheckIn):
+    grantee = serializers.CharField(max_length=40, required=False)
+
+
+_ANSWER = {
+    "decision": serializers.ChoiceField(choices=["permitted", "denied", "unknown"]),
+    "reasons": serializers.ListField(child=serializers.CharField()),
+    "consent": serializers.CharField(allow_null=True),
+    "consent_digest": serializers.CharField(allow_null=True),
+    "conditions": serializers.DictField(),
+}
+
+
+class VerifyThrottle(_RateFromSettings):
+    """Per organization, so nobody can sweep subject ids (rates ``THROTTLE_VERIFY[_BULK]``)."""
+
+    scope = "verify"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.scope = getattr(view, "throttle_scope", "verify")
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        key = api_key_of(request)
+        ident = key.organization_id if key else (request.user.pk if request.user.is_authenticated else None)
+        if ident is None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class _Throttled(APIView):
+    """The default throttles plus the per-organization verification throttle."""
+
+    throttle_scope = "verify"
+
+    def get_throttles(self) -> list[Any]:
+        return [*super().get_throttles(), VerifyThrottle()]
+
+
+def _calling_organization(request: Request) -> Organization:
+    key = api_key_of(request)
+    if key is None:
+        raise PermissionDenied("Verifications are made by organizations: use an API key of your studio or project.")
+    return key.organization
+
+
+class VerificationView(_Throttled):
+    """Check one use of a person's likeness; the answer comes with a signed receipt."""
+
+    @extend_schema(
+        request=CheckIn, responses=inline_serializer("Verification", {**_ANSWER, "receipt": serializers.CharField()})
+    )
+    def post(self, request: Request) -> Response:
+        organization = _calling_organization(request)
+        data = CheckIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = verification_run(
+            organization=organization,
+            check=check_from(data.validated_data),
+            user=request.user,
+            api_key=api_key_of(request),
+        )
+        return Response(body)
+
+
+class BulkVerificationView(_Throttled):
+    """Check up to 1,000 uses at once, answered in order, under one receipt for the batch."""
+
+    throttle_scope = "verify_bulk"
+
+    @extend_schema(
+        request=BulkIn,
+        responses=inline_serializer(
+            "BulkVerification",
+            {
+                "results": inline_serializer("BulkAnswer", {**_ANSWER, "query": serializers.DictField()}, many=True),
+                "receipt": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        organization = _calling_organization(request)
+        queries = request.data.get("queries") if isinstance(request.data, dict) else None
+        if isinstance(queries, list) and len(queries) > MAX_BULK:
+            raise ValidationFailed(
+                f"At most {MAX_BULK} queries per request.", errors={"queries": [f"At most {MAX_BULK} queries."]}
+            )
+        data = BulkIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        checks: list[Check] = [check_from(item) for item in data.validated_data["queries"]]
+        return Response(
+            verification_run_bulk(
+                organization=organization, checks=checks, user=request.user, api_key=api_key_of(request)
+            )
+        )
+
+
+class ConsentTokenView(_Throttled):
+    """A short-lived token (10 minutes) that a tool checks offline before processing a likeness."""
+
+    @extend_schema(
+        request=TokenIn,
+        responses={
+            201: inline_serializer(
+                "ConsentToken",
+                {
+                    "token": serializers.CharField(),
+                    "expires_at": serializers.DateTimeField(),
+                    "consent": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        grantee = fields.pop("grantee", None)
+        key = api_key_of(request)
+        organization = key.organization if key else None
+        if organization is not None:
+            if grantee and grantee != organization.public_id:
+                raise ValidationFailed(
+                    "A grantee asks for tokens for itself only.", errors={"grantee": ["Must be your own organization."]}
+                )
+            audience = organization.public_id
+        else:
+            subject = Subject.objects.filter(public_id=fields["subject"]).first()
+            if subject is None or representative_of(user=request.user, subject=subject) is None:
+                raise PermissionDenied(
+                    "Only the person's representatives, or a permitted grantee's API key, can ask for a consent token."
+                )
+            if not grantee:
+                raise ValidationFailed(
+                    "Name the organization that will use the token.", errors={"grantee": ["This field is required."]}
+                )
+            audience = grantee
+        body = consent_token_issue(
+            check=check_from(fields), audience=audience, organization=organization, user=request.user, api_key=key
+        )
+        return Response(body, status=201)

@@ -1,0 +1,387 @@
+"""Subjects and consents over HTTP: parse, call one service or selector, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent import selectors, services
+from consent.api import serializers as s
+from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectKey, Vouch
+from consent.vocabulary import vocabulary_document
+from consent.witness import witness_from_request
+from registry.accounts.models import Organization, User
+from registry.api.caller import api_key_of, caller_role
+from registry.api.etags import check_if_match, etag_for
+from registry.api.idempotency import IdempotentPostMixin
+from registry.errors import NotFound, ValidationFailed
+
+
+def _people_only(request: Request) -> None:
+    if api_key_of(request) is not None:
+        raise PermissionDenied("API keys cannot act for a person; sign in as the person or their representative.")
+
+
+def _parse(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
+    data = serializer_class(data=request.data, **kwargs)
+    data.is_valid(raise_exception=True)
+    return dict(data.validated_data)
+
+
+def _subject_etag(subject: Subject) -> str:
+    return etag_for(subject.public_id, subject.updated.isoformat())
+
+
+def _consent_etag(consent: Consent) -> str:
+    return etag_for(consent.public_id, consent.updated.isoformat(), consent.status)
+
+
+class VocabularyView(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The words a consent is written in: media, activities and purposes, in English and Indonesian."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(vocabulary_document())
+
+
+# --- Subjects ---------------------------------------------------------------------------------
+
+
+class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """The subjects the caller represents; register one (the caller becomes its representative)."""
+
+    serializer_class = s.SubjectOut
+    pagination_class = None
+    queryset = Subject.objects.none()
+
+    @extend_schema(responses={200: s.SubjectOut(many=True)})
+    def get(self, request: Request) -> Response:
+        _people_only(request)
+        subjects = selectors.subjects_for(user=request.user)
+        return Response({"results": [s.subject_out(x, private=True) for x in subjects]})
+
+    @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})
+    def post(self, request: Request) -> Response:
+        _people_only(request)
+        subject = services.subject_create(creator=request.user, **_parse(s.SubjectIn, request))
+        response = Response(s.subject_out(subject, private=True), status=status.HTTP_201_CREATED)
+        response["ETag"] = _subject_etag(subject)
+        return response
+
+
+class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """One subject: everything for its representatives, the public profile for others (else 404)."""
+
+    serializer_class = s.SubjectOut
+
+    def get(self, request: Request, subject_id: str) -> Response:
+        subject, rep = selectors.subject_visible(user=request.user, public_id=subject_id)
+        response = Response(s.subject_out(subject, private=rep is not None))
+        if rep is not None:
+            response["ETag"] = _subject_etag(subject)
+        return response
+
+    @extend_schema(request=s.SubjectPatchIn, responses={200: s.SubjectOut})
+    def patch(self, request: Request, subject_id: str) -> Response:
+        _people_only(request)
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        check_if_match(request, _subject_etag(subject))
+        subject = services.subject_profile_update(
+            subject=subject, actor=request.user, **_parse(s.SubjectPatchIn, request)
+        )
+        subject.refresh_from_db()
+        response = Response(s.subject_out(subject, private=True))
+        response["ETag"] = _subject_etag(subject)
+        return response
+
+
+class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """Add a guardian, an estate member or an agent (with a delegated scope) to a subject."""
+
+    serializer_class = s.RepresentativeOut
+    queryset = Representative.objects.none()
+
+    @extend_schema(request=s.RepresentativeIn, responses={201: s.RepresentativeOut})
+    def post(self, request: Request, subject_id: str) -> Response:
+        _people_only(request)
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        data = _parse(s.RepresentativeIn, request)
+        user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
+        if user is None:
+            raise ValidationFailed(
+                "There is no Restu account with that email address; ask them to sign up first.",
+                errors={"email": ["No account with this email address."]},
+            )
+        rep = services.representative_add(
+            subject=subject,
+            actor=request.user,
+            user=user,
+            role=data["role"],
+            scope=data.get("scope"),
+            valid_until=data.get("valid_until"),
+        )
+        return Response(s.representative_out(rep), status=status.HTTP_201_CREATED)
+
+
+class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """End a representation (your own, or an agent you appointed)."""
+
+    serializer_class = s.RepresentativeOut
+    queryset = Representative.objects.none()
+
+    def delete(self, request: Request, subject_id: str, rep_id: str) -> Response:
+        _people_only(request)
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        rep = Representative.objects.filter(subject=subject, public_id=rep_id).first()
+        if rep is None:
+            raise NotFound("No such representative.")
+        services.representative_end(representative=rep, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """The subject's signing keys (retired ones included); add an Ed25519 public JWK."""
+
+    serializer_class = s.KeyOut
+    pagination_class = None
+    queryset = SubjectKey.objects.none()
+
+    @extend_schema(responses={200: s.KeyOut(many=True)})
+    def get(self, request: Request, subject_id: str) -> Response:
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        return Response({"results": [s.key_out(k) for k in subject.keys.order_by("created")]})
+
+    @extend_schema(request=s.KeyIn, responses={201: s.KeyOut})
+    def post(self, request: Request, subject_id: str) -> Response:
+        _people_only(request)
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        key = services.subject_key_add(subject=subject, actor=request.user, **_parse(s.KeyIn, request))
+        return Response(s.key_out(key), status=status.HTTP_201_CREATED)
+
+
+class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Retire a key (never deleted: what it signed stays verifiable)."""
+
+    serializer_class = s.KeyOut
+    queryset = SubjectKey.objects.none()
+
+    def delete(self, request: Request, subject_id: str, kid: str) -> Response:
+        _people_only(request)
+        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        key = SubjectKey.objects.select_related("subject").filter(subject=subject, kid=kid).first()
+        if key is None:
+            raise NotFound("No such key.")
+        key = services.subject_key_retire(key=key, actor=request.user)
+        return Response(s.key_out(key))
+
+
+class VouchCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """A member of a guild or agency vouches for the subject's identity."""
+
+    serializer_class = s.VouchOut
+    queryset = Vouch.objects.none()
+
+    @extend_schema(request=s.VouchIn, responses={201: s.VouchOut})
+    def post(self, request: Request, subject_id: str) -> Response:
+        subject = selectors.subject_get(public_id=subject_id)
+        data = _parse(s.VouchIn, request)
+        organization = Organization.objects.filter(public_id=data["organization"]).first()
+        role = caller_role(request, organization) if organization else None
+        vouch = services.vouch_give(
+            subject=subject,
+            organization=organization,  # type: ignore[arg-type]
+            actor_role=role,
+            user=request.user,
+            api_key=api_key_of(request),
+        )
+        return Response(s.vouch_out(vouch), status=status.HTTP_201_CREATED)
+
+
+class VouchDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The vouching organization withdraws its vouch."""
+
+    serializer_class = s.VouchOut
+    queryset = Vouch.objects.none()
+
+    def delete(self, request: Request, subject_id: str, vouch_id: str) -> Response:
+        vouch = (
+            Vouch.objects.select_related("subject", "organization")
+            .filter(subject__public_id=subject_id, public_id=vouch_id)
+            .first()
+        )
+        role = caller_role(request, vouch.organization) if vouch else None
+        if vouch is None or role is None:
+            raise NotFound("No such vouch.")
+        vouch = services.vouch_revoke(vouch=vouch, actor_role=role)
+        return Response(s.vouch_out(vouch))
+
+
+class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """Anyone signed in: "this is me and I did not consent", or "this person is not who they claim"."""
+
+    serializer_class = s.DisputeOut
+    queryset = Consent.objects.none()
+
+    @extend_schema(request=s.DisputeIn, responses={201: s.DisputeOut})
+    def post(self, request: Request, subject_id: str) -> Response:
+        _people_only(request)
+        subject = selectors.subject_get(public_id=subject_id)
+        data = _parse(s.DisputeIn, request)
+        consent = None
+        if data.get("consent"):
+            consent = Consent.objects.filter(public_id=data["consent"], subject=subject).first()
+            if consent is None:
+                raise ValidationFailed("No such consent for this subject.", errors={"consent": ["Unknown consent."]})
+        dispute = services.dispute_open(
+            subject=subject, opened_by=request.user, kind=data["kind"], statement=data["statement"], consent=consent
+        )
+        return Response(s.dispute_out(dispute), status=status.HTTP_201_CREATED)
+
+
+class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
+    """Who checked this subject, when, for what use, and the answer (representatives only)."""
+
+    serializer_class = s.AccessOut
+
+    def get_queryset(self) -> QuerySet[AccessLogEntry]:
+        if getattr(self, "swagger_fake_view", False):
+            return AccessLogEntry.objects.none()
+        subject, _ = selectors.subject_for_representative(user=self.request.user, public_id=self.kwargs["subject_id"])
+        return selectors.access_log_for(subject=subject)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([s.access_out(e) for e in page or []])
+
+
+# --- Consents ---------------------------------------------------------------------------------
+
+
+class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    """Consents the caller may see (``?subject=``, ``?status=``); write a draft."""
+
+    serializer_class = s.ConsentOut
+
+    def get_queryset(self) -> QuerySet[Consent]:
+        if getattr(self, "swagger_fake_view", False):
+            return Consent.objects.none()
+        rows = selectors.consents_visible(user=self.request.user, api_key=api_key_of(self.request))
+        subject = self.request.query_params.get("subject")
+        if subject:
+            rows = rows.filter(subject__public_id=subject)
+        wanted = self.request.query_params.get("status")
+        if wanted:
+            if wanted not in Consent.Status.values:
+                raise ValidationFailed("Unknown status.", errors={"status": [f"One of {', '.join(Consent.Status)}."]})
+            rows = rows.filter(status=wanted)
+        return rows
+
+    @extend_schema(
+        parameters=[OpenApiParameter("subject", str), OpenApiParameter("status", str, enum=Consent.Status.values)]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([s.consent_out(c) for c in page or []])
+
+    @extend_schema(request=s.ConsentIn, responses={201: s.ConsentOut})
+    def post(self, request: Request) -> Response:
+        _people_only(request)
+        data = _parse(s.ConsentIn, request)
+        try:
+            subject, _ = selectors.subject_for_representative(user=request.user, public_id=data.pop("subject"))
+        except NotFound:
+            raise ValidationFailed(
+                "You do not represent that subject.", errors={"subject": ["Unknown subject."]}
+            ) from None
+        consent = services.consent_create(subject=subject, actor=request.user, terms=data)
+        response = Response(s.consent_out(consent), status=status.HTTP_201_CREATED)
+        response["ETag"] = _consent_etag(consent)
+        return response
+
+
+class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """One consent (representatives, and the named grantee's members and keys); edit a draft."""
+
+    serializer_class = s.ConsentOut
+
+    def get(self, request: Request, consent_id: str) -> Response:
+        consent = selectors.consent_visible(user=request.user, api_key=api_key_of(request), public_id=consent_id)
+        response = Response(s.consent_out(consent))
+        response["ETag"] = _consent_etag(consent)
+        return response
+
+    @extend_schema(request=s.ConsentPatchIn, responses={200: s.ConsentOut})
+    def patch(self, request: Request, consent_id: str) -> Response:
+        _people_only(request)
+        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        check_if_match(request, _consent_etag(consent))
+        changes = _parse(s.ConsentPatchIn, request)
+        consent = services.consent_update(consent=consent, actor=request.user, changes=changes)
+        response = Response(s.consent_out(consent))
+        response["ETag"] = _consent_etag(consent)
+        return response
+
+
+class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Sign a draft with a subject key, or witnessed after a fresh re-authentication."""
+
+    serializer_class = s.ConsentOut
+
+    @extend_schema(request=s.SignIn, responses={200: s.ConsentOut})
+    def post(self, request: Request, consent_id: str) -> Response:
+        _people_only(request)
+        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        data = _parse(s.SignIn, request)
+        consent = services.consent_sign(
+            consent=consent,
+            actor=request.user,
+            method=data["method"],
+            signature=data.get("signature"),
+            witness=witness_from_request(request),
+            language=data.get("language") or (getattr(request, "LANGUAGE_CODE", "en") or "en"),
+            notice_digest=data.get("notice_digest"),
+        )
+        return Response(s.consent_out(consent))
+
+
+class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Revoke an active consent (now, or after its notice period)."""
+
+    serializer_class = s.ConsentOut
+
+    @extend_schema(request=s.RevokeIn, responses={200: s.ConsentOut})
+    def post(self, request: Request, consent_id: str) -> Response:
+        _people_only(request)
+        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        data = _parse(s.RevokeIn, request)
+        consent = services.consent_revoke(
+            consent=consent,
+            actor=request.user,
+            reason=data["reason"],
+            method=data["method"],
+            signature=data.get("signature"),
+            witness=witness_from_request(request),
+        )
+        return Response(s.consent_out(consent))
+
+
+class ConsentHistory(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Every step of a consent: created, edited, signed, revoked, expired (with log indexes)."""
+
+    serializer_class = s.EventOut
+    queryset = ConsentEvent.objects.none()
+
+    @extend_schema(responses={200: s.EventOut(many=True)})
+    def get(self, request: Request, consent_id: str) -> Response:
+        consent = selectors.consent_visible(user=request.user, api_key=api_key_of(request), public_id=consent_id)
+        return Response({"results": [s.event_out(e) for e in selectors.consent_history(consent=consent)]})

@@ -1,0 +1,265 @@
+"""Release clearance: every appearance and tool of a release checked at once, signed, re-checked on change.
+
+Status: ``blocked`` when any appearance is not permitted in every territory or any tool lacks an
+unrevoked attestation; ``needs_review`` when consent exists but a careful studio lawyer would
+still want to look (review flags below); ``cleared`` otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent.decision import PERMITTED, UseQuery
+from consent.models import AccessLogEntry, Consent, Release, ReleaseReliance, Subject
+from consent.verification import Check, verification_decide
+from registry.accounts.models import ApiKey, Organization, User
+from registry.errors import NotFound
+from registry.events.services import event_record
+from registry.lib.canonical import canonical_json, sha256_digest
+from registry.receipts import receipt_sign
+
+LONG_TERM = timedelta(days=3653)  # ten years
+REVIEW_FLAGS = ("term_over_10_years", "minor_without_court_approval", "no_named_production", "signer_unadvised")
+
+
+def _flags(consent: dict[str, Any], subject_status: str) -> list[str]:
+    flags = []
+    until = consent["valid_until"]
+    if until is None or until - consent["valid_from"] > LONG_TERM:
+        flags.append("term_over_10_years")
+    if subject_status == Subject.Status.MINOR and not consent["court_approval_ref"]:
+        flags.append("minor_without_court_approval")
+    if not consent["production"]:
+        flags.append("no_named_production")
+    if consent["representation"] == Consent.Representation.NONE:
+        flags.append("signer_unadvised")
+    return flags
+
+
+def _tool_rows(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from guidelines.selectors import attestation_for_release
+
+    rows = []
+    for tool in tools:
+        attestation = attestation_for_release(project_public_id=tool["project"], digest=tool["digest"])
+        rows.append(
+            {
+                "project": tool["project"],
+                "version": tool["version"],
+                "digest": tool["digest"],
+                "attestation": attestation.public_id if attestation else None,
+                "guideline": (
+                    f"{attestation.guideline_version.guideline.slug}@{attestation.guideline_version.version}"
+                    if attestation
+                    else None
+                ),
+                "decision": "attested" if attestation else "not_attested",
+            }
+        )
+    return rows
+
+
+def release_evaluate(
+    *,
+    title: str,
+    release_date: date,
+    territories: list[str],
+    appearances: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    organization: Organization,
+) -> tuple[str, dict[str, Any], set[str]]:
+    """The clearance report (status, rows) and the ids it relies on; reads only."""
+    checks: list[tuple[int, str, str, Check]] = []
+    for position, appearance in enumerate(appearances):
+        for medium in appearance["media"]:
+            for territory in territories:
+                use = UseQuery(
+                    medium=medium,
+                    activity=appearance.get("activity") or "generate",
+                    purpose=appearance["purpose"],
+                    territory=territory,
+                    on=release_date,
+                    production=title,
+                )
+                checks.append((position, medium, territory, Check(appearance["subject"], use)))
+    answers = verification_decide(caller=organization.public_id, checks=[c[3] for c in checks])
+    chosen_pks = {answer.consent_pk for answer in answers if answer.consent_pk}
+    details = {
+        row["pk"]: row
+        for row in Consent.objects.filter(pk__in=chosen_pks).values(
+            "pk", "valid_from", "valid_until", "court_approval_ref", "production", "representation", "subject__status"
+        )
+    }
+    relies: set[str] = set()
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for (position, medium, territory, check), answer in zip(checks, answers, strict=True):
+        row = rows.setdefault(
+            (position, medium),
+            {
+                "subject": check.subject,
+                "medium": medium,
+                "purpose": check.use.purpose,
+                "decision": PERMITTED,
+                "consent": None,
+                "reasons": [],
+                "flags": [],
+                "territories": {},
+            },
+        )
+        row["territories"][territory] = answer.decision.decision
+        relies.add(check.subject)
+        if answer.decision.decision != PERMITTED:
+            row["decision"] = "unknown" if answer.decision.decision == "unknown" else "denied"
+            row["reasons"] = sorted(set(row["reasons"]) | set(answer.decision.reasons))
+        elif answer.decision.consent is not None:
+            relies.add(answer.decision.consent.public_id)
+            if row["consent"] is None:
+                row["consent"] = answer.decision.consent.public_id
+            detail = details.get(answer.consent_pk or -1)
+            if detail:
+                row["flags"] = sorted(set(row["flags"]) | set(_flags(detail, detail["subject__status"])))
+    appearance_rows = list(rows.values())
+    for row in appearance_rows:
+        if row["decision"] != PERMITTED:
+            row["consent"], row["flags"] = None, []
+    tool_rows = _tool_rows(tools)
+    relies.update(row["attestation"] for row in tool_rows if row["attestation"])
+    if any(r["decision"] != PERMITTED for r in appearance_rows) or any(t["decision"] != "attested" for t in tool_rows):
+        status = Release.Status.BLOCKED
+    elif any(r["flags"] for r in appearance_rows):
+        status = Release.Status.NEEDS_REVIEW
+    else:
+        status = Release.Status.CLEARED
+    report = {"status": status, "appearances": appearance_rows, "tools": tool_rows}
+    return status, report, relies
+
+
+def _sign(release: Release) -> str:
+    return receipt_sign(
+        claims={
+            "sub": release.public_id,
+            "aud": release.organization.public_id,
+            "release": {
+                "id": release.public_id,
+                "status": release.status,
+                "report_digest": sha256_digest(canonical_json(release.report)),
+            },
+        }
+    )
+
+
+def _log_checks(release: Release, user: User | None, api_key: ApiKey | None) -> None:
+    subjects = {
+        s.public_id: s for s in Subject.objects.filter(public_id__in={a["subject"] for a in release.appearances})
+    }
+    AccessLogEntry.objects.bulk_create(
+        [
+            AccessLogEntry(
+                subject=subjects[row["subject"]],
+                kind=AccessLogEntry.Kind.RELEASE,
+                caller_org=release.organization,
+                caller_user=user if user is not None and user.is_authenticated else None,
+                caller_key=api_key,
+                query={
+                    "release": release.public_id,
+                    "medium": row["medium"],
+                    "purpose": row["purpose"],
+                    "territories": release.territories,
+                    "date": release.release_date.isoformat(),
+                },
+                decision=row["decision"],
+            )
+            for row in release.report["appearances"]
+            if row["subject"] in subjects
+        ]
+    )
+
+
+def release_create(
+    *,
+    organization: Organization,
+    title: str,
+    release_date: date,
+    territories: list[str],
+    appearances: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    user: User | None = None,
+    api_key: ApiKey | None = None,
+) -> Release:
+    """Check a release, store its signed clearance report, and note the checks in each access log."""
+    status, report, relies = release_evaluate(
+        title=title,
+        release_date=release_date,
+        territories=territories,
+        appearances=appearances,
+        tools=tools,
+        organization=organization,
+    )
+    with transaction.atomic():
+        release = Release.objects.create(
+            organization=organization,
+            created_by=user if user is not None and user.is_authenticated else None,
+            title=title,
+            release_date=release_date,
+            territories=territories,
+            appearances=appearances,
+            tools=tools,
+            status=status,
+            report=report,
+        )
+        release.report = {"id": release.public_id, **report}
+        release.receipt = _sign(release)
+        release.save(update_fields=["report", "receipt"])
+        ReleaseReliance.objects.bulk_create([ReleaseReliance(release=release, ref=ref) for ref in relies])
+        _log_checks(release, user, api_key)
+    return release
+
+
+def release_recheck(*, release: Release) -> Release:
+    """Evaluate again; a changed status is stored, signed anew and announced (release.status_changed)."""
+    status, report, relies = release_evaluate(
+        title=release.title,
+        release_date=release.release_date,
+        territories=release.territories,
+        appearances=release.appearances,
+        tools=release.tools,
+        organization=release.organization,
+    )
+    with transaction.atomic():
+        locked = Release.objects.select_for_update().select_related("organization").get(pk=release.pk)
+        previous = locked.status
+        locked.status, locked.report, locked.evaluated_at = status, {"id": locked.public_id, **report}, timezone.now()
+        locked.receipt = _sign(locked)
+        locked.save(update_fields=["status", "report", "evaluated_at", "receipt"])
+        ReleaseReliance.objects.filter(release=locked).exclude(ref__in=relies).delete()
+        ReleaseReliance.objects.bulk_create(
+            [ReleaseReliance(release=locked, ref=ref) for ref in relies], ignore_conflicts=True
+        )
+        if previous != status:
+            event_record(
+                type="release.status_changed",
+                payload={"release": locked.public_id, "previous": previous, "status": status},
+                audience=[locked.organization.public_id],
+            )
+    return locked
+
+
+def releases_recheck_for(*, refs: list[str]) -> list[Release]:
+    """Re-check every release relying on any of these consents, attestations or subjects."""
+    ids = ReleaseReliance.objects.filter(ref__in=refs).values_list("release_id", flat=True).distinct()
+    return [release_recheck(release=release) for release in Release.objects.filter(pk__in=list(ids))]
+
+
+def release_visible(*, public_id: str, organization_ids: list[int]) -> Release:
+    release = (
+        Release.objects.select_related("organization")
+        .filter(public_id=public_id, organization_id__in=organization_ids)
+        .first()
+    )
+    if release is None:
+        raise NotFound("No such release.")
+    return release

@@ -1,0 +1,269 @@
+"""Reads: who may see what, whether a consent is in force on a day, and the verification look-ups.
+
+For the verification issue (see each docstring): ``subject_for_verification`` (one query),
+``consent_candidates`` (one query: the subject's consents that could match a use, matched in
+SQL by masks and territory), ``consent_is_effective`` (pure, no query) and
+``services.access_log_record``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from consent import vocabulary as v
+from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectProfile
+from consent.services import representative_of, today
+from registry.accounts.models import ApiKey, Membership, Organization, User
+from registry.errors import NotFound
+from registry.lib.ids import looks_like_public_id
+
+
+def consent_is_effective(consent: Consent, on: date, *, now: datetime | None = None) -> bool:
+    """Whether ``consent`` is in force for a use on day ``on``, judged at ``now`` (default: now).
+
+    Checks dates at query time, so the answer is right even before the expiry sweep has run:
+    - a draft or an expired consent is never in force;
+    - ``on`` must lie within ``valid_from`` … ``valid_until`` (inclusive);
+    - for a minor, only days before ``adult_on`` (``consent.subject`` is read: select it);
+    - a revoked consent is out of force from the moment its revocation takes effect, for every
+      day; during a notice period it still covers days before the effective day.
+    It does not look at disputes: a verification also checks ``subject.disputed`` (permits frozen).
+    Needs no query when ``subject`` is already loaded.
+    """
+    moment = now or timezone.now()
+    if consent.status in (Consent.Status.DRAFT, Consent.Status.EXPIRED):
+        return False
+    if on < consent.valid_from or (consent.valid_until is not None and on > consent.valid_until):
+        return False
+    subject = consent.subject
+    if subject.status == Subject.Status.MINOR and subject.adult_on is not None and on >= subject.adult_on:
+        return False
+    if consent.status == Consent.Status.REVOKED:
+        effective_at = consent.revocation_effective_at
+        if effective_at is None or moment >= effective_at:
+            return False
+        return on < effective_at.date()
+    return consent.status == Consent.Status.ACTIVE
+
+
+def subject_for_verification(*, public_id: str) -> Subject | None:
+    """The subject with this id (status, adult_on, assurance, disputed) in one query, or None."""
+    if not looks_like_public_id(public_id, Subject.PREFIX):
+        return None
+    return Subject.objects.filter(public_id=public_id).first()
+
+
+def consent_candidates(
+    *,
+    subject: Subject,
+    medium: str,
+    activity: str,
+    purpose: str,
+    territory: str,
+    on: date,
+    production: str | None = None,
+    grantee_org_id: int | None = None,
+) -> list[Consent]:
+    """The subject's signed consents (permits and denies) that could cover this use, in one query.
+
+    Matched in SQL: status active or revoked-with-notice-pending, media/activity/purpose by bit
+    mask (``likeness`` covers every medium, ``*`` every non-sensitive purpose), territory by code
+    or ``*``, dates including ``on``. Permits must also match the grantee (the caller's
+    organization or ``*``) and the production (the same, or any). Denies match any grantee and
+    production. Each result still goes through ``consent_is_effective`` (revocation timing,
+    minors); ``subject`` is attached to every result, so that costs no query. Unknown vocabulary
+    words match nothing. The caller decides: an effective deny wins over any permit.
+    """
+    try:
+        medium_bit = v.bit(v.MEDIA_KEYS, medium)
+        activity_bit = v.bit(v.ACTIVITY_KEYS, activity)
+        purpose_bit = v.bit(v.PURPOSE_KEYS, purpose)
+    except ValueError:
+        return []
+    permit_scope = Q(effect=Consent.Effect.PERMIT) & (Q(grantee=v.ANY) | Q(grantee_org_id=grantee_org_id))
+    if production:
+        permit_scope &= Q(production__isnull=True) | Q(production=production)
+    else:
+        permit_scope &= Q(production__isnull=True)
+    rows = (
+        Consent.objects.filter(subject=subject)
+        .filter(
+            Q(status=Consent.Status.ACTIVE)
+            | Q(status=Consent.Status.REVOKED, revocation_effective_at__gt=timezone.now())
+        )
+        .filter(valid_from__lte=on)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .filter(Q(territory_codes=v.ANY) | Q(territory_codes__contains=f"|{territory}|"))
+        .annotate(
+            _m=F("media_mask").bitand(medium_bit),
+            _a=F("activity_mask").bitand(activity_bit),
+            _p=F("purpose_mask").bitand(purpose_bit),
+        )
+        .filter(_m__gt=0, _a__gt=0, _p__gt=0)
+        .filter(Q(effect=Consent.Effect.DENY) | permit_scope)
+        .order_by("-effect", "signed_at")  # denies ("deny" > "permit") first
+    )
+    result = list(rows)
+    for consent in result:
+        consent.subject = subject
+    return result
+
+
+# --- Visibility -------------------------------------------------------------------------------
+
+
+def subject_get(*, public_id: str) -> Subject:
+    subject = Subject.objects.filter(public_id=public_id).first() if isinstance(public_id, str) else None
+    if subject is None:
+        raise NotFound("No such subject.")
+    return subject
+
+
+def subject_for_representative(*, user: User, public_id: str) -> tuple[Subject, Representative]:
+    """The subject and the caller's representation; 404 for everyone else (no existence oracle)."""
+    subject = Subject.objects.filter(public_id=public_id).first()
+    rep = representative_of(user=user, subject=subject) if subject is not None else None
+    if subject is None or rep is None:
+        raise NotFound("No such subject.")
+    return subject, rep
+
+
+def subject_visible(*, user: User, public_id: str) -> tuple[Subject, Representative | None]:
+    """Representatives see everything; others only a subject whose profile is public (else 404)."""
+    subject = Subject.objects.select_related("profile").filter(public_id=public_id).first()
+    if subject is None:
+        raise NotFound("No such subject.")
+    rep = representative_of(user=user, subject=subject)
+    if rep is None:
+        profile = SubjectProfile.objects.filter(subject=subject, is_public=True).first()
+        if profile is None:
+            raise NotFound("No such subject.")
+    return subject, rep
+
+
+def subjects_for(*, user: User) -> QuerySet[Subject]:
+    """The subjects the user currently represents."""
+    day = today()
+    reps = Representative.objects.filter(user=user, ended_at__isnull=True).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    )
+    return Subject.objects.filter(pk__in=reps.values("subject_id")).select_related("profile").order_by("created")
+
+
+def _caller_orgs(user: User | None, api_key: ApiKey | None) -> QuerySet[Organization] | list[int]:
+    if api_key is not None:
+        return [api_key.organization_id]
+    if user is None or not user.is_authenticated:
+        return []
+    return Membership.objects.filter(user=user).values_list("organization_id", flat=True)
+
+
+def consents_visible(*, user: User | None, api_key: ApiKey | None = None) -> QuerySet[Consent]:
+    """Consents the caller may see: of subjects they represent, or signed ones naming their organization.
+
+    An API key sees only signed consents whose grantee is its organization; drafts are the
+    representatives' alone.
+    """
+    granted = Q(grantee_org_id__in=_caller_orgs(user, api_key)) & ~Q(status=Consent.Status.DRAFT)
+    visible = granted
+    if api_key is None and user is not None and user.is_authenticated:
+        visible = granted | Q(subject__in=subjects_for(user=user))
+    return Consent.objects.filter(visible).select_related("subject", "grantee_org", "signed_by", "revoked_by")
+
+
+def consent_visible(*, user: User | None, public_id: str, api_key: ApiKey | None = None) -> Consent:
+    consent = consents_visible(user=user, api_key=api_key).filter(public_id=public_id).first()
+    if consent is None:
+        raise NotFound("No such consent.")
+    return consent
+
+
+def consent_for_representative(*, user: User, public_id: str) -> tuple[Consent, Representative]:
+    """A consent of a subject the user represents (what signing, editing and revoking need)."""
+    consent = Consent.objects.select_related("subject", "grantee_org").filter(public_id=public_id).first()
+    rep = representative_of(user=user, subject=consent.subject) if consent else None
+    if consent is None or rep is None:
+        raise NotFound("No such consent.")
+    return consent, rep
+
+
+def consent_history(*, consent: Consent) -> QuerySet[ConsentEvent]:
+    return consent.events.select_related("actor").order_by("at", "id")
+
+
+def access_log_for(*, subject: Subject) -> QuerySet[AccessLogEntry]:
+    return AccessLogEntry.objects.filter(subject=subject).select_related("caller_org", "consent", "caller_key")
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+def consent_record_27560(consent: Consent) -> dict[str, Any]:
+    """The consent as an ISO/IEC TS 27560-style consent record (the information structure, in JSON)."""
+    state = {"draft": "pending", "active": "given", "revoked": "withdrawn", "expired": "expired"}[consent.status]
+    if consent.effect == Consent.Effect.DENY and consent.status == Consent.Status.ACTIVE:
+        state = "refused"
+    return {
+        "schema": "ISO/IEC TS 27560:2023 consent record (Restu profile)",
+        "record_id": consent.public_id,
+        "schema_version": "1",
+        "data_subject": consent.subject.public_id,
+        "controller": consent.grantee if consent.grantee != v.ANY else "any",
+        "processing": {
+            "purposes": consent.purposes,
+            "personal_data_categories": consent.media,
+            "processing_operations": consent.activities,
+            "jurisdictions": consent.territories,
+            "description": consent.intended_use,
+            "production": consent.production,
+        },
+        "consent_state": state,
+        "consent_type": "explicit",
+        "validity": {"from": consent.valid_from.isoformat(), "until": _iso(consent.valid_until)},
+        "events": [{"type": e.type, "at": e.at.isoformat(), "log_index": e.log_index} for e in consent.events.all()],
+        "notice": {"language": consent.notice_language, "digest": consent.notice_digest, "text": consent.notice_summary}
+        if consent.notice_digest
+        else None,
+        "signature": {"method": consent.method, "kid": consent.signer_kid, "digest": consent.digest}
+        if consent.method
+        else None,
+        "withdrawal": {
+            "policy": consent.revocation_policy,
+            "notice_days": consent.revocation_notice_days,
+            "withdrawn_at": consent.revoked_at.isoformat() if consent.revoked_at else None,
+        },
+        "conditions": consent.conditions,
+        "guideline": consent.guideline_ref,
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def person_export(*, user: User) -> dict[str, Any]:
+    """Everything Restu holds about the user as a representative, as one JSON document."""
+    from consent.api.serializers import consent_out, subject_out
+
+    subjects = list(subjects_for(user=user))
+    consents = Consent.objects.filter(subject__in=subjects).select_related("subject", "grantee_org").order_by("created")
+    return {
+        "account": {"id": user.public_id, "email": user.email, "name": user.display_name},
+        "subjects": [subject_out(s, private=True) for s in subjects],
+        "consents": [consent_out(c) for c in consents],
+        "consent_records": [consent_record_27560(c) for c in consents],
+        "access_log": [
+            {
+                "subject": e.subject.public_id,
+                "at": e.created.isoformat(),
+                "caller": e.caller_org.public_id if e.caller_org else None,
+                "query": e.query,
+                "decision": e.decision,
+            }
+            for e in AccessLogEntry.objects.filter(subject__in=subjects).select_related("subject", "caller_org")
+        ],
+    }

@@ -1,0 +1,1069 @@
+"""Every write to subjects, representatives, keys, vouches, consents, disputes and the access log.
+
+Each state change that matters happens here, in one transaction with its transparency-log leaf
+(appended last — it holds the log's lock until commit — save the history row that records its
+index) and its outbox event. Emails to the subject's representatives are queued with
+``transaction.on_commit`` and carry ids only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from consent import vocabulary as v
+from consent.models import (
+    AccessLogEntry,
+    Consent,
+    ConsentEvent,
+    Dispute,
+    Representative,
+    Subject,
+    SubjectKey,
+    SubjectProfile,
+    Vouch,
+)
+from consent.summary import LANGUAGES, consent_summary
+from consent.witness import Witness, witness_window
+from registry import keys
+from registry.accounts.models import ApiKey, Organization, User
+from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.events.services import event_record
+from registry.lib.canonical import b64url_encode, canonical_json, sha256_digest
+from registry.lib.ids import new_public_id
+from registry.lib.signing import VerificationError, jwk_thumbprint, normalize_public_jwk, sign_compact, verify_compact
+from registry.transparency.services import log_append
+
+CONSENT_TERMS_TYPE = "restu.consent/v1"
+REVOCATION_TYPE = "restu.consent-revocation/v1"
+WITNESS_TYP = "restu-consent-witness+jws"
+GUIDELINE_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}@(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
+MAX_NOTICE_DAYS = 365
+
+AUTHORITY = {
+    Subject.Status.LIVING: Representative.Role.SELF,
+    Subject.Status.MINOR: Representative.Role.GUARDIAN,
+    Subject.Status.DECEASED: Representative.Role.ESTATE,
+}
+
+
+def today() -> date:
+    """The registry's calendar day (UTC): every date rule uses the same clock."""
+    return timezone.now().astimezone(UTC).date()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _statement_digest(statement: dict[str, Any]) -> str:
+    return sha256_digest(canonical_json(statement))
+
+
+def _notify(subject: Subject, kind: str, ref: str) -> None:
+    """Email the subject's representatives once the change has committed (ids only)."""
+    from consent.tasks import notify_representatives
+
+    subject_id = subject.public_id
+    transaction.on_commit(lambda: notify_representatives.delay(subject_id, kind, ref))
+
+
+def _touch(subject: Subject) -> None:
+    subject.updated = timezone.now()
+    Subject.objects.filter(pk=subject.pk).update(updated=subject.updated)
+
+
+# --- Representatives and authority ------------------------------------------------------------
+
+
+def representative_of(*, user: User, subject: Subject, on: date | None = None) -> Representative | None:
+    """The user's active representation of the subject (the strongest one, if several)."""
+    day = on or today()
+    if not getattr(user, "is_authenticated", False):
+        return None
+    reps = [
+        r
+        for r in Representative.objects.select_related("delegated_by").filter(
+            subject=subject, user=user, ended_at__isnull=True
+        )
+        if r.is_active_on(day)
+    ]
+    order = [Representative.Role.SELF, Representative.Role.GUARDIAN, Representative.Role.ESTATE]
+    reps.sort(key=lambda r: order.index(r.role) if r.role in order else len(order))
+    return reps[0] if reps else None
+
+
+def _require_representative(user: User, subject: Subject) -> Representative:
+    rep = representative_of(user=user, subject=subject)
+    if rep is None:
+        raise NotFound("No such subject.")
+    return rep
+
+
+def _within_delegation(rep: Representative, consent: Consent) -> bool:
+    scope = rep.scope or {}
+    try:
+        media = v.media_mask(scope.get("media", []))
+        activities = v.activity_mask(scope.get("activities", []))
+        purposes = v.purpose_mask(scope.get("purposes", []))
+    except (KeyError, ValueError, TypeError):
+        return False
+    return (
+        consent.media_mask & ~media == 0
+        and consent.activity_mask & ~activities == 0
+        and consent.purpose_mask & ~purposes == 0
+    )
+
+
+def authority_check(*, rep: Representative, subject: Subject, consent: Consent | None = None) -> None:
+    """Raise NotAllowed unless ``rep`` may sign or revoke for the subject as it stands today.
+
+    A living adult acts for themselves (or through an agent, within what they delegated and
+    while it lasts); a minor through a guardian; a deceased person through the estate.
+    """
+    status = subject.effective_status(today())
+    needed = AUTHORITY[status]
+    if rep.role == needed:
+        return
+    if rep.role == Representative.Role.AGENT and status == Subject.Status.LIVING:
+        if rep.delegated_by is None or rep.delegated_by.role != Representative.Role.SELF:
+            raise NotAllowed("This agent was not appointed by the person themselves.")
+        if not rep.is_active_on(today()):
+            raise NotAllowed("Your delegation has ended.")
+        if consent is not None and not _within_delegation(rep, consent):
+            raise NotAllowed("This goes beyond what the person delegated to you.")
+        return
+    messages = {
+        Subject.Status.LIVING: "Only the person (or an agent they appointed) can do this for a living adult.",
+        Subject.Status.MINOR: "Only a guardian can do this for a minor.",
+        Subject.Status.DECEASED: "Only the estate can do this for a deceased person.",
+    }
+    raise NotAllowed(messages[status])
+
+
+# --- Subjects ---------------------------------------------------------------------------------
+
+
+def _assurance_for(subject: Subject) -> str:
+    from allauth.account.models import EmailAddress
+
+    if Vouch.objects.filter(subject=subject, revoked_at__isnull=True).exists():
+        return Subject.Assurance.VOUCHED
+    users = Representative.objects.filter(subject=subject, ended_at__isnull=True).values("user_id")
+    if EmailAddress.objects.filter(user_id__in=users, verified=True).exists():
+        return Subject.Assurance.EMAIL_VERIFIED
+    return Subject.Assurance.SELF_ASSERTED
+
+
+def subject_assurance_refresh(*, subject: Subject) -> Subject:
+    """Recompute the stored assurance (vouched > email_verified > self_asserted)."""
+    level = _assurance_for(subject)
+    if level != subject.assurance:
+        subject.assurance = level
+        subject.updated = timezone.now()
+        subject.save(update_fields=["assurance", "updated"])
+    return subject
+
+
+def subject_create(
+    *,
+    creator: User,
+    display_name: str,
+    status: str,
+    adult_on: date | None = None,
+    deceased_on: date | None = None,
+    bio: str = "",
+    is_public: bool = False,
+) -> Subject:
+    """Register a person; the creator becomes their representative (self, guardian or estate)."""
+    day = today()
+    errors: dict[str, list[str]] = {}
+    if status == Subject.Status.MINOR:
+        if adult_on is None:
+            errors["adult_on"] = ["Required for a minor: the day they come of age."]
+        elif adult_on <= day:
+            errors["adult_on"] = ["Must be in the future; from that day on they act for themselves."]
+    elif adult_on is not None:
+        errors["adult_on"] = ["Only for a minor."]
+    if status == Subject.Status.DECEASED:
+        if deceased_on is None:
+            errors["deceased_on"] = ["Required for a deceased person."]
+        elif deceased_on > day:
+            errors["deceased_on"] = ["Cannot be in the future."]
+    elif deceased_on is not None:
+        errors["deceased_on"] = ["Only for a deceased person."]
+    if status not in Subject.Status.values:
+        errors["status"] = ["Must be living, minor or deceased."]
+    if errors:
+        raise ValidationFailed("The subject's details are not valid.", errors=errors)
+    role = AUTHORITY[status]
+    with transaction.atomic():
+        if (
+            role == Representative.Role.SELF
+            and Representative.objects.filter(user=creator, role=role, ended_at__isnull=True).exists()
+        ):
+            raise Conflict("You are already registered as yourself; a person has one subject record.")
+        subject = Subject.objects.create(status=status, adult_on=adult_on, deceased_on=deceased_on)
+        SubjectProfile.objects.create(subject=subject, display_name=display_name, bio=bio, is_public=is_public)
+        Representative.objects.create(subject=subject, user=creator, role=role)
+        subject_assurance_refresh(subject=subject)
+        event_record(type="subject.created", payload={"subject": subject.public_id})
+    return subject
+
+
+def subject_profile_update(*, subject: Subject, actor: User, **changes: Any) -> Subject:
+    """Change the subject's name, bio, notes or whether the profile is public (representatives)."""
+    _require_representative(actor, subject)
+    allowed = {"display_name", "bio", "notes", "is_public"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed("Unknown profile fields.", errors={k: ["Not a profile field."] for k in unknown})
+    with transaction.atomic():
+        profile, _ = SubjectProfile.objects.get_or_create(subject=subject, defaults={"display_name": ""})
+        for field, value in changes.items():
+            setattr(profile, field, value)
+        profile.updated = timezone.now()
+        profile.save()
+        _touch(subject)
+    return subject
+
+
+def representative_add(
+    *,
+    subject: Subject,
+    actor: User,
+    user: User,
+    role: str,
+    scope: dict[str, list[str]] | None = None,
+    valid_until: date | None = None,
+) -> Representative:
+    """Add a guardian (to a minor), an estate member (to a deceased person) or an agent (to a living adult).
+
+    An agent is appointed by the person themselves, limited to ``scope`` (media, activities,
+    purposes) and, if ``valid_until`` is set, until that day.
+    """
+    appointer = _require_representative(actor, subject)
+    status = subject.effective_status(today())
+    if role == Representative.Role.AGENT:
+        if status != Subject.Status.LIVING or appointer.role != Representative.Role.SELF:
+            raise NotAllowed("Only a living adult can appoint an agent, for themselves.")
+        scope = _clean_scope(scope or {})
+        if valid_until is not None and valid_until < today():
+            raise ValidationFailed("The delegation would end in the past.", errors={"valid_until": ["In the past."]})
+    else:
+        if role != AUTHORITY.get(status) or role == Representative.Role.SELF:
+            raise ValidationFailed(
+                "That role does not fit this person.",
+                errors={"role": [f"For a {status} person you can add: {_addable(status)}."]},
+            )
+        authority_check(rep=appointer, subject=subject)
+        scope, valid_until = {}, None
+    with transaction.atomic():
+        if Representative.objects.filter(subject=subject, user=user, role=role, ended_at__isnull=True).exists():
+            raise Conflict("This person already represents the subject in that role.")
+        rep = Representative.objects.create(
+            subject=subject,
+            user=user,
+            role=role,
+            scope=scope,
+            valid_until=valid_until,
+            delegated_by=appointer if role == Representative.Role.AGENT else None,
+        )
+        subject_assurance_refresh(subject=subject)
+        event_record(
+            type="representative.added",
+            payload={"subject": subject.public_id, "representative": rep.public_id, "role": role},
+        )
+        _notify(subject, "representative.added", rep.public_id)
+    return rep
+
+
+def _addable(status: str) -> str:
+    return {"living": "agent", "minor": "guardian", "deceased": "estate"}[status]
+
+
+def _clean_scope(scope: dict[str, Any]) -> dict[str, list[str]]:
+    media = scope.get("media", [v.LIKENESS])
+    activities = scope.get("activities", list(v.ACTIVITY_KEYS))
+    purposes = scope.get("purposes", [v.ANY])
+    errors = {}
+    errors.update(_check_media(media, "scope.media"))
+    errors.update(_check_activities(activities, "scope.activities"))
+    errors.update(_check_purposes(purposes, "scope.purposes"))
+    if errors:
+        raise ValidationFailed("The delegation is not valid.", errors=errors)
+    return {"media": sorted(set(media)), "activities": sorted(set(activities)), "purposes": sorted(set(purposes))}
+
+
+def representative_end(*, representative: Representative, actor: User) -> Representative:
+    """End a representation: one's own, or an agent one appointed. Ending a principal ends its agents."""
+    if representative.ended_at is not None:
+        return representative
+    actor_rep = representative_of(user=actor, subject=representative.subject)
+    if actor_rep is None:
+        raise NotFound("No such representative.")
+    own = representative.user_id == actor.pk
+    appointed = representative.delegated_by_id == actor_rep.pk
+    if not (own or appointed):
+        raise NotAllowed("You can end only your own representation or an agent you appointed.")
+    with transaction.atomic():
+        now = timezone.now()
+        Representative.objects.filter(pk=representative.pk).update(ended_at=now)
+        Representative.objects.filter(delegated_by=representative, ended_at__isnull=True).update(ended_at=now)
+        representative.ended_at = now
+        subject_assurance_refresh(subject=representative.subject)
+        event_record(
+            type="representative.ended",
+            payload={"subject": representative.subject.public_id, "representative": representative.public_id},
+        )
+    return representative
+
+
+# --- Subject keys -----------------------------------------------------------------------------
+
+
+def subject_key_statement(key: SubjectKey) -> dict[str, Any]:
+    return {
+        "type": "restu.subject-key/v1",
+        "id": key.public_id,
+        "subject": key.subject.public_id,
+        "kid": key.kid,
+        "jwk": key.public_jwk,
+    }
+
+
+def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any) -> SubjectKey:
+    """Register an Ed25519 public key the subject signs with; its kid is the RFC 7638 thumbprint."""
+    rep = _require_representative(actor, subject)
+    authority_check(rep=rep, subject=subject)
+    try:
+        jwk = normalize_public_jwk(public_jwk)
+    except ValueError as exc:
+        raise ValidationFailed("That is not an Ed25519 public JWK.", errors={"public_jwk": [str(exc)]}) from None
+    kid = jwk_thumbprint(jwk)
+    with transaction.atomic():
+        if SubjectKey.objects.filter(subject=subject, kid=kid).exists():
+            raise Conflict("This key is already registered for the subject (keys are never reused).")
+        key = SubjectKey.objects.create(subject=subject, kid=kid, public_jwk={**jwk, "kid": kid}, added_by=rep)
+        digest = _statement_digest(subject_key_statement(key))
+        event_record(type="subject_key.added", payload={"subject": subject.public_id, "kid": kid, "digest": digest})
+        log_append(type="subject_key.added", ref=key.public_id, digest=digest)
+    return key
+
+
+def subject_key_retire(*, key: SubjectKey, actor: User) -> SubjectKey:
+    """Retire a key: it signs nothing new, and signatures it made stay verifiable."""
+    rep = _require_representative(actor, key.subject)
+    authority_check(rep=rep, subject=key.subject)
+    if key.retired_at is not None:
+        return key
+    with transaction.atomic():
+        key.retired_at = timezone.now()
+        key.save(update_fields=["retired_at"])
+        digest = _statement_digest({**subject_key_statement(key), "retired_at": _stamp(key.retired_at)})
+        event_record(
+            type="subject_key.retired", payload={"subject": key.subject.public_id, "kid": key.kid, "digest": digest}
+        )
+        log_append(type="subject_key.retired", ref=key.public_id, digest=digest)
+    return key
+
+
+# --- Vouches ----------------------------------------------------------------------------------
+
+
+def vouch_statement(vouch: Vouch) -> dict[str, Any]:
+    return {
+        "type": "restu.vouch/v1",
+        "id": vouch.public_id,
+        "subject": vouch.subject.public_id,
+        "organization": vouch.organization.public_id,
+        "given_at": _stamp(vouch.created),
+    }
+
+
+def vouch_give(
+    *, subject: Subject, organization: Organization, actor_role: str | None, user: User, api_key: ApiKey | None = None
+) -> Vouch:
+    """A guild or agency vouches for the subject's identity (any member of it may)."""
+    if actor_role is None:
+        raise ValidationFailed(
+            "You are not a member of that organization.", errors={"organization": ["Unknown organization."]}
+        )
+    if not organization.may_vouch:
+        raise NotAllowed("Only a guild or an agency can vouch for someone.")
+    with transaction.atomic():
+        if Vouch.objects.filter(subject=subject, organization=organization, revoked_at__isnull=True).exists():
+            raise Conflict("This organization already vouches for the subject.")
+        vouch = Vouch.objects.create(subject=subject, organization=organization, given_by=user, given_by_key=api_key)
+        subject_assurance_refresh(subject=subject)
+        digest = _statement_digest(vouch_statement(vouch))
+        event_record(
+            type="vouch.given",
+            payload={"vouch": vouch.public_id, "subject": subject.public_id, "organization": organization.public_id},
+        )
+        _notify(subject, "vouch.given", vouch.public_id)
+        log_append(type="vouch.given", ref=vouch.public_id, digest=digest)
+    return vouch
+
+
+def vouch_revoke(*, vouch: Vouch, actor_role: str | None) -> Vouch:
+    """The vouching organization withdraws its vouch; the subject's assurance drops accordingly."""
+    if actor_role is None:
+        raise NotFound("No such vouch.")
+    if vouch.revoked_at is not None:
+        return vouch
+    with transaction.atomic():
+        vouch.revoked_at = timezone.now()
+        vouch.save(update_fields=["revoked_at"])
+        subject_assurance_refresh(subject=vouch.subject)
+        digest = _statement_digest({**vouch_statement(vouch), "revoked_at": _stamp(vouch.revoked_at)})
+        event_record(
+            type="vouch.revoked",
+            payload={"vouch": vouch.public_id, "subject": vouch.subject.public_id},
+        )
+        log_append(type="vouch.revoked", ref=vouch.public_id, digest=digest)
+    return vouch
+
+
+# --- Consent terms ----------------------------------------------------------------------------
+
+
+def _check_media(media: Any, field: str = "media") -> dict[str, list[str]]:
+    if not isinstance(media, list) or not media:
+        return {field: ["Name at least one of face, voice, body — or likeness for all of them."]}
+    unknown = [m for m in media if m not in (*v.MEDIA_KEYS, v.LIKENESS)]
+    return {field: [f"Unknown medium: {m}." for m in unknown]} if unknown else {}
+
+
+def _check_activities(activities: Any, field: str = "activities") -> dict[str, list[str]]:
+    if not isinstance(activities, list) or not activities:
+        return {field: ["Name at least one activity."]}
+    unknown = [a for a in activities if a not in v.ACTIVITY_KEYS]
+    return {field: [f"Unknown activity: {a}." for a in unknown]} if unknown else {}
+
+
+def _check_purposes(purposes: Any, field: str = "purposes") -> dict[str, list[str]]:
+    if not isinstance(purposes, list) or not purposes:
+        return {field: ["Name at least one purpose, or * for every purpose that is not sensitive."]}
+    problems = []
+    for p in purposes:
+        if not isinstance(p, str):
+            problems.append("Each purpose is a word from the vocabulary.")
+        elif "*" in p and p != v.ANY:
+            # "sexual_*", "*sensitive" and the like: a wildcard must never reach a sensitive purpose.
+            problems.append(
+                f"{p}: a wildcard cannot cover sensitive purposes; name political or sexual_content one by one."
+            )
+        elif p != v.ANY and p not in v.PURPOSE_KEYS:
+            problems.append(f"Unknown purpose: {p}.")
+    return {field: problems} if problems else {}
+
+
+def _check_territories(territories: Any) -> dict[str, list[str]]:
+    import pycountry
+
+    if not isinstance(territories, list) or not territories:
+        return {"territories": ["Name at least one country (ISO 3166-1 alpha-2), or * for everywhere."]}
+    if v.ANY in territories:
+        return {} if territories == [v.ANY] else {"territories": ["* means everywhere: use it alone."]}
+    unknown = [
+        t
+        for t in territories
+        if not isinstance(t, str) or len(t) != 2 or not t.isupper() or pycountry.countries.get(alpha_2=t) is None
+    ]
+    return {"territories": [f"Unknown country code: {t}." for t in unknown]} if unknown else {}
+
+
+@dataclass
+class Terms:
+    """A consent's terms after validation, ready to be stored and canonicalized."""
+
+    effect: str
+    grantee: str
+    grantee_org: Organization | None
+    production: str | None
+    media: list[str]
+    activities: list[str]
+    purposes: list[str]
+    territories: list[str]
+    valid_from: date
+    valid_until: date | None
+    intended_use: str
+    conditions: dict[str, Any]
+    revocation_policy: str
+    revocation_notice_days: int
+    representation: str
+    court_approval_ref: str | None
+    guideline_ref: str | None
+    guideline_digest: str | None
+
+
+CONDITION_DEFAULTS: dict[str, Any] = {
+    "attribution_required": False,
+    "approval_required": False,
+    "disclosure_label_required": False,
+    "compensation_ref": "",
+    "notes": "",
+}
+
+
+def _guideline_digest(ref: str) -> str:
+    """The digest of a published guideline version; ValidationFailed for anything else."""
+    try:
+        from guidelines.selectors import guideline_version_get_published  # type: ignore[attr-defined]
+    except ImportError:
+        # Without the guidelines app we cannot confirm the version is published: refuse.
+        raise ValidationFailed(
+            "Guidelines cannot be checked right now.", errors={"guideline": ["Not a published guideline version."]}
+        ) from None
+    try:
+        version = guideline_version_get_published(ref=ref)
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            exc.detail, errors={"guideline": (exc.errors or {}).get("guideline", [exc.detail])}
+        ) from None
+    except NotFound as exc:
+        raise ValidationFailed(exc.detail, errors={"guideline": ["Not a published guideline version."]}) from None
+    return str(version.digest)
+
+
+def _validate_terms(subject: Subject, data: dict[str, Any]) -> Terms:
+    errors: dict[str, list[str]] = {}
+    effect = data.get("effect")
+    if effect not in Consent.Effect.values:
+        errors["effect"] = ["Must be permit or deny."]
+    grantee = data.get("grantee")
+    grantee_org = None
+    if grantee != v.ANY:
+        grantee_org = Organization.objects.filter(public_id=grantee).first() if isinstance(grantee, str) else None
+        if grantee_org is None:
+            errors["grantee"] = ["An organization id (org_…) or * for anyone."]
+    media = data.get("media")
+    activities = data.get("activities") or list(v.DEFAULT_ACTIVITIES)
+    purposes = data.get("purposes")
+    territories = data.get("territories")
+    errors.update(_check_media(media))
+    errors.update(_check_activities(activities))
+    errors.update(_check_purposes(purposes))
+    errors.update(_check_territories(territories))
+    valid_from = data.get("valid_from") or today()
+    valid_until = data.get("valid_until")
+    if valid_until is not None and valid_until < valid_from:
+        errors["valid_until"] = ["Must not be before valid_from."]
+    if subject.status == Subject.Status.MINOR and subject.adult_on is not None:
+        # A consent for a minor ends no later than the day they come of age.
+        if valid_until is None:
+            valid_until = subject.adult_on
+        elif valid_until > subject.adult_on:
+            errors["valid_until"] = [f"A consent for a minor ends by the day they come of age ({subject.adult_on})."]
+        if valid_from >= subject.adult_on:
+            errors["valid_from"] = ["The person is an adult by then; they decide for themselves."]
+    conditions = {**CONDITION_DEFAULTS, **(data.get("conditions") or {})}
+    unknown_conditions = set(conditions) - set(CONDITION_DEFAULTS)
+    if unknown_conditions:
+        errors["conditions"] = [f"Unknown condition: {c}." for c in sorted(unknown_conditions)]
+    revocation = data.get("revocation") or {"policy": "anytime"}
+    policy = revocation.get("policy", "anytime")
+    notice_days = revocation.get("notice_days", 0) if policy == "notice" else 0
+    if policy not in Consent.RevocationPolicy.values:
+        errors["revocation.policy"] = ["Must be anytime or notice."]
+    elif policy == "notice" and not (
+        isinstance(notice_days, int) and not isinstance(notice_days, bool) and 1 <= notice_days <= MAX_NOTICE_DAYS
+    ):
+        errors["revocation.notice_days"] = [f"Between 1 and {MAX_NOTICE_DAYS} days for a notice policy."]
+    representation = data.get("representation") or Consent.Representation.NONE
+    if representation not in Consent.Representation.values:
+        errors["representation"] = ["Must be counsel, union or none."]
+    intended_use = (data.get("intended_use") or "").strip()
+    if effect == Consent.Effect.PERMIT and len(intended_use) < 10:
+        errors["intended_use"] = ["Describe the intended use in a few words (at least 10 characters)."]
+    guideline_ref = data.get("guideline")
+    guideline_digest = None
+    if guideline_ref is not None and not (isinstance(guideline_ref, str) and GUIDELINE_REF.match(guideline_ref)):
+        errors["guideline"] = ["A guideline reference looks like slug@1.2.0."]
+    if errors:
+        raise ValidationFailed("The consent's terms are not valid.", errors=errors)
+    if guideline_ref is not None:
+        guideline_digest = _guideline_digest(guideline_ref)
+    return Terms(
+        effect=str(effect),
+        grantee=str(grantee),
+        grantee_org=grantee_org,
+        production=data.get("production") or None,
+        media=sorted(set(media)),
+        activities=sorted(set(activities)),
+        purposes=sorted(set(purposes)),
+        territories=sorted(set(territories)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        intended_use=intended_use,
+        conditions=conditions,
+        revocation_policy=policy,
+        revocation_notice_days=notice_days,
+        representation=representation,
+        court_approval_ref=data.get("court_approval_ref") or None,
+        guideline_ref=guideline_ref,
+        guideline_digest=guideline_digest,
+    )
+
+
+def consent_terms_document(consent: Consent) -> dict[str, Any]:
+    """The canonical terms: exactly what gets signed. No names or other personal data."""
+    return {
+        "type": CONSENT_TERMS_TYPE,
+        "registry": settings.REGISTRY_ISSUER,
+        "id": consent.public_id,
+        "subject": consent.subject.public_id,
+        "effect": consent.effect,
+        "grantee": consent.grantee,
+        "production": consent.production,
+        "media": consent.media,
+        "activities": consent.activities,
+        "purposes": consent.purposes,
+        "territories": consent.territories,
+        "valid_from": consent.valid_from.isoformat(),
+        "valid_until": consent.valid_until.isoformat() if consent.valid_until else None,
+        "intended_use": consent.intended_use,
+        "conditions": consent.conditions,
+        "revocation": {"policy": consent.revocation_policy, "notice_days": consent.revocation_notice_days},
+        "representation": consent.representation,
+        "court_approval_ref": consent.court_approval_ref,
+        "guideline": (
+            {"ref": consent.guideline_ref, "digest": consent.guideline_digest} if consent.guideline_ref else None
+        ),
+    }
+
+
+def consent_signing_input(consent: Consent) -> str:
+    """base64url of the canonical terms: the exact bytes a subject key signs."""
+    return b64url_encode(canonical_json(consent.terms))
+
+
+def revocation_statement(consent: Consent) -> dict[str, Any]:
+    """What a subject key signs to revoke: the consent and the digest of its terms."""
+    return {
+        "type": REVOCATION_TYPE,
+        "registry": settings.REGISTRY_ISSUER,
+        "consent": consent.public_id,
+        "digest": consent.digest,
+    }
+
+
+def revocation_signing_input(consent: Consent) -> str:
+    return b64url_encode(canonical_json(revocation_statement(consent)))
+
+
+def _apply_terms(consent: Consent, terms: Terms) -> None:
+    for field, value in terms.__dict__.items():
+        setattr(consent, field, value)
+    consent.media_mask = v.media_mask(terms.media)
+    consent.activity_mask = v.activity_mask(terms.activities)
+    consent.purpose_mask = v.purpose_mask(terms.purposes)
+    consent.territory_codes = v.ANY if terms.territories == [v.ANY] else "|" + "|".join(terms.territories) + "|"
+    consent.terms = consent_terms_document(consent)
+    consent.digest = sha256_digest(canonical_json(consent.terms))
+
+
+def consent_create(*, subject: Subject, actor: User, terms: dict[str, Any]) -> Consent:
+    """Write a draft consent (permit or deny) for a subject the actor represents."""
+    rep = _require_representative(actor, subject)
+    validated = _validate_terms(subject, terms)
+    consent = Consent(subject=subject, created_by=rep, public_id=new_public_id(Consent.PREFIX))
+    _apply_terms(consent, validated)
+    with transaction.atomic():
+        consent.save()
+        ConsentEvent.objects.create(consent=consent, type=ConsentEvent.Type.CREATED, actor=rep, digest=consent.digest)
+    return consent
+
+
+def consent_update(*, consent: Consent, actor: User, changes: dict[str, Any]) -> Consent:
+    """Change a draft's terms; a signed consent never changes (409): make a new one instead."""
+    rep = _require_representative(actor, consent.subject)
+    if consent.status != Consent.Status.DRAFT:
+        raise Conflict("A signed consent cannot be changed; revoke it and create a new one.")
+    current = {
+        "effect": consent.effect,
+        "grantee": consent.grantee,
+        "production": consent.production,
+        "media": consent.media,
+        "activities": consent.activities,
+        "purposes": consent.purposes,
+        "territories": consent.territories,
+        "valid_from": consent.valid_from,
+        "valid_until": consent.valid_until,
+        "intended_use": consent.intended_use,
+        "conditions": consent.conditions,
+        "revocation": {"policy": consent.revocation_policy, "notice_days": consent.revocation_notice_days},
+        "representation": consent.representation,
+        "court_approval_ref": consent.court_approval_ref,
+        "guideline": consent.guideline_ref,
+    }
+    validated = _validate_terms(consent.subject, {**current, **changes})
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.status != Consent.Status.DRAFT:
+            raise Conflict("A signed consent cannot be changed; revoke it and create a new one.")
+        _apply_terms(consent, validated)
+        consent.updated = timezone.now()
+        consent.save()
+        ConsentEvent.objects.create(consent=consent, type=ConsentEvent.Type.UPDATED, actor=rep, digest=consent.digest)
+    return consent
+
+
+# --- Signing ----------------------------------------------------------------------------------
+
+
+def _subject_jwks(subject: Subject) -> dict[str, list[dict[str, Any]]]:
+    return {"keys": [dict(k.public_jwk) for k in SubjectKey.objects.filter(subject=subject, retired_at__isnull=True)]}
+
+
+def _check_witness(witness: Witness | None) -> Witness:
+    if witness is None or timezone.now() - witness.authenticated_at > witness_window():
+        raise NotAllowed(
+            "Please confirm it is you: re-authenticate (password or second factor) and sign within 5 minutes."
+        )
+    return witness
+
+
+def _verify_subject_signature(subject: Subject, signature: str | None, expected: bytes) -> str:
+    if not signature:
+        raise ValidationFailed("A signature is required.", errors={"signature": ["A compact JWS."]})
+    try:
+        verified = verify_compact(signature, _subject_jwks(subject))
+    except VerificationError as exc:
+        raise ValidationFailed(
+            "The signature does not verify against the subject's active keys.",
+            errors={"signature": [exc.reason]},
+        ) from None
+    if verified.payload != expected:
+        raise ValidationFailed(
+            "The signature is over other bytes than this record's signing input.",
+            errors={"signature": ["payload differs from the signing input"]},
+        )
+    return verified.kid
+
+
+def consent_sign(
+    *,
+    consent: Consent,
+    actor: User,
+    method: str,
+    signature: str | None = None,
+    witness: Witness | None = None,
+    language: str = "en",
+    notice_digest: str | None = None,
+) -> Consent:
+    """Sign a draft: by a subject key (a JWS over the signing input) or witnessed by the registry.
+
+    Freezes the terms, stores the plain-language summary the signer was shown and its digest,
+    appends ``consent.signed`` to the log and records the event, all in one transaction.
+    """
+    subject = consent.subject
+    rep = _require_representative(actor, subject)
+    if consent.status != Consent.Status.DRAFT:
+        raise Conflict("This consent is already signed.")
+    authority_check(rep=rep, subject=subject, consent=consent)
+    if consent.effect == Consent.Effect.PERMIT and subject.disputed:
+        raise Conflict("A dispute about this person is open; new permits wait until staff resolve it.")
+    if consent.valid_until is not None and consent.valid_until < today():
+        raise Conflict("This consent would already have ended; change its dates first.")
+    if subject.status == Subject.Status.MINOR and not subject.is_minor_on(today()):
+        raise NotAllowed("The person has come of age; only they can give consent now.")
+    language = language if language in LANGUAGES else "en"
+    summary = consent_summary(consent, language)
+    shown_digest = sha256_digest(summary.encode("utf-8"))
+    if notice_digest is not None and notice_digest != shown_digest:
+        raise Conflict("The summary you saw is out of date; read it again before signing.")
+    now = timezone.now()
+    second_factor: bool | None = None
+    if method == Consent.Method.SUBJECT_KEY:
+        kid = _verify_subject_signature(subject, signature, canonical_json(consent.terms))
+        stored_signature = str(signature)
+    elif method == Consent.Method.WITNESSED:
+        evidence = _check_witness(witness)
+        second_factor = evidence.second_factor
+        registry_key = keys.keyring().active(keys.RECEIPT)
+        kid = registry_key.kid
+        countersignature = {
+            "type": "restu.consent-witness/v1",
+            "iss": settings.REGISTRY_ISSUER,
+            "consent": consent.public_id,
+            "subject": subject.public_id,
+            "digest": consent.digest,
+            "notice_digest": shown_digest,
+            "signer": rep.public_id,
+            "role": rep.role,
+            "authenticated_at": _stamp(evidence.authenticated_at),
+            "second_factor": evidence.second_factor,
+            "signed_at": _stamp(now),
+        }
+        stored_signature = sign_compact(
+            canonical_json(countersignature), registry_key.private_key, registry_key.kid, typ=WITNESS_TYP
+        )
+    else:
+        raise ValidationFailed("Unknown signing method.", errors={"method": ["subject_key or witnessed."]})
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.status != Consent.Status.DRAFT or locked.digest != consent.digest:
+            raise Conflict("This consent changed or was signed meanwhile.")
+        consent.status = Consent.Status.ACTIVE
+        consent.signed_at, consent.signed_by, consent.method = now, rep, method
+        consent.signature, consent.signer_kid, consent.second_factor = stored_signature, kid, second_factor
+        consent.notice_summary, consent.notice_language, consent.notice_digest = summary, language, shown_digest
+        consent.updated = now
+        consent.save()
+        event_record(
+            type="consent.signed",
+            payload={"consent": consent.public_id, "subject": subject.public_id, "digest": consent.digest},
+            audience=[consent.grantee_org.public_id] if consent.grantee_org else None,
+        )
+        _notify(subject, "consent.signed", consent.public_id)
+        entry = log_append(type="consent.signed", ref=consent.public_id, digest=consent.digest, at=now)
+        # The one write after the leaf: the history row records the leaf's index, which exists only
+        # now. A single small insert, so the log's lock is held barely longer.
+        ConsentEvent.objects.create(
+            consent=consent,
+            type=ConsentEvent.Type.SIGNED,
+            at=now,
+            actor=rep,
+            digest=consent.digest,
+            log_index=entry.index,
+        )
+    return consent
+
+
+# --- Revocation and expiry -------------------------------------------------------------------
+
+
+def consent_revoke(
+    *,
+    consent: Consent,
+    actor: User,
+    reason: str = "",
+    method: str = Consent.Method.WITNESSED,
+    signature: str | None = None,
+    witness: Witness | None = None,
+) -> Consent:
+    """Revoke an active consent: at once (policy ``anytime``) or after the notice period.
+
+    Authenticated as strictly as signing: a fresh re-authentication, or a subject-key JWS over
+    the revocation statement. Logged (``consent.revoked``) and evented for the grantee.
+    """
+    subject = consent.subject
+    rep = _require_representative(actor, subject)
+    if consent.status != Consent.Status.ACTIVE:
+        raise Conflict(f"Only an active consent can be revoked; this one is {consent.status}.")
+    authority_check(rep=rep, subject=subject, consent=consent)
+    revocation_signature = ""
+    if method == Consent.Method.SUBJECT_KEY:
+        _verify_subject_signature(subject, signature, canonical_json(revocation_statement(consent)))
+        revocation_signature = str(signature)
+    elif method == Consent.Method.WITNESSED:
+        _check_witness(witness)
+    else:
+        raise ValidationFailed("Unknown method.", errors={"method": ["subject_key or witnessed."]})
+    now = timezone.now()
+    effective = now
+    if consent.effect == Consent.Effect.PERMIT and consent.revocation_policy == Consent.RevocationPolicy.NOTICE:
+        effective = now + timedelta(days=consent.revocation_notice_days)
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().get(pk=consent.pk)
+        if locked.status != Consent.Status.ACTIVE:
+            raise Conflict("This consent was revoked or expired meanwhile.")
+        consent.status = Consent.Status.REVOKED
+        consent.revoked_at, consent.revocation_effective_at, consent.revoked_by = now, effective, rep
+        consent.revocation_reason, consent.revocation_signature = reason, revocation_signature
+        consent.updated = now
+        consent.save()
+        digest = _statement_digest(
+            {**revocation_statement(consent), "revoked_at": _stamp(now), "effective_at": _stamp(effective)}
+        )
+        event_record(
+            type="consent.revoked",
+            payload={
+                "consent": consent.public_id,
+                "subject": subject.public_id,
+                "digest": consent.digest,
+                "effective_at": _stamp(effective),
+            },
+            audience=[consent.grantee_org.public_id] if consent.grantee_org else None,
+        )
+        _notify(subject, "consent.revoked", consent.public_id)
+        entry = log_append(type="consent.revoked", ref=consent.public_id, digest=digest, at=now)
+        ConsentEvent.objects.create(
+            consent=consent, type=ConsentEvent.Type.REVOKED, at=now, actor=rep, digest=digest, log_index=entry.index
+        )
+    return consent
+
+
+def consent_expire(*, consent: Consent, on: date | None = None) -> Consent | None:
+    """Mark an active consent expired if its end date (or the minor's coming of age) has passed."""
+    day = on or today()
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().select_related("subject").filter(pk=consent.pk).first()
+        if locked is None or locked.status != Consent.Status.ACTIVE:
+            return None
+        ended_by_date = locked.valid_until is not None and locked.valid_until < day
+        subject = locked.subject
+        ended_by_age = (
+            subject.adult_on is not None and subject.status == Subject.Status.MINOR and day >= subject.adult_on
+        )
+        if not (ended_by_date or ended_by_age):
+            return None
+        now = timezone.now()
+        locked.status, locked.expired_at, locked.updated = Consent.Status.EXPIRED, now, now
+        locked.save(update_fields=["status", "expired_at", "updated"])
+        digest = _statement_digest(
+            {
+                "type": "restu.consent-expiry/v1",
+                "consent": locked.public_id,
+                "digest": locked.digest,
+                "expired_on": day.isoformat(),
+            }
+        )
+        event_record(
+            type="consent.expired",
+            payload={"consent": locked.public_id, "subject": subject.public_id, "digest": locked.digest},
+            audience=[locked.grantee_org.public_id] if locked.grantee_org_id and locked.grantee_org else None,
+        )
+        _notify(subject, "consent.expired", locked.public_id)
+        entry = log_append(type="consent.expired", ref=locked.public_id, digest=digest, at=now)
+        ConsentEvent.objects.create(
+            consent=locked, type=ConsentEvent.Type.EXPIRED, at=now, digest=digest, log_index=entry.index
+        )
+    return locked
+
+
+def consents_expire_due(*, on: date | None = None) -> int:
+    """The beat sweep: expire every active consent past its end date or its minor's coming of age."""
+    from django.db.models import Q
+
+    day = on or today()
+    due = Consent.objects.filter(status=Consent.Status.ACTIVE).filter(
+        Q(valid_until__lt=day) | Q(subject__status=Subject.Status.MINOR, subject__adult_on__lte=day)
+    )
+    # One transaction per consent: each holds the log lock only for its own leaf.
+    return sum(1 for consent in due.only("pk") if consent_expire(consent=consent, on=day) is not None)
+
+
+# --- Disputes ---------------------------------------------------------------------------------
+
+
+def dispute_open(
+    *, subject: Subject, opened_by: User, kind: str, statement: str = "", consent: Consent | None = None
+) -> Dispute:
+    """Anyone signed in may dispute a subject; its permits freeze until staff resolve it."""
+    if kind not in Dispute.Kind.values:
+        raise ValidationFailed("Unknown kind of dispute.", errors={"kind": ["not_me or impersonation."]})
+    if consent is not None and consent.subject_id != subject.pk:
+        raise ValidationFailed("That consent is not about this subject.", errors={"consent": ["Not this subject's."]})
+    with transaction.atomic():
+        dispute = Dispute.objects.create(
+            subject=subject, opened_by=opened_by, kind=kind, statement=statement, consent=consent
+        )
+        Subject.objects.filter(pk=subject.pk).update(disputed=True, updated=timezone.now())
+        subject.disputed = True
+        event_record(type="dispute.opened", payload={"dispute": dispute.public_id, "subject": subject.public_id})
+        _notify(subject, "dispute.opened", dispute.public_id)
+    return dispute
+
+
+def dispute_resolve(*, dispute: Dispute, staff_user: User, resolution: str) -> Dispute:
+    """Staff close a dispute; the subject's permits thaw once no dispute is left open."""
+    if not staff_user.is_staff:
+        raise NotAllowed("Only staff resolve disputes.")
+    if dispute.status != Dispute.Status.OPEN:
+        raise Conflict("This dispute is already resolved.")
+    with transaction.atomic():
+        dispute.status, dispute.resolved_at = Dispute.Status.RESOLVED, timezone.now()
+        dispute.resolved_by, dispute.resolution = staff_user, resolution
+        dispute.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+        still_open = Dispute.objects.filter(subject=dispute.subject, status=Dispute.Status.OPEN).exists()
+        Subject.objects.filter(pk=dispute.subject_id).update(disputed=still_open, updated=timezone.now())
+        event_record(
+            type="dispute.resolved", payload={"dispute": dispute.public_id, "subject": dispute.subject.public_id}
+        )
+    return dispute
+
+
+# --- The access log ---------------------------------------------------------------------------
+
+
+def access_log_record(
+    *,
+    subject: Subject,
+    query: dict[str, Any],
+    decision: str,
+    kind: str = AccessLogEntry.Kind.VERIFICATION,
+    caller_org: Organization | None = None,
+    caller_user: User | None = None,
+    caller_key: ApiKey | None = None,
+    consent: Consent | None = None,
+    receipt_id: str = "",
+) -> AccessLogEntry:
+    """Note that someone checked the subject (for the verification, token and release services)."""
+    return AccessLogEntry.objects.create(
+        subject=subject,
+        kind=kind,
+        caller_org=caller_org,
+        caller_user=caller_user if caller_user and caller_user.is_authenticated else None,
+        caller_key=caller_key,
+        query=query,
+        decision=decision,
+        consent=consent,
+        receipt_id=receipt_id,
+    )
+
+
+# --- Erasure ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What ``person_erase`` removed."""
+
+    profiles: int
+    statements: int
+    representations: int
+
+
+def person_erase(*, user: User) -> Erasure:
+    """Delete a person's personal data and close their account.
+
+    Removes the profiles of the subjects they were (themselves, or the last one acting for),
+    their dispute statements and revocation reasons, their email addresses and second factors,
+    and anonymizes the account. Consents, log leaves and receipts hold ids and digests only, so
+    all of them still verify afterwards; signed consents stay in force until revoked or expired.
+    """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    with transaction.atomic():
+        reps = list(Representative.objects.select_related("subject").filter(user=user, ended_at__isnull=True))
+        erased_subjects = []
+        for rep in reps:
+            others = Representative.objects.filter(subject=rep.subject, ended_at__isnull=True).exclude(user=user)
+            if rep.role == Representative.Role.SELF or not others.exists():
+                erased_subjects.append(rep.subject_id)
+        profiles, _ = SubjectProfile.objects.filter(subject_id__in=erased_subjects).delete()
+        statements = Dispute.objects.filter(opened_by=user).exclude(statement="").update(statement="")
+        Consent.objects.filter(revoked_by__user=user).exclude(revocation_reason="").update(revocation_reason="")
+        now = timezone.now()
+        ended = Representative.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+        Representative.objects.filter(delegated_by__user=user, ended_at__isnull=True).update(ended_at=now)
+        EmailAddress.objects.filter(user=user).delete()
+        Authenticator.objects.filter(user=user).delete()
+        user.memberships.all().delete()
+        user.email = f"erased-{user.public_id}@erased.invalid"
+        user.display_name = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+        event_record(type="person.erased", payload={"user": user.public_id})
+    return Erasure(profiles=profiles, statements=statements, representations=ended)

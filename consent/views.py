@@ -1,0 +1,216 @@
+"""Pages for performers and the people who act for them: parse a form, call a service, render."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consent import selectors, services
+from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
+from consent.models import Consent
+from consent.summary import consent_summary
+from consent.witness import witness_from_request
+from registry.errors import DomainError, NotAllowed, NotFound
+from registry.lib.canonical import sha256_digest
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def _consent(request: HttpRequest, consent_id: str) -> Consent:
+    try:
+        consent, _rep = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+    except NotFound:
+        raise Http404 from None
+    return consent
+
+
+def _reauthenticate(request: HttpRequest, back_to: str) -> HttpResponse:
+    messages.info(request, _("For your safety, please confirm your password first. Then sign again."))
+    return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back_to})}")
+
+
+@login_required
+def my_consents(request: HttpRequest) -> HttpResponse:
+    """Every person the user acts for, with their consents."""
+    subjects = list(selectors.subjects_for(user=request.user))
+    rows = []
+    for subject in subjects:
+        consents = list(subject.consents.select_related("grantee_org", "subject").order_by("-created"))
+        rows.append({"subject": subject, "consents": [(c, consent_summary(c, _language())) for c in consents]})
+    return render(request, "consent/my_consents.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def onboarding(request: HttpRequest) -> HttpResponse:
+    form = OnboardingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            subject = services.subject_create(
+                creator=request.user,
+                display_name=data["display_name"],
+                status=data["status"],
+                adult_on=data.get("adult_on") if data["status"] == "minor" else None,
+                deceased_on=data.get("deceased_on") if data["status"] == "deceased" else None,
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("consent:consent-new", subject_id=subject.public_id)
+    return render(request, "consent/onboarding.html", {"form": form})
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    for field, problems in (exc.errors or {}).items():
+        target = field if field in form.fields else None
+        for problem in problems:
+            form.add_error(target, problem)
+    if not exc.errors:
+        form.add_error(None, exc.detail)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_new(request: HttpRequest, subject_id: str) -> HttpResponse:
+    try:
+        subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+    except NotFound:
+        raise Http404 from None
+    form = ConsentForm(request.POST or None, language=_language())
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent = services.consent_create(subject=subject, actor=request.user, terms=form.terms())
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            return redirect("consent:consent-review", consent_id=consent.public_id)
+    return render(request, "consent/consent_form.html", {"form": form, "subject": subject})
+
+
+@login_required
+def consent_review(request: HttpRequest, consent_id: str) -> HttpResponse:
+    """The plain-language summary, the terms, and the ways to sign (or revoke)."""
+    consent = _consent(request, consent_id)
+    summary = consent.notice_summary if consent.signed_at else consent_summary(consent, _language())
+    context = {
+        "consent": consent,
+        "summary": summary,
+        "notice_digest": sha256_digest(summary.encode("utf-8")),
+        "signing_input": services.consent_signing_input(consent),
+        "signature_form": SignatureForm(),
+        "issuer": settings.REGISTRY_ISSUER,
+    }
+    return render(request, "consent/consent_review.html", context)
+
+
+@login_required
+@require_POST
+def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
+    consent = _consent(request, consent_id)
+    review = reverse("consent:consent-review", kwargs={"consent_id": consent.public_id})
+    method = request.POST.get("method", "witnessed")
+    try:
+        services.consent_sign(
+            consent=consent,
+            actor=request.user,
+            method=method,
+            signature=request.POST.get("signature") or None,
+            witness=witness_from_request(request),
+            language=_language(),
+            notice_digest=request.POST.get("notice_digest") or None,
+        )
+    except NotAllowed as exc:
+        if method == "witnessed" and "re-authenticate" in exc.detail:
+            return _reauthenticate(request, review)
+        messages.error(request, exc.detail)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Signed. Your decision is now on record."))
+        return redirect("consent:my-consents")
+    return redirect(review)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
+    consent = _consent(request, consent_id)
+    form = RevokeForm(request.POST or None)
+    here = reverse("consent:consent-revoke", kwargs={"consent_id": consent.public_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(
+                consent=consent,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                witness=witness_from_request(request),
+            )
+        except NotAllowed as exc:
+            if "re-authenticate" in exc.detail:
+                return _reauthenticate(request, here)
+            messages.error(request, exc.detail)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("Revoked. From now on, nobody can get a new yes from this consent."))
+            return redirect("consent:my-consents")
+    summary = consent.notice_summary or consent_summary(consent, _language())
+    return render(request, "consent/consent_revoke.html", {"consent": consent, "form": form, "summary": summary})
+
+
+@login_required
+def consent_history(request: HttpRequest, consent_id: str) -> HttpResponse:
+    consent = _consent(request, consent_id)
+    events = selectors.consent_history(consent=consent)
+    return render(request, "consent/consent_history.html", {"consent": consent, "events": events})
+
+
+@login_required
+def access_log(request: HttpRequest, subject_id: str) -> HttpResponse:
+    """Who checked me."""
+    try:
+        subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+    except NotFound:
+        raise Http404 from None
+    entries = selectors.access_log_for(subject=subject).order_by("-created")[:200]
+    return render(request, "consent/access_log.html", {"subject": subject, "entries": entries})
+
+
+@login_required
+def export(request: HttpRequest) -> HttpResponse:
+    """Everything about me, as JSON (each consent also as an ISO/IEC TS 27560-style record)."""
+    body = json.dumps(selectors.person_export(user=request.user), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="restu-my-data.json"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def erase(request: HttpRequest) -> HttpResponse:
+    """Delete my personal data and close my account (asks for confirmation first)."""
+    if request.method == "POST":
+        if request.POST.get("confirm") != "erase":
+            messages.error(request, _("Tick the box to confirm."))
+            return redirect("consent:erase")
+        services.person_erase(user=request.user)
+        logout(request)
+        messages.success(request, _("Your personal data has been deleted and your account closed."))
+        return redirect("home")
+    return render(request, "consent/erase.html")

@@ -1,0 +1,171 @@
+"""Input shapes (strict) and output dicts for guidelines, keys, proofs and attestations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from guidelines.models import Adoption, Attestation, ControlProof, Guideline, GuidelineVersion, ProjectKey
+from guidelines.rendering import render_markdown
+from guidelines.selectors import version_in_language
+from guidelines.vocabulary import SAFEGUARDS
+from registry.api.serializers import StrictSerializer
+
+
+class GuidelineIn(StrictSerializer):
+    organization = serializers.CharField(max_length=40)
+    slug = serializers.SlugField(max_length=80)
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class VersionIn(StrictSerializer):
+    """A draft's content; the service checks semver, clause keys and translations."""
+
+    version = serializers.CharField(max_length=100)
+    language = serializers.CharField(max_length=8, default="en")
+    body = serializers.CharField(max_length=100_000)
+    # Kept as raw JSON so the service can name the offending clause or translation exactly.
+    clauses = serializers.JSONField()
+    translations = serializers.JSONField(required=False, default=dict)
+    supersedes = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+
+
+class VersionPatchIn(StrictSerializer):
+    language = serializers.CharField(max_length=8, required=False)
+    body = serializers.CharField(max_length=100_000, required=False)
+    clauses = serializers.JSONField(required=False)
+    translations = serializers.JSONField(required=False)
+    supersedes = serializers.CharField(max_length=100, required=False, allow_null=True)
+
+
+class AdoptionIn(StrictSerializer):
+    organization = serializers.CharField(max_length=40)
+
+
+class ProjectKeyIn(StrictSerializer):
+    public_jwk = serializers.JSONField()
+
+
+class ProofIn(StrictSerializer):
+    kind = serializers.CharField(max_length=12, help_text="domain or repository")
+    target = serializers.CharField(max_length=500)
+
+
+class AttestationIn(StrictSerializer):
+    envelope = serializers.JSONField()
+    project = serializers.CharField(max_length=40, required=False)
+
+
+class AttestationRevokeIn(StrictSerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+def guideline_out(guideline: Guideline, versions: list[GuidelineVersion] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": guideline.public_id,
+        "organization": guideline.organization.public_id,
+        "slug": guideline.slug,
+        "title": guideline.title,
+        "summary": guideline.summary,
+        "created": guideline.created,
+    }
+    if versions is not None:
+        body["versions"] = [
+            {"version": v.version, "status": v.status, "digest": v.digest or None, "published_at": v.published_at}
+            for v in versions
+        ]
+    return body
+
+
+def version_out(version: GuidelineVersion, language: str | None = None) -> dict[str, Any]:
+    """The version in its original language with its translations, or (``language``) as translated."""
+    out: dict[str, Any] = {
+        "id": version.public_id,
+        "guideline": version.guideline.slug,
+        "version": version.version,
+        "ref": version.ref,
+        "status": version.status,
+        "digest": version.digest or None,
+        "supersedes": version.supersedes.version if version.supersedes_id else None,
+        "published_at": version.published_at,
+        "retired_at": version.retired_at,
+        "created": version.created,
+        "updated": version.updated,
+        "languages": [version.language, *version.translations],
+    }
+    if language is None:
+        out.update(language=version.language, body=version.body, clauses=version.clauses)
+        out["translations"] = version.translations
+    else:
+        shown, body, clauses = version_in_language(version, language)
+        out.update(language=shown, original_language=version.language, body=body, clauses=clauses)
+    out["body_html"] = str(render_markdown(out["body"]))
+    return out
+
+
+def adoption_out(adoption: Adoption) -> dict[str, Any]:
+    return {
+        "id": adoption.public_id,
+        "organization": adoption.organization.public_id,
+        "organization_name": adoption.organization.name,
+        "guideline": adoption.version.ref,
+        "created": adoption.created,
+    }
+
+
+def project_key_out(key: ProjectKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "id": key.public_id,
+        "public_jwk": {**key.public_jwk, "kid": key.kid},
+        "status": "active" if key.is_active else "retired",
+        "created": key.created,
+        "retired_at": key.retired_at,
+    }
+
+
+def proof_out(proof: ControlProof) -> dict[str, Any]:
+    return {
+        "id": proof.public_id,
+        "kind": proof.kind,
+        "target": proof.target,
+        "token": proof.token,
+        "publish_at": proof.url,
+        "instructions": (
+            f"Publish a text file at {proof.url} containing this line: {proof.token}"
+            if proof.kind == ControlProof.Kind.DOMAIN
+            else f"Commit a file reachable at {proof.url} containing this line: {proof.token}"
+        ),
+        "status": proof.status,
+        "last_error": proof.last_error or None,
+        "checked_at": proof.checked_at,
+        "verified_at": proof.verified_at,
+        "created": proof.created,
+    }
+
+
+def attestation_out(attestation: Attestation) -> dict[str, Any]:
+    return {
+        "id": attestation.public_id,
+        "project": attestation.project.public_id,
+        "status": "revoked" if attestation.is_revoked else "active",
+        "key": attestation.key.kid,
+        "guideline": attestation.guideline_version.ref,
+        "guideline_digest": attestation.guideline_version.digest,
+        "subjects": [{"name": s.name, "digest": s.digest} for s in attestation.subjects.all()],
+        "release": {"version": attestation.release_version, "url": attestation.release_url or None},
+        "safeguards": attestation.safeguards,
+        "clauses": attestation.results,
+        "claims": attestation.claims,
+        "payload_digest": attestation.payload_digest,
+        "envelope": attestation.envelope,
+        "created": attestation.created,
+        "revoked_at": attestation.revoked_at,
+        "revoked_reason": attestation.revoked_reason or None,
+    }
+
+
+def safeguards_out() -> list[dict[str, Any]]:
+    return [{"key": key, "label": labels} for key, labels in SAFEGUARDS.items()]

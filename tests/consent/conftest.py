@@ -1,0 +1,124 @@
+"""Fixtures for the consent tests: subjects in each status, signing keys, fresh re-authentication."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from consent import services
+from consent.models import Subject
+from registry.accounts.models import User
+
+PASSWORD = "correct horse battery"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Signer:
+    """An Ed25519 key held by the person, used through `cryptography` only (independent of the server)."""
+
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        raw = self.private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
+        # RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+        members = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": self.jwk["x"]}, separators=(",", ":"))
+        self.kid = b64url(hashlib.sha256(members.encode()).digest())
+
+    def sign(self, payload: bytes, kid: str | None = None) -> str:
+        header = b64url(json.dumps({"alg": "Ed25519", "kid": kid or self.kid}).encode())
+        body = b64url(payload)
+        signature = self.private.sign(f"{header}.{body}".encode())
+        return f"{header}.{body}.{b64url(signature)}"
+
+
+@pytest.fixture
+def signer() -> Callable[[], Signer]:
+    return Signer
+
+
+def today() -> date:
+    return timezone.now().date()
+
+
+@pytest.fixture
+def make_subject(make_user: Callable[..., User]) -> Callable[..., tuple[Subject, User]]:
+    def make(status: str = "living", user: User | None = None, name: str = "Sari Pemeran") -> tuple[Subject, User]:
+        person = user or make_user()
+        extra: dict[str, Any] = {}
+        if status == "minor":
+            extra["adult_on"] = today() + timedelta(days=3 * 365)
+        if status == "deceased":
+            extra["deceased_on"] = today() - timedelta(days=30)
+        subject = services.subject_create(creator=person, display_name=name, status=status, **extra)
+        return subject, person
+
+    return make
+
+
+@pytest.fixture
+def terms() -> Callable[..., dict[str, Any]]:
+    def make(subject: Subject, **overrides: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "subject": subject.public_id,
+            "effect": "permit",
+            "grantee": "*",
+            "production": None,
+            "media": ["face"],
+            "activities": ["generate"],
+            "purposes": ["film_tv"],
+            "intended_use": "New scenes for a feature film shot in Jakarta",
+            "territories": ["ID"],
+            "valid_from": today().isoformat(),
+            "valid_until": (today() + timedelta(days=365)).isoformat(),
+            "conditions": {"attribution_required": True},
+            "revocation": {"policy": "anytime"},
+            "representation": "none",
+            "court_approval_ref": None,
+            "guideline": None,
+        }
+        body.update(overrides)
+        return body
+
+    return make
+
+
+@pytest.fixture
+def fresh_client() -> Callable[[User], APIClient]:
+    """A client signed in through the session that has just re-authenticated with allauth."""
+
+    def make(person: User) -> APIClient:
+        client = APIClient()
+        client.force_login(person)
+        response = client.post("/accounts/reauthenticate/", {"password": PASSWORD}, format="multipart")
+        assert response.status_code == 302, response.content[:500]
+        return client
+
+    return make
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks in-process (emails land in django.core.mail.outbox)."""
+    from registry.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

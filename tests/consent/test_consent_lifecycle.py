@@ -1,0 +1,272 @@
+"""Expiry, disputes, vouches, notifications, and the selectors the verification issue relies on."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from consent import selectors, services
+from consent.models import Consent, Dispute, Subject
+from consent.tasks import expire_consents
+from consent.witness import Witness
+from registry.events.models import OutboxEvent
+from registry.transparency.models import LogEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def fresh() -> Witness:
+    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+
+
+def today():
+    return timezone.now().date()
+
+
+def signed(subject, actor, **override):
+    terms = {
+        "effect": "permit",
+        "grantee": "*",
+        "media": ["face"],
+        "activities": ["generate"],
+        "purposes": ["film_tv"],
+        "intended_use": "A period drama filmed in Bandung",
+        "territories": ["ID"],
+        "valid_from": today(),
+        "valid_until": today() + timedelta(days=30),
+    }
+    terms.update(override)
+    consent = services.consent_create(subject=subject, actor=actor, terms=terms)
+    return services.consent_sign(consent=consent, actor=actor, method="witnessed", witness=fresh())
+
+
+# --- consent_is_effective and expiry ---------------------------------------------------------------------
+
+
+def test_consent_is_effective_checks_dates_at_query_time(make_subject):
+    subject, person = make_subject()
+    consent = signed(subject, person)
+    assert selectors.consent_is_effective(consent, today())
+    assert selectors.consent_is_effective(consent, today() + timedelta(days=30))
+    assert not selectors.consent_is_effective(consent, today() + timedelta(days=31))
+    assert not selectors.consent_is_effective(consent, today() - timedelta(days=1))
+
+
+def test_a_minors_consent_stops_on_the_day_they_come_of_age(make_subject):
+    subject, guardian = make_subject("minor")
+    consent = signed(subject, guardian, valid_until=None)
+    assert consent.valid_until == subject.adult_on
+    assert selectors.consent_is_effective(consent, subject.adult_on - timedelta(days=1))
+    assert not selectors.consent_is_effective(consent, subject.adult_on)
+
+
+def test_revocation_with_notice_keeps_covering_days_before_it_takes_effect(make_subject):
+    subject, person = make_subject()
+    consent = signed(subject, person, revocation={"policy": "notice", "notice_days": 10})
+    services.consent_revoke(consent=consent, actor=person, reason="", witness=fresh())
+    assert selectors.consent_is_effective(consent, today() + timedelta(days=9))
+    assert not selectors.consent_is_effective(consent, today() + timedelta(days=10))
+    later = timezone.now() + timedelta(days=11)
+    assert not selectors.consent_is_effective(consent, today(), now=later)
+
+
+def test_revocation_anytime_ends_the_consent_for_every_day_at_once(make_subject):
+    subject, person = make_subject()
+    consent = signed(subject, person)
+    services.consent_revoke(consent=consent, actor=person, reason="", witness=fresh())
+    assert not selectors.consent_is_effective(consent, today() - timedelta(days=1))
+    assert not selectors.consent_is_effective(consent, today())
+
+
+def test_the_sweep_expires_consents_past_their_end_and_logs_it(make_subject):
+    subject, person = make_subject()
+    consent = signed(subject, person)
+    keeps = signed(subject, person, media=["voice"])
+    Consent.objects.filter(pk=consent.pk).update(valid_until=today() - timedelta(days=1))
+
+    assert expire_consents() == 1
+    assert expire_consents() == 0  # idempotent
+
+    consent.refresh_from_db()
+    assert consent.status == "expired"
+    assert Consent.objects.get(pk=keeps.pk).status == "active"
+    leaf = LogEntry.objects.get(type="consent.expired", ref=consent.public_id)
+    assert set(json.loads(bytes(leaf.leaf))) == {"type", "id", "digest", "at"}
+    assert OutboxEvent.objects.filter(type="consent.expired", payload__consent=consent.public_id).exists()
+    assert [e.type for e in consent.events.all()] == ["created", "signed", "expired"]
+
+
+def test_the_sweep_expires_a_minors_consents_when_they_come_of_age(make_subject):
+    subject, guardian = make_subject("minor")
+    consent = signed(subject, guardian)
+    Subject.objects.filter(pk=subject.pk).update(adult_on=today())
+    assert expire_consents() == 1
+    assert Consent.objects.get(pk=consent.pk).status == "expired"
+
+
+# --- Disputes --------------------------------------------------------------------------------------------
+
+
+def test_a_dispute_freezes_permits_until_staff_resolve_it(make_subject, make_user, client_for, fresh_client, terms):
+    subject, person = make_subject()
+    claimant = make_user()
+    response = client_for(claimant).post(
+        f"/api/v1/subjects/{subject.public_id}/disputes",
+        {"kind": "not_me", "statement": "That is my face, I never agreed."},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert Subject.objects.get(pk=subject.pk).disputed
+
+    api = fresh_client(person)
+    draft = api.post("/api/v1/consents", terms(subject), format="json").json()
+    assert api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"}).status_code == 409
+    deny = api.post("/api/v1/consents", terms(subject, effect="deny"), format="json").json()
+    assert api.post(f"/api/v1/consents/{deny['id']}/sign", {"method": "witnessed"}).status_code == 200
+
+    staff = make_user()
+    staff.is_staff = True
+    staff.is_superuser = True
+    staff.save()
+    admin = client_for(staff)
+    admin.force_login(staff)
+    dispute = Dispute.objects.get()
+    result = admin.post(
+        "/admin/consent/dispute/",
+        {"action": "resolve", "_selected_action": [dispute.pk]},
+        format="multipart",
+    )
+    assert result.status_code == 302
+    assert Dispute.objects.get().status == "resolved"
+    assert not Subject.objects.get(pk=subject.pk).disputed
+    assert api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"}).status_code == 200
+
+
+def test_a_dispute_needs_a_signed_in_person_and_an_existing_subject(make_subject, anon, api):
+    subject, _ = make_subject()
+    assert anon.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "not_me"}).status_code in (401, 403)
+    assert api.post("/api/v1/subjects/sub_nope/disputes", {"kind": "not_me"}, format="json").status_code == 404
+    assert api.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "meh"}, format="json").status_code == 400
+
+
+# --- Vouches ---------------------------------------------------------------------------------------------
+
+
+def test_a_guild_member_vouches_and_the_vouch_can_be_withdrawn(make_subject, make_user, make_org, client_for):
+    subject, _ = make_subject()
+    officer = make_user()
+    guild = make_org(officer, kind="guild")
+    api = client_for(officer)
+
+    response = api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": guild.public_id})
+
+    assert response.status_code == 201, response.content
+    vouch = response.json()
+    assert Subject.objects.get(pk=subject.pk).assurance == "vouched"
+    assert LogEntry.objects.filter(type="vouch.given", ref=vouch["id"]).exists()
+    again = api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": guild.public_id})
+    assert again.status_code == 409
+
+    withdrawn = api.delete(f"/api/v1/subjects/{subject.public_id}/vouches/{vouch['id']}")
+    assert withdrawn.status_code == 200
+    assert Subject.objects.get(pk=subject.pk).assurance == "self_asserted"
+    assert LogEntry.objects.filter(type="vouch.revoked", ref=vouch["id"]).exists()
+
+
+def test_a_studio_cannot_vouch_and_a_stranger_cannot_use_someone_elses_guild(
+    make_subject, make_user, make_org, client_for
+):
+    subject, _ = make_subject()
+    boss = make_user()
+    studio = make_org(boss, kind="studio")
+    guild = make_org(make_user(), kind="guild")
+    api = client_for(boss)
+    assert (
+        api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": studio.public_id}).status_code == 403
+    )
+    assert (
+        api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": guild.public_id}).status_code == 400
+    )
+    assert Subject.objects.get(pk=subject.pk).assurance == "self_asserted"
+
+
+# --- Notifications ---------------------------------------------------------------------------------------
+
+
+def test_representatives_are_emailed_about_changes(
+    make_subject, make_user, django_capture_on_commit_callbacks, eager_tasks
+):
+    subject, guardian = make_subject("minor")
+    second = make_user("other.guardian@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.representative_add(subject=subject, actor=guardian, user=second, role="guardian")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        consent = signed(subject, guardian)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
+    assert consent.public_id in mail.outbox[0].body
+    assert "Sari" not in mail.outbox[0].body
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.consent_revoke(consent=consent, actor=second, witness=fresh())
+    assert len(mail.outbox) == 2
+    assert "revoked" in mail.outbox[0].subject
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_open(subject=subject, opened_by=make_user(), kind="impersonation")
+    assert len(mail.outbox) == 2
+
+
+def test_nothing_is_emailed_when_the_change_is_rolled_back(make_subject, django_capture_on_commit_callbacks):
+    subject, person = make_subject()
+    consent = services.consent_create(
+        subject=subject,
+        actor=person,
+        terms={"effect": "deny", "grantee": "*", "media": ["likeness"], "purposes": ["*"], "territories": ["*"]},
+    )
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(Exception, match="re-authenticate"):
+        services.consent_sign(consent=consent, actor=person, method="witnessed", witness=None)
+    assert callbacks == []
+
+
+# --- The verification look-up ----------------------------------------------------------------------------
+
+
+def test_consent_candidates_match_in_sql_and_never_cover_sensitive_purposes_by_wildcard(
+    make_subject, make_user, make_org, django_assert_num_queries
+):
+    subject, person = make_subject()
+    studio = make_org(make_user())
+    wide = signed(subject, person, media=["likeness"], purposes=["*"], territories=["*"], grantee=studio.public_id)
+    deny = signed(subject, person, effect="deny", media=["voice"], purposes=["political"], intended_use="")
+
+    def find(**query):
+        base = {
+            "medium": "face",
+            "activity": "generate",
+            "purpose": "film_tv",
+            "territory": "ID",
+            "on": today(),
+            "grantee_org_id": studio.pk,
+        }
+        return [c.public_id for c in selectors.consent_candidates(subject=subject, **{**base, **query})]
+
+    with django_assert_num_queries(1):
+        assert find() == [wide.public_id]
+    assert find(purpose="sexual_content") == []
+    assert find(purpose="political") == []
+    assert find(medium="voice", purpose="political") == [deny.public_id]
+    assert find(grantee_org_id=None) == []
+    assert find(activity="train_model") == []
+    assert find(territory="US") == [wide.public_id]
+    assert find(on=today() + timedelta(days=31)) == []
+    assert find(medium="smell") == []
+    assert find(production="Film X") == [wide.public_id]

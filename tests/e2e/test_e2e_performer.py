@@ -1,0 +1,111 @@
+"""A performer's journey in a real browser: sign up, register, give consent through the wizard,
+sign it (re-authenticating), see it, revoke it — with no Content-Security-Policy violations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "a long and unusual passphrase"
+
+if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+    pytest.skip(f"{CHROMIUM} is not installed (CI must have it, so there this fails)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, console: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    yield page
+    context.close()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_a_performer_gives_consent_sees_it_and_revokes_it(page: Page, live_server, console: list[str]) -> None:
+    page.goto(live_server.url + "/accounts/signup/")
+    page.get_by_label("Email").fill("sari@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
+
+    # Onboarding: for myself.
+    page.goto(live_server.url + "/me/start/")
+    page.get_by_label("For myself").check()
+    page.get_by_label("Their name").fill("Sari Pemeran")
+    screenshot(page, "performer-onboarding.png")
+    page.get_by_role("button", name="Continue").click()
+
+    # The wizard.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Give or refuse consent")
+    page.get_by_label("I give consent").check()
+    page.locator("input[name=media][value=face]").check()
+    page.locator("input[name=purposes][value=film_tv]").check()
+    page.get_by_label("Describe the use in your own words").fill("New scenes for a feature film shot in Jakarta")
+    page.get_by_label("Where?").select_option("ID")
+    page.get_by_label("I must be credited").check()
+    screenshot(page, "performer-wizard.png")
+    page.get_by_role("button", name="Review").click()
+
+    # Review: the plain-language summary, then sign (allauth asks for the password first).
+    summary = page.locator("#summary")
+    expect(summary).to_contain_text("Anyone may generate new material of your face for film and TV, in Indonesia")
+    screenshot(page, "performer-review.png")
+    page.get_by_role("button", name="I agree — sign now").click()
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#summary")).to_be_visible()
+    page.get_by_role("button", name="I agree — sign now").click()
+
+    # My consents: it is in force; revoke it with confirmation.
+    expect(page.get_by_role("heading", level=1)).to_have_text("My consents")
+    expect(page.locator(".consent-item .status")).to_have_text("In force")
+    screenshot(page, "performer-my-consents.png")
+    page.locator(".consent-item").get_by_role("link", name="Revoke").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Revoke this consent?")
+    page.get_by_role("button", name="Yes, revoke it").click()
+    expect(page.locator(".consent-item .status")).to_have_text("Revoked")
+
+    page.locator(".consent-item").get_by_role("link", name="History").click()
+    expect(page.locator(".history li")).to_have_count(3)
+    screenshot(page, "performer-history.png")
+
+    assert [line for line in console if "Content Security Policy" in line or "Content-Security-Policy" in line] == []
