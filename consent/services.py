@@ -841,6 +841,15 @@ def consent_sign(
 # --- Revocation and expiry -------------------------------------------------------------------
 
 
+def _relying_organizations(consent: Consent) -> list[str]:
+    """The named grantee and every organization that got a ``permitted`` answer relying on it."""
+    checked = AccessLogEntry.objects.filter(consent=consent, decision="permitted", caller_org__isnull=False)
+    orgs = set(checked.values_list("caller_org__public_id", flat=True))
+    if consent.grantee_org is not None:
+        orgs.add(consent.grantee_org.public_id)
+    return sorted(orgs)
+
+
 def consent_revoke(
     *,
     consent: Consent,
@@ -892,7 +901,7 @@ def consent_revoke(
                 "digest": consent.digest,
                 "effective_at": _stamp(effective),
             },
-            audience=[consent.grantee_org.public_id] if consent.grantee_org else None,
+            audience=_relying_organizations(consent),
         )
         _notify(subject, "consent.revoked", consent.public_id)
         entry = log_append(type="consent.revoked", ref=consent.public_id, digest=digest, at=now)
@@ -930,7 +939,7 @@ def consent_expire(*, consent: Consent, on: date | None = None) -> Consent | Non
         event_record(
             type="consent.expired",
             payload={"consent": locked.public_id, "subject": subject.public_id, "digest": locked.digest},
-            audience=[locked.grantee_org.public_id] if locked.grantee_org_id and locked.grantee_org else None,
+            audience=_relying_organizations(locked),
         )
         _notify(subject, "consent.expired", locked.public_id)
         entry = log_append(type="consent.expired", ref=locked.public_id, digest=digest, at=now)

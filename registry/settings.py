@@ -108,21 +108,25 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 _database_url = envstr("DATABASE_URL")
+_SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock when a transaction begins, so two writers queue on the
+    # busy timeout instead of failing mid-transaction with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "restu.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction begins, so two writers
-                # queue on the busy timeout instead of failing mid-transaction with "locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
+            "OPTIONS": dict(_SQLITE_OPTIONS),
             # A file (not memory) so a worker process can share it; one per test run.
             "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
@@ -242,6 +246,8 @@ REST_FRAMEWORK = {
         "user": envstr("THROTTLE_USER", "600/min"),
         "api_key": envstr("THROTTLE_API_KEY", "6000/min"),
         "verify": envstr("THROTTLE_VERIFY", "6000/min"),
+        # Auditors download the whole log: reading it is public and cheap, so its limit is higher.
+        "log_read": envstr("THROTTLE_LOG_READ", "3000/min"),
         "verify_bulk": envstr("THROTTLE_VERIFY_BULK", "120/min"),
     },
     "EXCEPTION_HANDLER": "registry.api.problems.exception_handler",

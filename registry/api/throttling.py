@@ -49,3 +49,12 @@ class ApiKeyThrottle(_RateFromSettings):
         if key is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": key.organization_id}
+
+
+class LogReadThrottle(_RateFromSettings):
+    """Reads of the public log, by client address, with a limit high enough for a full audit."""
+
+    scope = "log_read"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -28,7 +28,7 @@ from registry import outbound
 from registry.accounts.models import Membership, Organization
 from registry.errors import ValidationFailed
 from registry.events.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
-from registry.events.vocabulary import EVENT_TYPES
+from registry.events.vocabulary import EVENT_TYPES, PUBLIC_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +143,12 @@ def webhook_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 
 def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
+    """Subscribed, active endpoints that may see the event: anyone for public records, otherwise
+    only the organizations in its audience (an event with no audience goes to nobody)."""
     endpoints = WebhookEndpoint.objects.filter(is_active=True).select_related("organization")
-    if event.audience:
+    if event.type not in PUBLIC_EVENT_TYPES:
+        if not event.audience:
+            return []
         endpoints = endpoints.filter(organization__public_id__in=event.audience)
     return [endpoint for endpoint in endpoints if event.type in endpoint.events]
 

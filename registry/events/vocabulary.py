@@ -12,3 +12,8 @@ EVENT_TYPES = (
     "subject.disputed",
     "webhook.test",
 )
+
+# Events about public records go to every subscriber; all others only to their audience.
+PUBLIC_EVENT_TYPES = frozenset(
+    {"attestation.stored", "attestation.revoked", "guideline.published", "guideline.retired"}
+)

@@ -343,7 +343,8 @@ def verify_compact(token: str, jwks: Jwks) -> VerifiedJWS:
         raise JWSError("malformed token") from exc
     if not isinstance(header, dict):
         raise JWSError("malformed header")
-    if header.get("alg") not in ACCEPTED_ALGS:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ACCEPTED_ALGS:  # a list is unhashable: check the type first
         raise JWSError("algorithm not allowed")
     if "crit" in header or "b64" in header:
         raise JWSError("unsupported critical header")

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import keys
+from registry.api.throttling import LogReadThrottle
 from registry.errors import ValidationFailed
 from registry.lib.signing import verifier_key_string
 from registry.transparency import selectors
@@ -58,10 +59,11 @@ def _entry_json(entry: LogEntry) -> dict[str, object]:
 
 
 class PublicLogView(APIView):
-    """Base for the log's read endpoints: anyone may read, throttled as anonymous."""
+    """Base for the log's read endpoints: anyone may read, throttled per client address."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [LogReadThrottle]
 
 
 _ENTRY = inline_serializer(
