@@ -156,6 +156,8 @@ def _log_checks(release: Release, user: User | None, api_key: ApiKey | None) -> 
     subjects = {
         s.public_id: s for s in Subject.objects.filter(public_id__in={a["subject"] for a in release.appearances})
     }
+    relied = {row["consent"] for row in release.report["appearances"] if row["consent"]}
+    consents = dict(Consent.objects.filter(public_id__in=relied).values_list("public_id", "pk"))
     AccessLogEntry.objects.bulk_create(
         [
             AccessLogEntry(
@@ -172,6 +174,8 @@ def _log_checks(release: Release, user: User | None, api_key: ApiKey | None) -> 
                     "date": release.release_date.isoformat(),
                 },
                 decision=row["decision"],
+                consent_id=consents.get(row["consent"]),
+                receipt_id=release.public_id,
             )
             for row in release.report["appearances"]
             if row["subject"] in subjects

@@ -122,3 +122,36 @@ def eager_tasks() -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+def witness() -> Any:
+    """A fresh password re-authentication, as the witnessed signing path needs."""
+    from consent.witness import Witness
+
+    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+
+
+def as_service_terms(body: dict[str, Any]) -> dict[str, Any]:
+    """The API's JSON terms as the service takes them (dates as dates)."""
+    return {**body, **{k: date.fromisoformat(body[k]) for k in ("valid_from", "valid_until") if body.get(k)}}
+
+
+@pytest.fixture
+def signed(make_subject: Callable[..., Any], terms: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+    """A subject with one signed (active) consent: (subject, person, consent)."""
+
+    def make(status: str = "living", **overrides: Any) -> tuple[Any, Any, Any]:
+        subject, person = make_subject(status)
+        body = as_service_terms(terms(subject, **overrides))
+        draft = services.consent_create(subject=subject, actor=person, terms=body)
+        consent = services.consent_sign(consent=draft, actor=person, method="witnessed", witness=witness())
+        return subject, person, consent
+
+    return make
+
+
+@pytest.fixture
+def studio(org: Any, key_client: Callable[..., Any]) -> tuple[Any, APIClient]:
+    """The ``org`` studio and an API client acting for it with a Bearer key."""
+    client, _ = key_client()
+    return org, client

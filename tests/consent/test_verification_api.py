@@ -10,39 +10,10 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import AccessLogEntry, Consent
-from consent.witness import Witness
+
+from .conftest import as_service_terms, witness
 
 USE = {"medium": "face", "activity": "generate", "purpose": "film_tv", "territory": "ID"}
-
-
-def witness():
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
-
-
-@pytest.fixture
-def signed(make_subject, terms):
-    def make(status="living", **overrides):
-        subject, person = make_subject(status)
-        draft = services.consent_create(
-            subject=subject, actor=person, terms=as_service_terms(terms(subject, **overrides))
-        )
-        consent = services.consent_sign(consent=draft, actor=person, method="witnessed", witness=witness())
-        return subject, person, consent
-
-    return make
-
-
-@pytest.fixture
-def studio(org, key_client):
-    client, _ = key_client()
-    return org, client
-
-
-def as_service_terms(body):
-    """The API's JSON terms as the service takes them (dates as dates)."""
-    from datetime import date
-
-    return {**body, **{k: date.fromisoformat(body[k]) for k in ("valid_from", "valid_until") if body.get(k)}}
 
 
 def query(person, **over):
