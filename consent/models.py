@@ -15,25 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import ApiKey, Organization
-from registry.lib.ids import new_public_id
-
-
-class PublicIdModel(models.Model):
-    """A model with an opaque public id (``PREFIX_…``); database ids never leave the server."""
-
-    PREFIX = ""
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id(self.PREFIX)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
-    def __str__(self) -> str:
-        return self.public_id
+from registry.models import PublicIdModel
 
 
 class Subject(PublicIdModel):

@@ -8,28 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.accounts.models import Organization
-from registry.lib.ids import new_public_id
-
-
-class PublicIdModel(models.Model):
-    """Gives each row an opaque public id with the subclass's ``ID_PREFIX``."""
-
-    ID_PREFIX = ""
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id(self.ID_PREFIX)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+from registry.models import PublicIdModel
 
 
 class Guideline(PublicIdModel):
     """A usage policy a project organization maintains; its content lives in versions."""
 
-    ID_PREFIX = "gdl"
+    PREFIX = "gdl"
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="guidelines")
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)
@@ -51,7 +36,7 @@ class GuidelineVersion(PublicIdModel):
     ``translations`` maps a language to ``{"body", "clauses": {key: text}}``.
     """
 
-    ID_PREFIX = "gdv"
+    PREFIX = "gdv"
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -101,7 +86,7 @@ class GuidelineVersion(PublicIdModel):
 class Adoption(PublicIdModel):
     """An organization stating that it follows a published guideline version."""
 
-    ID_PREFIX = "adp"
+    PREFIX = "adp"
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="adoptions")
     version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="adoptions")
     created_by = models.ForeignKey(
@@ -120,7 +105,7 @@ class Adoption(PublicIdModel):
 class ProjectKey(PublicIdModel):
     """A project's Ed25519 public key for signing attestations; retired, never deleted."""
 
-    ID_PREFIX = "pky"
+    PREFIX = "pky"
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="project_keys")
     kid = models.CharField(max_length=64)  # RFC 7638 thumbprint
     public_jwk = models.JSONField()  # {"crv", "kty", "x"} only
@@ -145,7 +130,7 @@ class ProjectKey(PublicIdModel):
 class ControlProof(PublicIdModel):
     """A challenge: the project publishes ``token`` on its domain or in its repository; we fetch it."""
 
-    ID_PREFIX = "prf"
+    PREFIX = "prf"
 
     class Kind(models.TextChoices):
         DOMAIN = "domain", _("domain")
@@ -181,7 +166,7 @@ class Attestation(PublicIdModel):
     not_applicable. The envelope is kept verbatim so anyone can verify it again.
     """
 
-    ID_PREFIX = "att"
+    PREFIX = "att"
     project = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="attestations")
     key = models.ForeignKey(ProjectKey, on_delete=models.PROTECT, related_name="attestations")
     guideline_version = models.ForeignKey(GuidelineVersion, on_delete=models.PROTECT, related_name="attestations")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
@@ -98,8 +98,12 @@ def key_client(org: Organization, user: User) -> Callable[..., tuple[APIClient, 
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _collected_static() -> None:
-    # Production-shaped settings serve hashed static files from a manifest; build it once.
+def _collected_static(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Production-shaped settings serve hashed static files from a manifest; build it once per
+    # run, in a folder of its own so that parallel runs never overwrite each other's files.
     from django.core.management import call_command
+    from django.test import override_settings
 
-    call_command("collectstatic", "--noinput", verbosity=0)
+    with override_settings(STATIC_ROOT=tmp_path_factory.mktemp("static")):
+        call_command("collectstatic", "--noinput", verbosity=0)
+        yield

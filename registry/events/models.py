@@ -5,28 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from registry.lib.ids import new_public_id
-
-
-class PublicIdModel(models.Model):
-    """A model whose rows carry an opaque ``<prefix>_…`` id for the API."""
-
-    id_prefix = ""
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id(self.id_prefix)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+from registry.models import PublicIdModel
 
 
 class OutboxEvent(PublicIdModel):
     """An event such as ``consent.revoked``; ``payload`` holds public ids, never personal data."""
 
-    id_prefix = "evt"
+    PREFIX = "evt"
     type = models.CharField(max_length=60, db_index=True)
     payload = models.JSONField()
     # Organizations the event concerns (e.g. grantees of a revoked consent); empty = public.
@@ -44,7 +29,7 @@ class OutboxEvent(PublicIdModel):
 class WebhookEndpoint(PublicIdModel):
     """Where an organization wants events delivered, signed per Standard Webhooks."""
 
-    id_prefix = "whk"
+    PREFIX = "whk"
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list)
@@ -67,7 +52,7 @@ class WebhookEndpoint(PublicIdModel):
 class Delivery(PublicIdModel):
     """One event for one endpoint; retried until it succeeds or we give up."""
 
-    id_prefix = "dlv"
+    PREFIX = "dlv"
 
     class State(models.TextChoices):
         PENDING = "pending"
