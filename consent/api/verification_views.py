@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 import pycountry
@@ -45,6 +47,88 @@ class CheckIn(StrictSerializer):
 
     def validate_territory(self, value: str) -> str:
         return _territory(value)
+
+
+# --- The hot path's input check -------------------------------------------------------------------
+# DRF's serializer costs ~0.2 ms per query (and 1,000 of them per bulk request); this plain check
+# accepts only input the serializer would accept unchanged and returns exactly what it would.
+# Anything else (a wrong type, stray whitespace, an invalid value) goes through ``CheckIn``, so the
+# errors are the serializer's own.
+_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+_MEDIA, _ACTIVITIES, _PURPOSES = frozenset(v.MEDIA_KEYS), frozenset(v.ACTIVITY_KEYS), frozenset(v.PURPOSE_KEYS)
+_ASSURANCES = frozenset(ASSURANCE_ORDER)
+_CHECK_FIELDS = frozenset(
+    ("subject", "medium", "activity", "purpose", "territory", "date", "production", "min_assurance")
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _plain_text(value: Any, max_length: int) -> bool:
+    # What DRF's CharField keeps unchanged: a printable str without surrounding whitespace.
+    return type(value) is str and len(value) <= max_length and value.isprintable() and value == value.strip()
+
+
+def _one_of(value: Any, choices: frozenset[str]) -> bool:
+    return type(value) is str and value in choices
+
+
+def _quick_check(data: Any) -> dict[str, Any] | None:
+    """``CheckIn``'s validated data for well-formed input, or None to let the serializer decide."""
+    if type(data) is not dict or not _CHECK_FIELDS.issuperset(data):
+        return None
+    subject, territory, day = data.get("subject"), data.get("territory"), data.get("date")
+    activity = data.get("activity", "generate")
+    production, wanted = data.get("production"), data.get("min_assurance")
+    if not (
+        _plain_text(subject, 40)
+        and subject
+        and _one_of(data.get("medium"), _MEDIA)
+        and _one_of(activity, _ACTIVITIES)
+        and _one_of(data.get("purpose"), _PURPOSES)
+        and type(territory) is str
+        and territory.upper() in _COUNTRIES
+        and type(day) is str
+        and _ISO_DATE.fullmatch(day)
+        and (production is None or _plain_text(production, 200))
+        and (wanted is None or _one_of(wanted, _ASSURANCES))
+    ):
+        return None
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        return None
+    return {
+        "subject": subject,
+        "medium": data["medium"],
+        "activity": activity,
+        "purpose": data["purpose"],
+        "territory": territory.upper(),
+        "date": on,
+        "production": production,
+        "min_assurance": wanted,
+    }
+
+
+def check_input(data: Any) -> Check:
+    """One verification query, validated (400 with the serializer's errors when bad)."""
+    fields = _quick_check(data)
+    if fields is None:
+        serializer = CheckIn(data=data)
+        serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+    return check_from(fields)
+
+
+def bulk_input(data: Any) -> list[Check]:
+    """Up to ``MAX_BULK`` queries, validated as ``BulkIn`` would."""
+    queries = data.get("queries") if type(data) is dict and len(data) == 1 else None
+    if type(queries) is list and 0 < len(queries) <= MAX_BULK:
+        checked = [_quick_check(item) for item in queries]
+        if all(fields is not None for fields in checked):
+            return [check_from(fields) for fields in checked]  # type: ignore[arg-type]
+    serializer = BulkIn(data=data)
+    serializer.is_valid(raise_exception=True)
+    return [check_from(item) for item in serializer.validated_data["queries"]]
 
 
 class BulkIn(StrictSerializer):
@@ -107,11 +191,9 @@ class VerificationView(_Throttled):
     )
     def post(self, request: Request) -> Response:
         organization = _calling_organization(request)
-        data = CheckIn(data=request.data)
-        data.is_valid(raise_exception=True)
         body = verification_run(
             organization=organization,
-            check=check_from(data.validated_data),
+            check=check_input(request.data),
             user=request.user,
             api_key=api_key_of(request),
         )
@@ -140,9 +222,7 @@ class BulkVerificationView(_Throttled):
             raise ValidationFailed(
                 f"At most {MAX_BULK} queries per request.", errors={"queries": [f"At most {MAX_BULK} queries."]}
             )
-        data = BulkIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        checks: list[Check] = [check_from(item) for item in data.validated_data["queries"]]
+        checks: list[Check] = bulk_input(request.data)
         return Response(
             verification_run_bulk(
                 organization=organization, checks=checks, user=request.user, api_key=api_key_of(request)

@@ -5,13 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 from django.utils.crypto import constant_time_compare
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from registry.accounts.models import ApiKey
-from registry.accounts.selectors import api_key_by_secret, role_in
+from registry.accounts.models import ApiKey, Membership
 from registry.accounts.services import API_KEY_SCHEME, api_key_digest, api_key_touch
+
+
+def _key_with_creator_role(secret: str) -> ApiKey | None:
+    """The active key with this secret, its organization, creator and the creator's role there
+    (``creator_role``, None once they left): one query on every API call instead of two."""
+    role = Membership.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("created_by_id"))
+    return (
+        ApiKey.objects.select_related("organization", "created_by")
+        .annotate(creator_role=Subquery(role.values("role")[:1]))
+        .filter(digest=api_key_digest(secret), revoked_at__isnull=True)
+        .first()
+    )
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -29,12 +41,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         secret = secret.strip()
         if not secret.startswith(f"{API_KEY_SCHEME}_"):
             raise exceptions.AuthenticationFailed("This is not a Restu API key.")
-        key = api_key_by_secret(secret)
+        key = _key_with_creator_role(secret)
         # The lookup is by digest; compare again in constant time so no timing tells anything.
         if key is None or not constant_time_compare(key.digest, api_key_digest(secret)):
             raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
         user = key.created_by
-        if not user.is_active or role_in(user=user, organization=key.organization) is None:
+        if not user.is_active or key.creator_role is None:
             raise exceptions.AuthenticationFailed("The API key's creator no longer belongs to its organization.")
         api_key_touch(api_key=key, resolution_seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
         return user, key

@@ -142,6 +142,11 @@ def webhook_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     return endpoint
 
 
+def webhook_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint and its delivery log; events already recorded stay in the outbox."""
+    endpoint.delete()
+
+
 def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
     """Subscribed, active endpoints that may see the event: anyone for public records, otherwise
     only the organizations in its audience (an event with no audience goes to nobody)."""

@@ -236,6 +236,10 @@ def test_consent_token_for_a_permitted_grantee_verifies_offline(signed, studio, 
     assert payload["aud"] == org.public_id
     assert payload["consent"] == consent.public_id
     assert payload["exp"] - payload["nbf"] == 600
+    from restu_verify import verify_consent_token
+
+    offline = verify_consent_token(response.json()["token"], anon.get("/.well-known/jwks.json").json())
+    assert offline["consent"] == consent.public_id
     # A token is not a receipt: the receipt check refuses it.
     assert anon.post("/api/v1/receipts/verify", {"receipt": response.json()["token"]}).json()["valid"] is False
 

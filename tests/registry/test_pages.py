@@ -65,7 +65,10 @@ def test_home_page_explains_restu_in_english(client: Client) -> None:
     assert "Who may use your face and voice? You decide." in html
     for section in ("maintainers", "performers", "studios"):
         assert f'id="{section}"' in html
-        assert f'href="/#{section}"' in html
+    # The navigation leads each audience to its own pages.
+    assert f'href="{reverse("guidelines:catalogue")}"' in html
+    assert 'href="/#performers"' in html  # signed out: the explanation first
+    assert f'href="{reverse("consent:studio-dashboard")}"' in html
     assert reverse("account_signup") in html
     assert_in_layout(html)
 

@@ -29,6 +29,10 @@ class VerifiedToken:
     kid: str
 
 
+RECEIPT_TYPE = "restu-receipt+jws"
+CONSENT_TOKEN_TYPE = "restu-consent-token+jws"  # noqa: S105 — a JWS "typ", not a secret
+
+
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         if len({key for key, _ in pairs}) != len(pairs):
@@ -91,9 +95,13 @@ def verify_jws(token: str, jwks: Mapping[str, Any] | list[Any]) -> VerifiedToken
 def verify_receipt(token: str, jwks: Mapping[str, Any] | list[Any]) -> dict[str, Any]:
     """A verification receipt's payload, once its signature checks out.
 
-    A receipt proves the answer at the time it was given (``iat``); it does not expire.
+    A receipt proves the answer at the time it was given (``iat``); it does not expire. Consent
+    tokens are signed by the same key, so the ``typ`` header tells the two apart.
     """
-    return verify_jws(token, jwks).payload
+    verified = verify_jws(token, jwks)
+    if verified.header.get("typ") != RECEIPT_TYPE:
+        raise VerificationError("this is not a Restu receipt")
+    return verified.payload
 
 
 def check_validity_period(payload: Mapping[str, Any], *, now: float | None = None, leeway: int = 60) -> None:
@@ -113,6 +121,9 @@ def verify_consent_token(
     token: str, jwks: Mapping[str, Any] | list[Any], *, now: float | None = None, leeway: int = 60
 ) -> dict[str, Any]:
     """A consent token's payload, once its signature checks out and it is within ``nbf``/``exp``."""
-    payload = verify_jws(token, jwks).payload
+    verified = verify_jws(token, jwks)
+    if verified.header.get("typ") != CONSENT_TOKEN_TYPE:
+        raise VerificationError("this is not a Restu consent token")
+    payload = verified.payload
     check_validity_period(payload, now=now, leeway=leeway)
     return payload

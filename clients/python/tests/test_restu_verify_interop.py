@@ -21,7 +21,7 @@ def test_registry_receipts_and_checkpoints_verify_here() -> None:
     key = signing.generate_private_key()
     jwk = signing.public_jwk(key)
     payload = canonical.canonical_json({"decision": "permitted", "sub": "sub_1"})
-    token = signing.sign_compact(payload, key, jwk["kid"], typ="JWT")
+    token = signing.sign_compact(payload, key, jwk["kid"], typ="restu-receipt+jws")
     assert verify_receipt(token, {"keys": [jwk]}) == json.loads(payload)
 
     tree = merkle.MemoryTree(merkle.leaf_hash(bytes([i])) for i in range(13))

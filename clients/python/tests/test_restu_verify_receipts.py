@@ -38,7 +38,7 @@ def jwks(key: Ed25519PrivateKey) -> dict[str, object]:
 
 @pytest.mark.parametrize("alg", ["Ed25519", "EdDSA"])
 def test_a_receipt_signed_with_a_listed_key_verifies(key: Ed25519PrivateKey, jwks: dict[str, object], alg: str) -> None:
-    token = make_jws({"alg": alg, "kid": KID, "typ": "JWT"}, json.dumps(RECEIPT).encode(), key)
+    token = make_jws({"alg": alg, "kid": KID, "typ": "restu-receipt+jws"}, json.dumps(RECEIPT).encode(), key)
     assert verify_receipt(token, jwks) == RECEIPT
     verified = verify_jws(token + "\n", jwks["keys"])  # type: ignore[arg-type]
     assert (verified.kid, verified.header["alg"]) == (KID, alg)
@@ -94,7 +94,8 @@ def test_consent_tokens_are_checked_for_expiry_and_start(key: Ed25519PrivateKey,
     now = int(time.time())
 
     def token(claims: dict[str, object]) -> str:
-        return make_jws({"alg": "Ed25519", "kid": KID}, json.dumps({"sub": "sub_1", **claims}).encode(), key)
+        header = {"alg": "Ed25519", "kid": KID, "typ": "restu-consent-token+jws"}
+        return make_jws(header, json.dumps({"sub": "sub_1", **claims}).encode(), key)
 
     assert verify_consent_token(token({"exp": now + 300, "nbf": now - 10}), jwks)["sub"] == "sub_1"  # type: ignore[arg-type]
     for claims, message in (
@@ -105,3 +106,16 @@ def test_consent_tokens_are_checked_for_expiry_and_start(key: Ed25519PrivateKey,
     ):
         with pytest.raises(VerificationError, match=message):
             verify_consent_token(token(claims), jwks)  # type: ignore[arg-type]
+
+
+def test_a_consent_token_is_not_a_receipt_and_a_receipt_is_not_a_token(
+    key: Ed25519PrivateKey, jwks: dict[str, object]
+) -> None:
+    now = int(time.time())
+    claims = json.dumps({"sub": "sub_1", "nbf": now, "exp": now + 300}).encode()
+    token = make_jws({"alg": "Ed25519", "kid": KID, "typ": "restu-consent-token+jws"}, claims, key)
+    receipt = make_jws({"alg": "Ed25519", "kid": KID, "typ": "restu-receipt+jws"}, claims, key)
+    with pytest.raises(VerificationError):
+        verify_receipt(token, jwks)  # type: ignore[arg-type]
+    with pytest.raises(VerificationError):
+        verify_consent_token(receipt, jwks)  # type: ignore[arg-type]

@@ -106,7 +106,7 @@ class WebhookDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return self._respond(services.webhook_update(endpoint=endpoint, **data.validated_data))
 
     def delete(self, request: Request, webhook_id: str) -> Response:
-        _endpoint(request, webhook_id).delete()
+        services.webhook_delete(endpoint=_endpoint(request, webhook_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,0 +1,471 @@
+"""Pages for studios: check a use, check a release and read its clearance report, webhooks, API keys.
+
+A person acts for one of their organizations, named in the address (``/studios/<slug>/…``);
+organizations they don't belong to answer 404, so addresses reveal nothing. Members read;
+only admins and owners change webhooks and API keys. Views parse a form, call one service,
+render.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from consent import releases
+from consent import vocabulary as v
+from consent.models import Release
+from consent.studio_forms import ApiKeyForm, CheckForm, ReleaseForm, StudioCreateForm, WebhookForm
+from consent.summary import country_name, human_date
+from consent.verification import check_from, verification_run
+from registry.accounts import services as accounts
+from registry.accounts.models import ApiKey, Membership, Organization
+from registry.accounts.selectors import organizations_for, role_in
+from registry.errors import DomainError, NotFound
+from registry.events import services as events
+from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
+
+MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
+
+# One sentence per reason of consent.decision.REASONS, for people rather than programs.
+REASON_SENTENCES = {
+    "subject_unknown": gettext_lazy(
+        "Restu has no person with this id that your organization may know about. "
+        "Check the id with the person or their agent."
+    ),
+    "disputed": gettext_lazy(
+        "Someone has said “this isn't me” about this record, so every consent is on hold until that is settled."
+    ),
+    "denied_by_subject": gettext_lazy("The person has put a refusal on record that covers this use."),
+    "assurance_too_low": gettext_lazy("The person's identity check is weaker than the minimum you asked for."),
+    "no_matching_consent": gettext_lazy("The person has no consent in force that covers this use."),
+    "wrong_grantee": gettext_lazy("The person's consents are for other organizations, not yours."),
+    "wrong_production": gettext_lazy("The consent covers a different production only."),
+    "medium_not_covered": gettext_lazy("The consent does not cover this part of the likeness (face, voice or body)."),
+    "activity_not_covered": gettext_lazy("The consent does not allow this activity."),
+    "purpose_not_covered": gettext_lazy("The consent does not cover this purpose."),
+    "territory_not_covered": gettext_lazy("The consent does not cover this country."),
+    "not_yet_valid": gettext_lazy("The consent is not in force yet on this date."),
+    "expired": gettext_lazy("The consent has ended by this date (for a child: the day they come of age)."),
+    "revoked": gettext_lazy("The person has revoked the consent."),
+}
+
+# Why a careful studio lawyer would still look at a permitted appearance (consent.releases.REVIEW_FLAGS).
+FLAG_SENTENCES = {
+    "term_over_10_years": gettext_lazy("The consent runs for more than ten years, or has no end date."),
+    "minor_without_court_approval": gettext_lazy("The person is a child and no court approval is on record."),
+    "no_named_production": gettext_lazy("The consent covers any production rather than naming yours."),
+    "signer_unadvised": gettext_lazy("The person signed without advice from a lawyer or a union."),
+}
+
+DECISION_WORDS = {
+    "permitted": gettext_lazy("Permitted"),
+    "denied": gettext_lazy("Denied"),
+    "unknown": gettext_lazy("Unknown"),
+}
+
+STATUS_WORDS = {
+    Release.Status.CLEARED: (
+        gettext_lazy("Cleared"),
+        gettext_lazy("Every appearance has consent for this release, and every tool is attested."),
+    ),
+    Release.Status.BLOCKED: (
+        gettext_lazy("Blocked"),
+        gettext_lazy(
+            "At least one appearance has no consent for this release, or a tool has no attestation. "
+            "Do not release it until this is solved."
+        ),
+    ),
+    Release.Status.NEEDS_REVIEW: (
+        gettext_lazy("Needs review"),
+        gettext_lazy(
+            "Every appearance has consent, but some terms deserve a careful look, for example by your lawyer."
+        ),
+    ),
+}
+
+
+def _language() -> str:
+    return (get_language() or "en").split("-")[0]
+
+
+def reason_sentence(reason: str) -> str:
+    return str(REASON_SENTENCES.get(reason, reason))
+
+
+def flag_sentence(flag: str) -> str:
+    return str(FLAG_SENTENCES.get(flag, flag))
+
+
+def condition_sentences(conditions: dict[str, Any]) -> list[str]:
+    """What the person asks of you when they permit a use, in plain words."""
+    sentences = []
+    if conditions.get("attribution_required"):
+        sentences.append(_("Credit the person."))
+    if conditions.get("approval_required"):
+        sentences.append(_("Get the person's approval before each use is published."))
+    if conditions.get("disclosure_label_required"):
+        sentences.append(_("Label each use as made with AI."))
+    if conditions.get("compensation_ref"):
+        sentences.append(_("Compensation agreement: %(ref)s") % {"ref": conditions["compensation_ref"]})
+    if conditions.get("notes"):
+        sentences.append(_("Note from the person: %(notes)s") % {"notes": conditions["notes"]})
+    return sentences
+
+
+def _studio(request: HttpRequest, org_slug: str) -> tuple[Organization, str]:
+    """The organization and the person's role in it; 404 for strangers, as if it did not exist."""
+    organization = Organization.objects.filter(slug=org_slug).first()
+    role = role_in(user=request.user, organization=organization) if organization else None  # type: ignore[arg-type]
+    if organization is None or role is None:
+        raise Http404
+    return organization, role
+
+
+def _manager(role: str) -> None:
+    if role not in MANAGERS:
+        raise PermissionDenied
+
+
+def _context(request: HttpRequest, organization: Organization, role: str, section: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "organization": organization,
+        "role": role,
+        "can_manage": role in MANAGERS,
+        "organizations": organizations_for(user=request.user).order_by("name"),  # type: ignore[arg-type]
+        "section": section,
+        **extra,
+    }
+
+
+def _jwks_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri(reverse("jwks"))
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    for field, problems in (exc.errors or {}).items():
+        target = field if field in form.fields else None
+        for problem in problems:
+            form.add_error(target, problem)
+    if not exc.errors:
+        form.add_error(None, exc.detail)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The organizations you act for; create a studio when you have none."""
+    form = StudioCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = accounts.organization_create(
+                creator=request.user,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                kind=Organization.Kind.STUDIO,
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Your studio is ready. You are its owner."))
+            return redirect("consent:studio-check", org_slug=organization.slug)
+    memberships = (
+        Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+    )
+    return render(request, "consent/studio/dashboard.html", {"memberships": memberships, "form": form})
+
+
+def _facts(query: dict[str, Any]) -> list[tuple[str, str]]:
+    """The checked use as label/value pairs, in the reader's language."""
+    facts = [
+        (_("Person"), query["subject"]),
+        (_("Likeness"), v.label_of(v.MEDIA, query["medium"])),
+        (_("Activity"), v.label_of(v.ACTIVITIES, query["activity"])),
+        (_("Purpose"), v.label_of(v.PURPOSES, query["purpose"])),
+        (_("Where"), country_name(query["territory"], _language())),
+        (_("When"), human_date(query["date"])),
+    ]
+    if query.get("production"):
+        facts.append((_("Production"), query["production"]))
+    return facts
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Check one use: the answer in plain words, its conditions and its signed receipt."""
+    organization, role = _studio(request, org_slug)
+    form = CheckForm(request.POST or None, language=_language())
+    answer = None
+    if request.method == "POST" and form.is_valid():
+        result = verification_run(
+            organization=organization,
+            check=check_from(form.validated),
+            user=request.user,  # type: ignore[arg-type]
+        )
+        answer = {
+            **result,
+            "word": DECISION_WORDS[result["decision"]],
+            "reason_sentences": [reason_sentence(reason) for reason in result["reasons"]],
+            "condition_sentences": condition_sentences(result.get("conditions") or {}),
+            "facts": _facts(form.validated),
+        }
+    context = _context(request, organization, role, "check", form=form, answer=answer, jwks_url=_jwks_url(request))
+    return render(request, "consent/studio/check.html", context)
+
+
+@login_required
+def release_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    organization, role = _studio(request, org_slug)
+    items = Release.objects.filter(organization=organization).order_by("-created")[:200]
+    rows = [{"release": release, "word": STATUS_WORDS[release.status][0]} for release in items]
+    return render(
+        request, "consent/studio/release_list.html", _context(request, organization, role, "releases", rows=rows)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Check a release: appearances typed in the table, or uploaded as CSV, validated as by the API."""
+    organization, role = _studio(request, org_slug)
+    form = ReleaseForm(request.POST or None, request.FILES or None, language=_language())
+    if request.method == "POST" and form.is_valid():
+        release = releases.release_create(
+            organization=organization,
+            user=request.user,  # type: ignore[arg-type]
+            **form.validated,
+        )
+        return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
+    return render(
+        request, "consent/studio/release_new.html", _context(request, organization, role, "releases", form=form)
+    )
+
+
+def _report_rows(release: Release, language: str) -> list[dict[str, Any]]:
+    rows = []
+    for row in release.report.get("appearances", []):
+        territories = row.get("territories", {})
+        rows.append(
+            {
+                **row,
+                "medium_label": v.label_of(v.MEDIA, row["medium"]),
+                "purpose_label": v.label_of(v.PURPOSES, row["purpose"]),
+                "word": DECISION_WORDS.get(row["decision"], row["decision"]),
+                "reason_sentences": [reason_sentence(reason) for reason in row.get("reasons", [])],
+                "flag_sentences": [flag_sentence(flag) for flag in row.get("flags", [])],
+                "not_permitted_in": [
+                    country_name(code, language) for code, decision in territories.items() if decision != "permitted"
+                ],
+            }
+        )
+    return rows
+
+
+@login_required
+def release_report(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
+    """The clearance report, readable on screen and on paper."""
+    organization, role = _studio(request, org_slug)
+    try:
+        release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
+    except NotFound:
+        raise Http404 from None
+    language = _language()
+    word, explanation = STATUS_WORDS[release.status]
+    context = _context(
+        request,
+        organization,
+        role,
+        "releases",
+        release=release,
+        status_word=word,
+        status_explanation=explanation,
+        rows=_report_rows(release, language),
+        tools=release.report.get("tools", []),
+        territory_names=[country_name(code, language) for code in release.territories],
+        jwks_url=_jwks_url(request),
+    )
+    return render(request, "consent/studio/release_report.html", context)
+
+
+@login_required
+@require_POST
+def release_recheck(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
+    organization, _role = _studio(request, org_slug)
+    try:
+        release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
+    except NotFound:
+        raise Http404 from None
+    previous = release.status
+    release = releases.release_recheck(release=release)
+    if release.status == previous:
+        messages.success(request, _("Checked again just now: nothing changed."))
+    else:
+        messages.warning(request, _("Checked again just now: the status changed."))
+    return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
+
+
+# --- Webhooks ---------------------------------------------------------------------------------
+
+
+def _endpoint(organization: Organization, webhook_id: str) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(organization=organization, public_id=webhook_id).first()
+    if endpoint is None:
+        raise Http404
+    return endpoint
+
+
+def _webhooks_page(
+    request: HttpRequest,
+    organization: Organization,
+    role: str,
+    form: WebhookForm,
+    shown: WebhookEndpoint | None = None,
+) -> HttpResponse:
+    endpoints = WebhookEndpoint.objects.filter(organization=organization).order_by("created")
+    context = _context(request, organization, role, "webhooks", form=form, endpoints=endpoints, shown=shown)
+    return render(request, "consent/studio/webhooks.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhooks(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Webhook endpoints; a new one's signing secret is shown in this one response only."""
+    organization, role = _studio(request, org_slug)
+    if request.method == "POST":
+        _manager(role)
+        form = WebhookForm(request.POST)
+        if form.is_valid():
+            try:
+                endpoint = events.webhook_create(organization=organization, **form.cleaned_data)
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                return _webhooks_page(request, organization, role, WebhookForm(), shown=endpoint)
+        return _webhooks_page(request, organization, role, form)
+    return _webhooks_page(request, organization, role, WebhookForm())
+
+
+@login_required
+def webhook_detail(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
+    """One endpoint and its delivery log, newest first."""
+    organization, role = _studio(request, org_slug)
+    endpoint = _endpoint(organization, webhook_id)
+    deliveries = (
+        Delivery.objects.filter(endpoint=endpoint)
+        .select_related("event")
+        .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("-at", "-id")))
+        .order_by("-created")[:100]
+    )
+    rows = [{"delivery": delivery, "last": next(iter(delivery.attempt_log.all()), None)} for delivery in deliveries]
+    context = _context(request, organization, role, "webhooks", endpoint=endpoint, rows=rows)
+    return render(request, "consent/studio/webhook_detail.html", context)
+
+
+@login_required
+@require_POST
+def webhook_toggle(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
+    organization, role = _studio(request, org_slug)
+    _manager(role)
+    endpoint = _endpoint(organization, webhook_id)
+    events.webhook_update(endpoint=endpoint, is_active=not endpoint.is_active)
+    if endpoint.is_active:
+        messages.success(request, _("The webhook is on again."))
+    else:
+        messages.success(request, _("The webhook is off. Nothing is sent to it until you turn it on."))
+    return redirect("consent:studio-webhooks", org_slug=organization.slug)
+
+
+@login_required
+@require_POST
+def webhook_rotate(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
+    """A new signing secret, shown in this one response; the old one keeps signing for 24 hours."""
+    organization, role = _studio(request, org_slug)
+    _manager(role)
+    endpoint = events.webhook_rotate_secret(endpoint=_endpoint(organization, webhook_id))
+    return _webhooks_page(request, organization, role, WebhookForm(), shown=endpoint)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_delete(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
+    organization, role = _studio(request, org_slug)
+    _manager(role)
+    endpoint = _endpoint(organization, webhook_id)
+    if request.method == "POST":
+        # No service exists for this yet; the API's DELETE does exactly the same.
+        events.webhook_delete(endpoint=endpoint)
+        messages.success(request, _("The webhook is deleted."))
+        return redirect("consent:studio-webhooks", org_slug=organization.slug)
+    context = _context(request, organization, role, "webhooks", endpoint=endpoint)
+    return render(request, "consent/studio/webhook_delete.html", context)
+
+
+@login_required
+@require_POST
+def delivery_redeliver(request: HttpRequest, org_slug: str, webhook_id: str, delivery_id: str) -> HttpResponse:
+    organization, role = _studio(request, org_slug)
+    _manager(role)
+    endpoint = _endpoint(organization, webhook_id)
+    delivery = Delivery.objects.filter(endpoint=endpoint, public_id=delivery_id).first()
+    if delivery is None:
+        raise Http404
+    events.delivery_redeliver(delivery=delivery)
+    messages.success(request, _("Sending again. The result appears in the log in a moment."))
+    return redirect("consent:studio-webhook", org_slug=organization.slug, webhook_id=endpoint.public_id)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+
+def _keys_page(
+    request: HttpRequest, organization: Organization, role: str, form: ApiKeyForm, issued: Any = None
+) -> HttpResponse:
+    keys = ApiKey.objects.filter(organization=organization).select_related("created_by").order_by("-created")
+    context = _context(request, organization, role, "keys", form=form, keys=keys, issued=issued)
+    return render(request, "consent/studio/api_keys.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Your organization's API keys; a new key is shown in this one response only."""
+    organization, role = _studio(request, org_slug)
+    if request.method == "POST":
+        _manager(role)
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            issued = accounts.api_key_create(
+                organization=organization,
+                creator=request.user,  # type: ignore[arg-type]
+                actor_role=role,
+                name=form.cleaned_data["name"],
+            )
+            return _keys_page(request, organization, role, ApiKeyForm(), issued=issued)
+        return _keys_page(request, organization, role, form)
+    return _keys_page(request, organization, role, ApiKeyForm())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_revoke(request: HttpRequest, org_slug: str, key_id: str) -> HttpResponse:
+    organization, role = _studio(request, org_slug)
+    _manager(role)
+    key = ApiKey.objects.filter(organization=organization, public_id=key_id).first()
+    if key is None:
+        raise Http404
+    if request.method == "POST":
+        accounts.api_key_revoke(api_key=key)
+        messages.success(request, _("The key is revoked. Programs using it are refused from now on."))
+        return redirect("consent:studio-api-keys", org_slug=organization.slug)
+    context = _context(request, organization, role, "keys", key=key)
+    return render(request, "consent/studio/api_key_revoke.html", context)
