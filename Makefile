@@ -27,6 +27,8 @@ run: migrate
 
 demo: migrate
 	DEBUG=$${DEBUG-1} $(PY) manage.py demo
+	DEBUG=$${DEBUG-1} $(PY) manage.py demo_guidelines
+	DEBUG=$${DEBUG-1} $(PY) manage.py demo_consents
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

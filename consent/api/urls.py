@@ -29,6 +29,11 @@ urlpatterns = [
     path("consents/<str:consent_id>/sign", views.ConsentSign.as_view(), name="consent-sign"),
     path("consents/<str:consent_id>/revoke", views.ConsentRevoke.as_view(), name="consent-revoke"),
     path("consents/<str:consent_id>/history", views.ConsentHistory.as_view(), name="consent-history"),
+    path(
+        "consents/<str:consent_id>/acknowledgements",
+        views.ConsentAcknowledgements.as_view(),
+        name="consent-acknowledgements",
+    ),
     path("verifications", verification_views.VerificationView.as_view(), name="verification"),
     path("verifications/bulk", verification_views.BulkVerificationView.as_view(), name="verification-bulk"),
     path("consent-tokens", verification_views.ConsentTokenView.as_view(), name="consent-token"),

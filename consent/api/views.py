@@ -22,6 +22,7 @@ from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.errors import NotFound, ValidationFailed
+from registry.events.services import acknowledgements_for
 
 
 def _people_only(request: Request) -> None:
@@ -385,3 +386,30 @@ class ConsentHistory(generics.GenericAPIView):  # type: ignore[type-arg]
     def get(self, request: Request, consent_id: str) -> Response:
         consent = selectors.consent_visible(user=request.user, api_key=api_key_of(request), public_id=consent_id)
         return Response({"results": [s.event_out(e) for e in selectors.consent_history(consent=consent)]})
+
+
+class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Which organizations acknowledged this consent's revocation or expiry, and when."""
+
+    serializer_class = s.EventOut
+    queryset = ConsentEvent.objects.none()
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, consent_id: str) -> Response:
+        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        acknowledgements = acknowledgements_for(key="consent", value=consent.public_id)
+        return Response(
+            {
+                "results": [
+                    {
+                        "event": a.event.public_id,
+                        "event_type": a.event.type,
+                        "organization": a.organization.public_id,
+                        "organization_name": a.organization.name,
+                        "note": a.note,
+                        "created": a.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                    for a in acknowledgements
+                ]
+            }
+        )

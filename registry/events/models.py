@@ -93,3 +93,20 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.delivery_id}: {self.status_code or self.error}"
+
+
+class Acknowledgement(models.Model):
+    """An organization confirming it received and acted on an event (e.g. a consent revocation)."""
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="acknowledgements")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    by_user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_key = models.ForeignKey("accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "organization"], name="one_ack_per_organization")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} acknowledged {self.event_id}"

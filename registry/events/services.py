@@ -26,8 +26,8 @@ from standardwebhooks.webhooks import Webhook
 
 from registry import outbound
 from registry.accounts.models import Membership, Organization
-from registry.errors import ValidationFailed
-from registry.events.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
+from registry.errors import NotFound, ValidationFailed
+from registry.events.models import Acknowledgement, Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 from registry.events.vocabulary import EVENT_TYPES, PUBLIC_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
@@ -310,3 +310,34 @@ def delivery_redeliver(*, delivery: Delivery) -> None:
 
     Delivery.objects.filter(pk=delivery.pk).update(lease_until=None)
     transaction.on_commit(lambda: deliver.delay(delivery.pk, True))
+
+
+ACKNOWLEDGEABLE = frozenset({"consent.revoked", "consent.expired"})
+
+
+def event_acknowledge(
+    *, public_id: str, organization: Organization, user: Any = None, api_key: Any = None, note: str = ""
+) -> Acknowledgement:
+    """An organization in the event's audience confirms it; anyone else gets 404 (no oracle)."""
+    event = OutboxEvent.objects.filter(public_id=public_id, type__in=ACKNOWLEDGEABLE).first()
+    if event is None or organization.public_id not in (event.audience or []):
+        raise NotFound("No such event for your organization.")
+    acknowledgement, _ = Acknowledgement.objects.get_or_create(
+        event=event,
+        organization=organization,
+        defaults={
+            "by_user": user if user is not None and user.is_authenticated else None,
+            "by_key": api_key,
+            "note": note,
+        },
+    )
+    return acknowledgement
+
+
+def acknowledgements_for(*, key: str, value: str) -> list[Acknowledgement]:
+    """Acknowledgements of events whose payload names ``key = value`` (e.g. a consent id)."""
+    return list(
+        Acknowledgement.objects.select_related("organization", "event")
+        .filter(**{f"event__payload__{key}": value})
+        .order_by("created")
+    )

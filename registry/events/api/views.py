@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from registry.accounts.models import Membership, Organization
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
+from registry.api.serializers import StrictSerializer
 from registry.errors import NotAllowed, NotFound, ValidationFailed
 from registry.events import services
 from registry.events.api import serializers as s
@@ -152,3 +153,40 @@ class Redeliver(generics.GenericAPIView):  # type: ignore[type-arg]
             raise NotFound("No such delivery.")
         services.delivery_redeliver(delivery=delivery)
         return Response({"delivery": delivery.public_id, "status": "queued"}, status=status.HTTP_202_ACCEPTED)
+
+
+class AcknowledgeIn(StrictSerializer):
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    organization = serializers.CharField(max_length=40, required=False)
+
+
+class EventAcknowledge(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Confirm your organization received and acted on a revocation or expiry (the person sees it)."""
+
+    serializer_class = AcknowledgeIn
+    queryset = Delivery.objects.none()
+
+    @extend_schema(request=AcknowledgeIn, responses={201: dict})
+    def post(self, request: Request, event_id: str) -> Response:
+        data = AcknowledgeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = api_key_of(request)
+        org_id = data.validated_data.get("organization")
+        organization = key.organization if key else Organization.objects.filter(public_id=org_id).first()
+        if organization is None or caller_role(request, organization) is None:
+            raise NotFound("No such event for your organization.")
+        acknowledgement = services.event_acknowledge(
+            public_id=event_id,
+            organization=organization,
+            user=request.user,
+            api_key=key,
+            note=data.validated_data["note"],
+        )
+        return Response(
+            {
+                "event": event_id,
+                "organization": organization.public_id,
+                "created": acknowledgement.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            status=status.HTTP_201_CREATED,
+        )
