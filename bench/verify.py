@@ -140,12 +140,11 @@ class Copier:
                 # Unset columns take the model's default, as an ORM insert would.
                 self.order.append((_text(f.get_default()), f.attname))
             else:
-                self.order.append((None, f.attname))
+                self.order.append(("\\N", f.attname))
 
     def line(self, values: dict[str, Any]) -> str:
-        return (
-            "\t".join(text if text is not None else _text(values[attname]) for text, attname in self.order) + "\n"
-        )
+        # A value given for the row wins over the model's default.
+        return "\t".join(_text(values[a]) if a in values else text for text, a in self.order) + "\n"
 
     def copy(self, cursor: Any, lines: list[str]) -> None:
         import io
@@ -346,6 +345,374 @@ def seed(subjects: int, per_subject: int, chunk: int = 10_000) -> dict[str, Any]
     return {"skipped": False, "seconds": round(elapsed, 1), "subjects": subjects, "consents": consent_pk}
 
 
+# --- Measuring ---------------------------------------------------------------------------------------
+
+
+def api_key() -> str:
+    """A fresh API key of the bench studio (earlier bench keys revoked)."""
+    from registry.accounts.models import ApiKey, Organization
+    from registry.accounts.services import api_key_create, api_key_revoke
+
+    studio = Organization.objects.get(slug="bench-studio")
+    for old in ApiKey.objects.filter(organization=studio, name="bench-verify", revoked_at__isnull=True):
+        api_key_revoke(api_key=old)
+    owner = studio.memberships.get(role="owner").user
+    return api_key_create(organization=studio, creator=owner, actor_role="owner", name="bench-verify").secret
+
+
+def make_bodies(subjects: int, count: int, seed: int) -> list[dict[str, Any]]:
+    """Random verification queries: seeded subjects (5% made-up ids), a mix of uses."""
+    from consent import vocabulary as v
+
+    rng = random.Random(seed)
+    on = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    purposes = [p for p in v.PURPOSE_KEYS if p not in v.SENSITIVE_PURPOSES]
+    bodies = []
+    for _ in range(count):
+        sid = subject_id(rng.randrange(subjects)) if rng.random() >= 0.05 else _pid("sub", 10**9 + rng.randrange(10**6))
+        bodies.append(
+            {
+                "subject": sid,
+                "medium": rng.choice(v.MEDIA_KEYS),
+                "activity": rng.choice(("generate", "generate", "alter", "train_model")),
+                "purpose": rng.choice(purposes),
+                "territory": rng.choice(TERRITORIES),
+                "date": on,
+            }
+        )
+    return bodies
+
+
+SERVERS: dict[str, list[str]] = {
+    # Sync workers: one request at a time per process, no keep-alive (gunicorn closes each connection).
+    "gunicorn": [str(PYTHON / "gunicorn"), "registry.wsgi:application", "--workers", "2", "--worker-class", "sync"],
+    "gunicorn-gthread": [
+        str(PYTHON / "gunicorn"),
+        "registry.wsgi:application",
+        "--workers",
+        "2",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+    ],
+    "granian": [
+        str(PYTHON / "granian"),
+        "--interface",
+        "wsgi",
+        "--workers",
+        "2",
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "registry.wsgi:application",
+    ],
+}
+
+
+def start_server(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    command = list(SERVERS[name])
+    if name.startswith("gunicorn"):
+        command += ["--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "--backlog", "2048"]
+    else:
+        command += ["--host", "127.0.0.1", "--port", str(PORT)]
+    log(f"starting {name}: {' '.join(command)}")
+    out = open(WORK / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", PORT), timeout=0.5):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit(f"{name} exited; see {WORK / (name + '.log')}") from None
+            time.sleep(0.2)
+    raise SystemExit(f"{name} did not start listening on {PORT}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    time.sleep(1)
+
+
+def request(method: str, path: str, token: str, body: Any = None) -> tuple[int, bytes, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    started = time.perf_counter()
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    payload = response.read()
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return response.status, payload, elapsed
+
+
+def wrk(mode: str, path: str, token: str, bodies_file: Path, duration: int, connections: int) -> dict[str, Any]:
+    command = [
+        "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s",
+        "-s", str(LUA), f"http://127.0.0.1:{PORT}{path}",
+    ]  # fmt: skip
+    env = {**os.environ, "BENCH_TOKEN": token, "BENCH_MODE": mode, "BENCH_BODIES": str(bodies_file)}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(part for part in output.splitlines() if part.startswith("WRKJSON "))
+    data = json.loads(line[len("WRKJSON ") :])
+    seconds = data["duration_us"] / 1e6
+    errors = data["errors"]
+    if errors["status"] or errors["connect"] or errors["timeout"]:
+        raise SystemExit(f"wrk {mode} {path}: errors {errors} (non-2xx answers invalidate the run)")
+    return {
+        "requests": data["requests"],
+        "seconds": round(seconds, 2),
+        "rps": round(data["requests"] / seconds, 1),
+        "p50_ms": round(data["latency_us"]["p50"] / 1000, 2),
+        "p90_ms": round(data["latency_us"]["p90"] / 1000, 2),
+        "p99_ms": round(data["latency_us"]["p99"] / 1000, 2),
+        "max_ms": round(data["latency_us"]["max"] / 1000, 2),
+        "errors": errors,
+        "non_2xx": errors["status"],
+    }
+
+
+async def _fixed_rate(
+    rate: float, seconds: float, connections: int, token: str, bodies: list[bytes]
+) -> dict[str, Any]:
+    """Requests sent on a fixed schedule (wrk2-style): latency counts from the scheduled send time,
+    so a stalled server shows up as latency instead of as a slower send rate."""
+    total = int(rate * seconds)
+    queue: asyncio.Queue[float | None] = asyncio.Queue()
+    latencies: list[float] = []
+    service: list[float] = []
+    statuses: dict[int, int] = {}
+    head_template = (
+        "POST /api/v1/verifications HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    loop = asyncio.get_running_loop()
+
+    async def worker(index: int) -> None:
+        reader = writer = None
+        rng = random.Random(index)
+        while True:
+            scheduled = await queue.get()
+            if scheduled is None:
+                break
+            body = bodies[rng.randrange(len(bodies))]
+            message = head_template.format(token=token, length=len(body)).encode() + body
+            sent = loop.time()
+            for attempt in range(2):
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+                    writer.write(message)
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    break
+                except (OSError, asyncio.IncompleteReadError):
+                    # The server closed an idle keep-alive connection: reconnect once.
+                    writer = None
+                    if attempt:
+                        raise
+            status = int(head.split(b" ", 2)[1])
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+            await reader.readexactly(length)
+            done = loop.time()
+            latencies.append(done - scheduled)
+            service.append(done - sent)
+            statuses[status] = statuses.get(status, 0) + 1
+            if re.search(rb"(?i)connection:\s*close", head):
+                writer.close()
+                writer = None
+
+    workers = [asyncio.create_task(worker(i)) for i in range(connections)]
+    start = loop.time() + 0.1
+    for i in range(total):
+        at = start + i / rate
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(at)
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = loop.time() - start
+    return {
+        "target_rps": round(rate, 1),
+        "achieved_rps": round(total / elapsed, 1),
+        "requests": total,
+        "connections": connections,
+        "statuses": statuses,
+        **_percentiles(latencies, "from scheduled send"),
+        "service_p50_ms": round(_pct(service, 50) * 1000, 2),
+        "service_p99_ms": round(_pct(service, 99) * 1000, 2),
+    }
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))]
+
+
+def _percentiles(values: list[float], note: str = "") -> dict[str, Any]:
+    return {
+        "p50_ms": round(_pct(values, 50) * 1000, 2),
+        "p90_ms": round(_pct(values, 90) * 1000, 2),
+        "p99_ms": round(_pct(values, 99) * 1000, 2),
+        "max_ms": round(max(values) * 1000, 2),
+        **({"latency_measured": note} if note else {}),
+    }
+
+
+def bulk(token: str, subjects: int, count: int = 20) -> dict[str, Any]:
+    """Sequential bulk requests of 1,000 queries each (two warm-ups not counted)."""
+    times, sizes = [], []
+    for i in range(count + 2):
+        body = {"queries": make_bodies(subjects, 1000, seed=5000 + i)}
+        status, payload, elapsed = request("POST", "/api/v1/verifications/bulk", token, body)
+        if status != 200:
+            raise SystemExit(f"bulk request answered {status}: {payload[:300]!r}")
+        if i >= 2:
+            times.append(elapsed)
+            sizes.append(len(payload))
+    return {"requests": count, "queries_per_request": 1000, "mean_ms": round(statistics.mean(times) * 1000, 2),
+            "response_bytes": int(statistics.mean(sizes)), **_percentiles(times)}  # fmt: skip
+
+
+def decision_mix(token: str, bodies: list[dict[str, Any]]) -> dict[str, int]:
+    mix: dict[str, int] = {}
+    for body in bodies[:300]:
+        status, payload, _ = request("POST", "/api/v1/verifications", token, body)
+        if status != 200:
+            raise SystemExit(f"verification answered {status}: {payload[:300]!r}")
+        key = json.loads(payload)["decision"]
+        mix[key] = mix.get(key, 0) + 1
+    return mix
+
+
+def queries_per_verification(token: str) -> dict[str, Any]:
+    """SQL statements per verification in-process, for a seeded subject with 10 consents and after
+    adding 90 more to it (inside a transaction rolled back afterwards)."""
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from consent.models import Consent, Subject
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    subject = Subject.objects.filter(disputed=False).order_by("pk").first()
+    body = {**make_bodies(1, 1, 1)[0], "subject": subject.public_id}
+
+    def count() -> tuple[int, list[str]]:
+        client.post("/api/v1/verifications", body, content_type="application/json")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/api/v1/verifications", body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        return len(captured), [q["sql"][:120] for q in captured.captured_queries]
+
+    with transaction.atomic():
+        ten, sql = count()
+        model = Consent.objects.filter(subject=subject).first()
+        extra = []
+        for n in range(90):
+            model.pk = None
+            model.public_id = _pid("cox", n)
+            extra.append(Consent(**{f.attname: getattr(model, f.attname) for f in Consent._meta.concrete_fields}))
+        Consent.objects.bulk_create(extra)
+        hundred, _ = count()
+        transaction.set_rollback(True)
+    return {"with_10_consents": ten, "with_100_consents": hundred, "statements": sql}
+
+
+def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in bench_env().items()}
+    token = api_key()
+    from django.db import connection
+
+    connection.close()
+    bodies = make_bodies(args.subjects, 20_000, seed=1)
+    bodies_file = WORK / "bodies.jsonl"
+    bodies_file.write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in bodies) + "\n")
+    raw_bodies = [json.dumps(b, separators=(",", ":")).encode() for b in bodies]
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "host": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "seed": seeded,
+        "load": {"wrk": f"wrk -t1 -c{args.connections} -d{args.duration}s --latency", "fixed_rate": "bench/verify.py asyncio"},
+        "queries_per_verification": queries_per_verification(token),
+        "servers": {},
+    }
+    connection.close()
+    for name in args.servers.split(","):
+        process = start_server(name, env)
+        try:
+            figures: dict[str, Any] = {}
+            for _ in range(3):  # warm every worker (imports, key ring, connections)
+                wrk("get", "/api/v1/organizations", token, bodies_file, 2, args.connections)
+                wrk("post", "/api/v1/verifications", token, bodies_file, 2, args.connections)
+                break
+            figures["decision_mix"] = decision_mix(token, bodies)
+            log(f"{name}: ceiling")
+            figures["ceiling"] = wrk("get", "/api/v1/organizations", token, bodies_file, args.duration, args.connections)
+            log(f"{name}: ceiling {figures['ceiling']['rps']} req/s; verification")
+            figures["verification"] = wrk(
+                "post", "/api/v1/verifications", token, bodies_file, args.duration, args.connections
+            )
+            figures["ratio"] = round(figures["verification"]["rps"] / figures["ceiling"]["rps"], 3)
+            log(f"{name}: verification {figures['verification']['rps']} req/s ({figures['ratio']:.0%}); half rate")
+            figures["half_rate"] = asyncio.run(
+                _fixed_rate(figures["verification"]["rps"] / 2, args.duration, 32, token, raw_bodies)
+            )
+            log(f"{name}: p99 at half rate {figures['half_rate']['p99_ms']} ms; bulk")
+            figures["bulk"] = bulk(token, args.subjects)
+            log(f"{name}: bulk p50 {figures['bulk']['p50_ms']} ms, p99 {figures['bulk']['p99_ms']} ms")
+            results["servers"][name] = figures
+        finally:
+            stop_server(process)
+    results["fastest"] = max(results["servers"], key=lambda n: results["servers"][n]["verification"]["rps"])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d") + (f"-{args.tag}" if args.tag else "")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"verify-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (RESULTS / f"verify-{stamp}.svg").write_text(chart(results))
+    log(f"wrote bench/results/verify-{stamp}.json and .svg")
+    print(json.dumps({n: {k: f[k] for k in ("ceiling", "verification", "ratio")} for n, f in results["servers"].items()}, indent=1))
+
+
+def chart(results: dict[str, Any]) -> str:
+    """A dependency-free grouped bar chart: ceiling vs verification req/s per server."""
+    servers = list(results["servers"])
+    top = max(max(f["ceiling"]["rps"], f["verification"]["rps"]) for f in results["servers"].values())
+    width, height, left, base = 160 * len(servers) + 120, 340, 70, 280
+    scale = 220 / top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="20" font-size="14">Restu verification vs ceiling (req/s, 2 workers, 2 cores) — {results["date"]}</text>',
+        f'<line x1="{left - 10}" y1="{base}" x2="{width - 20}" y2="{base}" stroke="#333"/>',
+    ]
+    for i, name in enumerate(servers):
+        f = results["servers"][name]
+        x = left + i * 160
+        for j, (label, value, colour) in enumerate(
+            (("ceiling", f["ceiling"]["rps"], "#8da0cb"), ("verify", f["verification"]["rps"], "#fc8d62"))
+        ):
+            h = value * scale
+            bx = x + j * 55
+            parts.append(f'<rect x="{bx}" y="{base - h:.1f}" width="48" height="{h:.1f}" fill="{colour}"/>')
+            parts.append(f'<text x="{bx + 24}" y="{base - h - 4:.1f}" text-anchor="middle">{value:.0f}</text>')
+            parts.append(f'<text x="{bx + 24}" y="{base + 14}" text-anchor="middle">{label}</text>')
+        parts.append(f'<text x="{x + 51}" y="{base + 32}" text-anchor="middle" font-weight="bold">{name}</text>')
+        parts.append(f'<text x="{x + 51}" y="{base + 48}" text-anchor="middle">{f["ratio"]:.0%} of ceiling</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("step", nargs="?", default="all", choices=("all", "seed", "run"))
@@ -354,6 +721,7 @@ def main() -> None:
     parser.add_argument("--servers", default="gunicorn,gunicorn-gthread,granian")
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk measurement")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--tag", default="", help="suffix of the result files (verify-<date>[-tag].json)")
     args = parser.parse_args()
     env = bench_env()
     ensure_database(env["DATABASE_URL"])

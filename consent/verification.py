@@ -170,15 +170,16 @@ def _load(subject_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], dict[i
 
 
 def _day(value: Any) -> date | None:
-    # Raw rows skip the ORM's converters: SQLite answers dates and times as text.
+    # Raw rows skip the ORM's converters: SQLite may answer dates as text.
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _moment(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        moment = datetime.fromisoformat(value)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return value
+    # SQLite keeps UTC without an offset (text, or a naive datetime through its converters).
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def _load_sql() -> str:

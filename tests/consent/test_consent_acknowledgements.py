@@ -17,7 +17,7 @@ def revoked(signed, studio):
     from django.utils import timezone
 
     subject, person, consent = signed()
-    org, client = studio
+    _, client = studio
     day = (timezone.now().date() + timedelta(days=3)).isoformat()
     client.post("/api/v1/verifications", {"subject": subject.public_id, **USE, "date": day})
     services.consent_revoke(consent=consent, actor=person, reason="no", witness=witness())
