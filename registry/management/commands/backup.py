@@ -37,8 +37,15 @@ class Command(BaseCommand):
                 source.close()
         elif connection.vendor == "postgresql":
             env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-            command = ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", f"--dbname={db['NAME']}",
-                       f"--host={db.get('HOST') or 'localhost'}", f"--port={db.get('PORT') or 5432}"]
+            command = [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                f"--file={target}",
+                f"--dbname={db['NAME']}",
+                f"--host={db.get('HOST') or 'localhost'}",
+                f"--port={db.get('PORT') or 5432}",
+            ]
             if db.get("USER"):
                 command.append(f"--username={db['USER']}")
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
