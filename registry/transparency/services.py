@@ -108,11 +108,11 @@ def _write_postgresql(entry: LogEntry, nodes: list[tuple[int, int, bytes]], fron
     node_rows = ", ".join(["(%s, %s, %s)"] * len(nodes))
     # Only table and column names (from the models) are interpolated; every value is a parameter.
     sql = (
-        f"WITH e AS (INSERT INTO {q(entry_table)} ({q('index')}, type, ref, digest, at, leaf, leaf_hash) "
+        f"WITH e AS (INSERT INTO {q(entry_table)} ({q('index')}, type, ref, digest, at, leaf, leaf_hash) "  # noqa: S608
         f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
         f"n AS (INSERT INTO {q(node_table)} (level, {q('index')}, hash) VALUES {node_rows}), "
         f"s AS (UPDATE {q(state_table)} SET size = %s, frontier = %s, updated = %s WHERE id = 1) "
-        "SELECT id FROM e"  # noqa: S608
+        "SELECT id FROM e"
     )
     params: list[object] = [entry.index, entry.type, entry.ref, entry.digest, entry.at, entry.leaf, entry.leaf_hash]
     for level, index, digest in nodes:
