@@ -95,6 +95,9 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: i
 
     @extend_schema(request=s.MemberIn, responses={201: s.MemberOut})
     def post(self, request: Request, org_id: str) -> Response:
+        # A key must not add people: a leaked owner's key would otherwise let anyone make
+        # themselves an owner, whose access outlives the key's revocation.
+        _people_only(request)
         organization, role = _organization_for(request, org_id)
         data = s.MemberIn(data=request.data)
         data.is_valid(raise_exception=True)
