@@ -20,12 +20,12 @@ import asyncio
 import hashlib
 import http.client
 import json
+import math
 import os
 import platform
 import random
 import re
 import secrets
-import shutil
 import signal
 import socket
 import statistics
@@ -88,7 +88,15 @@ def ensure_database(url: str) -> None:
     name = parts.path.lstrip("/")
     if parts.scheme not in ("postgres", "postgresql") or not re.fullmatch(r"restu_bench_\w+", name):
         raise SystemExit(f"refusing {url!r}: a postgres://…/restu_bench_* database only")
-    base = ["psql", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+    base = [
+        "psql",
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
     exists = subprocess.run(
         [*base, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608 - name checked
         capture_output=True,
@@ -154,7 +162,7 @@ class Copier:
 
 
 def seed(subjects: int, per_subject: int, chunk: int = 10_000) -> dict[str, Any]:
-    """100,000 subjects × 10 signed consents (idempotent: skipped when already there)."""
+    """100,000 subjects, 10 signed consents each (idempotent: skipped when already there)."""
     from django.db import connection, transaction
 
     from consent import vocabulary as v
@@ -228,7 +236,14 @@ def seed(subjects: int, per_subject: int, chunk: int = 10_000) -> dict[str, Any]
 
     media_choices = [["face"], ["voice"], ["face", "voice"], ["likeness"], ["body"]]
     activity_choices = [["generate"], ["generate", "alter"], ["create_replica", "train_model", "generate"], ["alter"]]
-    purpose_choices = [["film_tv"], ["*"], ["advertising", "film_tv"], ["education", "research"], ["art"], ["*", "political"]]
+    purpose_choices = [
+        ["film_tv"],
+        ["*"],
+        ["advertising", "film_tv"],
+        ["education", "research"],
+        ["art"],
+        ["*", "political"],
+    ]
 
     consent_pk = 0
     for first in range(0, subjects, chunk):
@@ -251,7 +266,9 @@ def seed(subjects: int, per_subject: int, chunk: int = 10_000) -> dict[str, Any]
                 )
             )
             p_lines.append(
-                prof.line({"id": pk, "subject_id": pk, "display_name": f"Bench person {n}", "is_public": rng.random() < 0.3})
+                prof.line(
+                    {"id": pk, "subject_id": pk, "display_name": f"Bench person {n}", "is_public": rng.random() < 0.3}
+                )
             )
             r_lines.append(rep.line({"id": pk, "public_id": _pid("rep", n), "subject_id": pk, "ended_at": None}))
             for _ in range(per_subject):
@@ -321,7 +338,11 @@ def seed(subjects: int, per_subject: int, chunk: int = 10_000) -> dict[str, Any]
                         }
                     )
                 )
-                e_lines.append(evt.line({"id": consent_pk, "consent_id": consent_pk, "digest": digest, "log_index": consent_pk - 1}))
+                e_lines.append(
+                    evt.line(
+                        {"id": consent_pk, "consent_id": consent_pk, "digest": digest, "log_index": consent_pk - 1}
+                    )
+                )
         with transaction.atomic(), connection.cursor() as cursor:
             subj.copy(cursor, s_lines)
             prof.copy(cursor, p_lines)
@@ -418,7 +439,9 @@ def start_server(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         command += ["--host", "127.0.0.1", "--port", str(PORT)]
     log(f"starting {name}: {' '.join(command)}")
     out = open(WORK / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -482,9 +505,7 @@ def wrk(mode: str, path: str, token: str, bodies_file: Path, duration: int, conn
     }
 
 
-async def _fixed_rate(
-    rate: float, seconds: float, connections: int, token: str, bodies: list[bytes]
-) -> dict[str, Any]:
+async def _fixed_rate(rate: float, seconds: float, connections: int, token: str, bodies: list[bytes]) -> dict[str, Any]:
     """Requests sent on a fixed schedule (wrk2-style): latency counts from the scheduled send time,
     so a stalled server shows up as latency instead of as a slower send rate."""
     total = int(rate * seconds)
@@ -557,7 +578,9 @@ async def _fixed_rate(
 
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))]
+    # Nearest rank: the smallest value with at least p% of the values at or below it.
+    rank = math.ceil(p / 100 * len(ordered))
+    return ordered[min(len(ordered) - 1, max(0, rank - 1))]
 
 
 def _percentiles(values: list[float], note: str = "") -> dict[str, Any]:
@@ -645,7 +668,10 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "host": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "seed": seeded,
-        "load": {"wrk": f"wrk -t1 -c{args.connections} -d{args.duration}s --latency", "fixed_rate": "bench/verify.py asyncio"},
+        "load": {
+            "wrk": f"wrk -t1 -c{args.connections} -d{args.duration}s --latency",
+            "fixed_rate": "bench/verify.py asyncio",
+        },
         "queries_per_verification": queries_per_verification(token),
         "servers": {},
     }
@@ -660,7 +686,9 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
                 break
             figures["decision_mix"] = decision_mix(token, bodies)
             log(f"{name}: ceiling")
-            figures["ceiling"] = wrk("get", "/api/v1/organizations", token, bodies_file, args.duration, args.connections)
+            figures["ceiling"] = wrk(
+                "get", "/api/v1/organizations", token, bodies_file, args.duration, args.connections
+            )
             log(f"{name}: ceiling {figures['ceiling']['rps']} req/s; verification")
             figures["verification"] = wrk(
                 "post", "/api/v1/verifications", token, bodies_file, args.duration, args.connections
@@ -682,7 +710,12 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
     (RESULTS / f"verify-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / f"verify-{stamp}.svg").write_text(chart(results))
     log(f"wrote bench/results/verify-{stamp}.json and .svg")
-    print(json.dumps({n: {k: f[k] for k in ("ceiling", "verification", "ratio")} for n, f in results["servers"].items()}, indent=1))
+    print(
+        json.dumps(
+            {n: {k: f[k] for k in ("ceiling", "verification", "ratio")} for n, f in results["servers"].items()},
+            indent=1,
+        )
+    )
 
 
 def chart(results: dict[str, Any]) -> str:
@@ -692,8 +725,10 @@ def chart(results: dict[str, Any]) -> str:
     width, height, left, base = 160 * len(servers) + 120, 340, 70, 280
     scale = 220 / top
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
-        f'<text x="{left}" y="20" font-size="14">Restu verification vs ceiling (req/s, 2 workers, 2 cores) — {results["date"]}</text>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12">',
+        f'<text x="{left}" y="20" font-size="14">Verification vs ceiling, req/s (2 workers, 2 cores), '
+        f"{results['date']}</text>",
         f'<line x1="{left - 10}" y1="{base}" x2="{width - 20}" y2="{base}" stroke="#333"/>',
     ]
     for i, name in enumerate(servers):

@@ -1,8 +1,9 @@
 """Studios and tools checking a use: the hot path, bulk checks, receipts and consent tokens.
 
 A single verification costs a constant number of SQL queries whatever the subject's number of
-consents: one for the subject, one for its signed consents (as plain rows), one insert into the
-access log. The decision itself is the pure function in ``consent.decision``.
+consents: one for the subject and its signed consents together (plain SQL, plain rows), one insert
+into the access log (plus the tree head the receipt cites). The decision itself is the pure
+function in ``consent.decision``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from registry.receipts import receipt_sign
 
 TOKEN_TYPE = "restu-consent-token+jws"  # noqa: S105 — a JWS "typ", not a secret
 TOKEN_LIFETIME = timedelta(minutes=10)
-
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,9 @@ def _consent_facts(row: dict[str, Any]) -> ConsentFacts:
     )
 
 
-def _load(subject_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+def _load(
+    subject_ids: Iterable[str], *, log_index: bool = True
+) -> tuple[dict[str, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
     """Subjects by public id and their signed consents: ONE query, however many subjects.
 
     Plain SQL with a left join (a subject with no signed consent still answers), because building
@@ -123,7 +125,10 @@ def _load(subject_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], dict[i
     """
     wanted = sorted({sid for sid in subject_ids if looks_like_public_id(sid, Subject.PREFIX)})
     # A made-up id still runs the query, so it costs the same work as a real one.
-    sql = _LOAD_SQL.format(placeholders=", ".join(["%s"] * len(wanted)) if wanted else "NULL")
+    # Without ``log_index`` (bulk answers cite no leaf) the per-consent subquery is skipped.
+    sql = (_LOAD_SQL if log_index else _LOAD_SQL_NO_INDEX).format(
+        placeholders=", ".join(["%s"] * len(wanted)) if wanted else "NULL"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, wanted)
         rows = cursor.fetchall()
@@ -162,11 +167,17 @@ def _load(subject_ids: Iterable[str]) -> tuple[dict[str, dict[str, Any]], dict[i
                 "valid_until": _day(row[18]),
                 "revocation_effective_at": _moment(row[19]),
                 "digest": row[20],
-                "conditions": json.loads(conditions) if isinstance(conditions, str) else conditions,
+                "conditions": _json(conditions),
                 "signed_log_index": row[22],
             }
         )
     return subjects, consents
+
+
+def _json(value: Any) -> Any:
+    if value == "{}":  # most consents have no conditions: skip the parser
+        return {}
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _day(value: Any) -> date | None:
@@ -182,7 +193,7 @@ def _moment(value: Any) -> datetime | None:
     return moment
 
 
-def _load_sql() -> str:
+def _load_sql(log_index: bool) -> str:
     s, p, c, e = (model._meta.db_table for model in (Subject, SubjectProfile, Consent, ConsentEvent))
     # The signed event's log index, as the ORM subquery had it (events ordered by time, then id).
     # Table names come from the models, every value is a parameter.
@@ -191,21 +202,31 @@ def _load_sql() -> str:
         "c.id, c.public_id, c.effect, c.status, c.grantee, c.production, c.media_mask, c.activity_mask, "
         "c.purpose_mask, c.territory_codes, c.valid_from, c.valid_until, c.revocation_effective_at, c.digest, "
         "c.conditions, "
-        f"(SELECT e.log_index FROM {e} e WHERE e.consent_id = c.id AND e.type = 'signed' "
-        "ORDER BY e.at, e.id LIMIT 1) "
-        f"FROM {s} s LEFT JOIN {p} p ON p.subject_id = s.id "
+        + (
+            f"(SELECT e.log_index FROM {e} e WHERE e.consent_id = c.id AND e.type = 'signed' "  # noqa: S608
+            "ORDER BY e.at, e.id LIMIT 1) "
+            if log_index
+            else "NULL "
+        )
+        + f"FROM {s} s LEFT JOIN {p} p ON p.subject_id = s.id "
         f"LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft' "
         "WHERE s.public_id IN ({placeholders}) ORDER BY s.id, c.id"
     )
 
 
-_LOAD_SQL = _load_sql()
+_LOAD_SQL = _load_sql(log_index=True)
+_LOAD_SQL_NO_INDEX = _load_sql(log_index=False)
 
 
-def verification_decide(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
-    """Decide every check for the caller (an organization's public id); reads only."""
+def verification_decide(
+    *, caller: str, checks: Sequence[Check], now: datetime | None = None, log_index: bool = True
+) -> list[Answer]:
+    """Decide every check for the caller (an organization's public id); reads only.
+
+    ``log_index=False`` leaves ``Answer.log_index`` None (for answers whose receipt cites no leaf).
+    """
     moment = now or timezone.now()
-    subjects, consents = _load(check.subject for check in checks)
+    subjects, consents = _load((check.subject for check in checks), log_index=log_index)
     answers = []
     for check in checks:
         row = subjects.get(check.subject)
@@ -259,6 +280,20 @@ def _log_access(
     )
 
 
+def _canonical_plain(value: list[dict[str, Any]]) -> bytes:
+    """RFC 8785 canonical JSON of bulk answers, ~10 times faster than the general encoder.
+
+    For values made only of objects with ASCII keys, arrays, strings, null and booleans (as the
+    answers are: no numbers), RFC 8785 is exactly ``json.dumps`` with sorted keys, no spaces and
+    raw UTF-8 (both escape only ``"``, ``\\`` and control characters, as ``\\b \\f \\n \\r \\t``
+    or lower-case ``\\u00xx``). Anything else goes through ``canonical_json``.
+    """
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: let the general encoder refuse it
+        return canonical_json(value)
+
+
 def _receipt(answer: Answer, audience: str) -> tuple[str, str]:
     claims = {"sub": answer.check.subject, "aud": audience, "query": answer.check.as_dict(), **answer.body()}
     claims.pop("conditions")
@@ -300,14 +335,14 @@ def verification_run_bulk(
     ``{"query", "decision", "reasons", "consent", "consent_digest"}`` objects, in order: keep the
     response to prove any single answer later.
     """
-    answers = verification_decide(caller=organization.public_id, checks=checks)
+    answers = verification_decide(caller=organization.public_id, checks=checks, log_index=False)
     results = [{"query": answer.check.as_dict(), **answer.body()} for answer in answers]
     covered = [{k: r[k] for k in ("query", "decision", "reasons", "consent", "consent_digest")} for r in results]
     receipt = receipt_sign(
         claims={
             "sub": None,
             "aud": organization.public_id,
-            "batch": {"count": len(covered), "digest": sha256_digest(canonical_json(covered))},
+            "batch": {"count": len(covered), "digest": sha256_digest(_canonical_plain(covered))},
         }
     )
     jti = _jti_of(receipt)

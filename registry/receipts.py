@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,32 +13,17 @@ from registry import keys
 from registry.lib.canonical import canonical_json
 from registry.lib.ids import new_public_id
 from registry.lib.signing import VerificationError, verify_compact
-from registry.transparency.services import TreeHead, tree_head
+from registry.transparency.services import tree_head
 
 RECEIPT_TYPE = "restu-receipt+jws"
 _CLOCK_SKEW = timedelta(minutes=5)
-# A receipt cites a tree head at most this old (per process): one query fewer per verification.
-_HEAD_MAX_AGE = 1.0
-_head: tuple[float, TreeHead] | None = None
-
-
-def _recent_head(log_index: int | None) -> TreeHead:
-    """The tree head, re-read once a second, or at once when it doesn't cover ``log_index`` yet."""
-    global _head
-    now = time.monotonic()
-    cached = _head
-    if cached is not None and now - cached[0] < _HEAD_MAX_AGE and (log_index is None or log_index < cached[1].size):
-        return cached[1]
-    head = tree_head()
-    _head = (now, head)
-    return head
 
 
 def receipt_sign(*, claims: dict[str, Any], log_index: int | None = None, typ: str = RECEIPT_TYPE) -> str:
     """Sign ``claims`` plus ``iss``, ``iat``, ``jti`` and ``log`` (the leaf's index and the tree head)."""
     from registry.lib.signing import sign_compact
 
-    head = _recent_head(log_index)
+    head = tree_head()
     payload = {
         **claims,
         "iss": settings.REGISTRY_ISSUER,
