@@ -2,55 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+from .conftest import screenshot
+
 PASSWORD = "a long and unusual passphrase"
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is not installed (CI must have it, so there this fails)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(browser: Browser, console: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -60,11 +20,6 @@ def project():
 
     maintainer = User.objects.create_user("dewi@example.org", PASSWORD)
     return organization_create(creator=maintainer, name="Open FaceSwap", slug="open-faceswap", kind="project")
-
-
-def _screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_a_maintainer_writes_publishes_and_reads_a_guideline_in_indonesian(
@@ -93,7 +48,7 @@ def test_a_maintainer_writes_publishes_and_reads_a_guideline_in_indonesian(
     page.get_by_label("Clauses in Bahasa Indonesia").fill(
         "consent | Dapatkan persetujuan setiap orang yang tampil.\nno-minors | Jangan pernah memakainya pada anak."
     )
-    _screenshot(page, "guideline-editor.png")
+    screenshot(page, "guideline-editor.png")
     page.get_by_role("button", name="Save draft").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Review draft 1.0.0")
@@ -105,7 +60,7 @@ def test_a_maintainer_writes_publishes_and_reads_a_guideline_in_indonesian(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Fair face swapping")
     expect(page.locator(".gl-version__title")).to_contain_text("published")
-    _screenshot(page, "guideline.png")
+    screenshot(page, "guideline.png")
 
     page.goto(live_server.url + "/guidelines/")
     page.get_by_role("link", name="Fair face swapping").wait_for()
@@ -117,6 +72,6 @@ def test_a_maintainer_writes_publishes_and_reads_a_guideline_in_indonesian(
     expect(page.get_by_role("heading", name="Sebelum menukar wajah")).to_be_visible()
     expect(page.get_by_text("Dapatkan persetujuan setiap orang yang tampil.")).to_be_visible()
     expect(page.get_by_role("heading", name="Butir")).to_be_visible()
-    _screenshot(page, "guideline-id.png")
+    screenshot(page, "guideline-id.png")
 
     assert [line for line in console if "Content Security Policy" in line] == []

@@ -3,60 +3,15 @@ sign it (re-authenticating), see it, revoke it — with no Content-Security-Poli
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+from .conftest import screenshot
+
 PASSWORD = "a long and unusual passphrase"
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is not installed (CI must have it, so there this fails)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(browser: Browser, console: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_a_performer_gives_consent_sees_it_and_revokes_it(page: Page, live_server, console: list[str]) -> None:

@@ -4,65 +4,19 @@ Content-Security-Policy violations, on desktop and phone widths."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+from .conftest import DESKTOP, PHONE, screenshot
+
 PASSWORD = "a long and unusual passphrase"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is not installed (CI must have it, so there this fails)", allow_module_level=True)
-
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(browser: Browser, console: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    yield page
-    context.close()
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 @pytest.fixture

@@ -2,70 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(f"{CHROMIUM} is not installed (CI must have it, so there this fails)", allow_module_level=True)
-
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from .conftest import PHONE, csp_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def console() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def page(browser: Browser, console: list[str]) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.on("console", lambda message: console.append(_describe(message)))
-    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
-    yield page
-    context.close()
-
-
-def _describe(message: ConsoleMessage) -> str:
-    return f"{message.type}: {message.text}"
-
-
-def csp_violations(console: list[str]) -> list[str]:
-    return [line for line in console if "Content Security Policy" in line or "Content-Security-Policy" in line]
-
-
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def test_home_page_renders_with_its_heading_and_styles(page: Page, live_server, console: list[str]) -> None:
