@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import keys
+from registry.api.schema import problems
 from registry.api.throttling import LogReadThrottle
 from registry.errors import ValidationFailed
 from registry.lib.signing import verifier_key_string
@@ -75,7 +76,7 @@ _ENTRY = inline_serializer(
 class CheckpointView(PublicLogView):
     """The latest signed checkpoint, as a C2SP signed note (text/plain)."""
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, **problems(429)})
     def get(self, request: Request) -> HttpResponse:
         checkpoint = selectors.latest_checkpoint() or checkpoint_publish()
         if checkpoint is None:  # published by someone else in between
@@ -89,7 +90,7 @@ class CheckpointView(PublicLogView):
 class LogKeyView(PublicLogView):
     """The checkpoint verifier key: ``<name>+<hex key hash>+<base64(0x01 ‖ public key)>``."""
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, **problems(429)})
     def get(self, request: Request) -> HttpResponse:
         key = keys.keyring().active(keys.CHECKPOINT)
         return HttpResponse(
@@ -104,14 +105,17 @@ class EntryListView(PublicLogView):
     @extend_schema(
         operation_id="log_entries_list",
         parameters=[OpenApiParameter("start", int), OpenApiParameter("end", int)],
-        responses=inline_serializer(
-            "LogEntries",
-            {
-                "entries": _ENTRY.__class__(many=True),
-                "tree_size": serializers.IntegerField(),
-                "next": serializers.CharField(allow_null=True),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "LogEntries",
+                {
+                    "entries": _ENTRY.__class__(many=True),
+                    "tree_size": serializers.IntegerField(),
+                    "next": serializers.CharField(allow_null=True),
+                },
+            ),
+            **problems(400, 429),
+        },
     )
     def get(self, request: Request) -> Response:
         size = selectors.log_size()
@@ -130,7 +134,7 @@ class EntryListView(PublicLogView):
 class EntryDetailView(PublicLogView):
     """One leaf by index."""
 
-    @extend_schema(responses=_ENTRY)
+    @extend_schema(responses={200: _ENTRY, **problems(404, 429)})
     def get(self, request: Request, index: int) -> Response:
         entry = selectors.entry_at(index)
         if entry is None:
@@ -143,16 +147,19 @@ class InclusionProofView(PublicLogView):
 
     @extend_schema(
         parameters=[OpenApiParameter("index", int, required=True), OpenApiParameter("tree_size", int, required=True)],
-        responses=inline_serializer(
-            "InclusionProof",
-            {
-                "index": serializers.IntegerField(),
-                "tree_size": serializers.IntegerField(),
-                "leaf_hash": serializers.CharField(),
-                "root_hash": serializers.CharField(),
-                "audit_path": _B64,
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "InclusionProof",
+                {
+                    "index": serializers.IntegerField(),
+                    "tree_size": serializers.IntegerField(),
+                    "leaf_hash": serializers.CharField(),
+                    "root_hash": serializers.CharField(),
+                    "audit_path": _B64,
+                },
+            ),
+            **problems(400, 429),
+        },
     )
     def get(self, request: Request) -> Response:
         index = _int_param(request, "index")
@@ -177,10 +184,13 @@ class ConsistencyProofView(PublicLogView):
 
     @extend_schema(
         parameters=[OpenApiParameter("first", int, required=True), OpenApiParameter("second", int, required=True)],
-        responses=inline_serializer(
-            "ConsistencyProof",
-            {"first": serializers.IntegerField(), "second": serializers.IntegerField(), "proof": _B64},
-        ),
+        responses={
+            200: inline_serializer(
+                "ConsistencyProof",
+                {"first": serializers.IntegerField(), "second": serializers.IntegerField(), "proof": _B64},
+            ),
+            **problems(400, 429),
+        },
     )
     def get(self, request: Request) -> Response:
         first = _int_param(request, "first")
@@ -220,7 +230,7 @@ def _width(raw: str | None) -> int | None:
 class TileView(PublicLogView):
     """A hash tile: ``/tile/<L>/<N>[.p/<W>]`` (C2SP tlog-tiles)."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **problems(400, 404, 429)})
     def get(self, request: Request, level: str, index_path: str, width: str | None = None) -> HttpResponse:
         if int(level) > 63:
             raise ValidationFailed("Tile level out of range.", errors={"L": ["Must be at most 63."]})
@@ -236,7 +246,7 @@ class TileView(PublicLogView):
 class EntryTileView(PublicLogView):
     """An entry bundle: ``/tile/entries/<N>[.p/<W>]`` (C2SP tlog-tiles)."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **problems(400, 404, 429)})
     def get(self, request: Request, index_path: str, width: str | None = None) -> HttpResponse:
         try:
             body = selectors.tile_entries(parse_tile_index(index_path), _width(width))
