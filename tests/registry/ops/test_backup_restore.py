@@ -18,8 +18,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _verify_log_against(database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "manage.py", "verify_log", "--quiet"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", "verify_log", "--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,13 +45,30 @@ def test_a_restored_backup_still_verifies(tmp_path):
         url = f"sqlite:///{restored}"
     else:
         name = f"{db['NAME']}_restored"
-        admin = ["psql", f"--host={db.get('HOST') or 'localhost'}", f"--port={db.get('PORT') or 5432}",
-                 f"--username={db.get('USER') or 'postgres'}", "--dbname=postgres", "-q", "-c"]
+        admin = [
+            "psql",
+            f"--host={db.get('HOST') or 'localhost'}",
+            f"--port={db.get('PORT') or 5432}",
+            f"--username={db.get('USER') or 'postgres'}",
+            "--dbname=postgres",
+            "-q",
+            "-c",
+        ]
         subprocess.run([*admin, f'DROP DATABASE IF EXISTS "{name}"'], check=True, capture_output=True)
         subprocess.run([*admin, f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
-        subprocess.run(["pg_restore", "--no-owner", f"--host={db.get('HOST') or 'localhost'}",
-                        f"--port={db.get('PORT') or 5432}", f"--username={db.get('USER') or 'postgres'}",
-                        f"--dbname={name}", str(backup)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                f"--host={db.get('HOST') or 'localhost'}",
+                f"--port={db.get('PORT') or 5432}",
+                f"--username={db.get('USER') or 'postgres'}",
+                f"--dbname={name}",
+                str(backup),
+            ],
+            check=True,
+            capture_output=True,
+        )
         auth = quote(db.get("USER") or "postgres")
         url = f"postgres://{auth}@{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{name}"
     result = _verify_log_against(url)
