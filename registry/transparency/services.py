@@ -169,7 +169,9 @@ def checkpoint_schedule() -> None:
         return
     if cache.add(_SCHEDULE_FLAG, 1, timeout=max(1, delay)):
         publish_checkpoint.apply_async(countdown=delay)
-        _pending_until = now + delay / 2
+    # Scheduled by us or by another process: either way a publication is coming within the
+    # delay, so this process need not ask the cache again for half of it.
+    _pending_until = now + delay / 2
 
 
 def checkpoint_flag_clear() -> None:
