@@ -33,6 +33,7 @@ from consent.summary import LANGUAGES, consent_summary
 from consent.witness import Witness, witness_window
 from registry import keys
 from registry.accounts.models import ApiKey, Organization, User
+from registry.background import enqueue
 from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.events.services import event_record
 from registry.lib.canonical import b64url_encode, canonical_json, sha256_digest
@@ -71,7 +72,9 @@ def _notify(subject: Subject, kind: str, ref: str) -> None:
     from consent.tasks import notify_representatives
 
     subject_id = subject.public_id
-    transaction.on_commit(lambda: notify_representatives.delay(subject_id, kind, ref))
+    transaction.on_commit(
+        lambda: enqueue(notify_representatives.delay, subject_id, kind, ref, what="the representatives' email")
+    )
 
 
 def _touch(subject: Subject) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rest_framework.request import Request
@@ -10,11 +11,22 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from registry.api.caller import api_key_of
 
+logger = logging.getLogger(__name__)
+
 
 class _RateFromSettings(SimpleRateThrottle):
     # DRF binds THROTTLE_RATES at import; read it per request so settings changes apply.
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        # Counters live in the cache (Redis in production). If it is down, answer anyway: a
+        # verification must not fail because a rate counter cannot be read.
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # redis and the cache backends raise several unrelated types
+            logger.warning("Throttle %s: cache unavailable; allowing the request.", self.scope, exc_info=True)
+            return True
 
 
 class AnonThrottle(_RateFromSettings):

@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook
 
 from registry import outbound
 from registry.accounts.models import Membership, Organization
+from registry.background import enqueue
 from registry.errors import NotFound, ValidationFailed
 from registry.events.models import Acknowledgement, Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 from registry.events.vocabulary import EVENT_TYPES, PUBLIC_EVENT_TYPES
@@ -64,11 +65,17 @@ def event_record(*, type: str, payload: dict[str, Any], audience: list[str] | No
 
 
 def dispatch_schedule() -> None:
-    """Ask a worker to fan out new events soon (debounced; the periodic sweep catches the rest)."""
+    """Ask a worker to fan out new events soon (debounced; the periodic sweep catches the rest).
+
+    Runs after commit: a cache or broker outage is logged, never raised — the events wait in the
+    outbox and the sweep delivers them when the broker is back (DESIGN.md invariant 5)."""
     from registry.events.tasks import dispatch_outbox
 
-    if cache.add(_DISPATCH_FLAG, 1, timeout=1):
-        dispatch_outbox.delay()
+    def send() -> None:
+        if cache.add(_DISPATCH_FLAG, 1, timeout=1):
+            dispatch_outbox.delay()
+
+    enqueue(send, what="the outbox dispatch")
 
 
 def _new_secret() -> str:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from registry import keys
+from registry.background import enqueue
 from registry.lib.canonical import canonical_json
 from registry.lib.merkle import EMPTY_ROOT, consistency_proof, leaf_hash, verify_consistency
 from registry.lib.signing import checkpoint_body, sign_note
@@ -167,8 +168,13 @@ def checkpoint_schedule() -> None:
     now = time.monotonic()
     if now < _pending_until:
         return
-    if cache.add(_SCHEDULE_FLAG, 1, timeout=max(1, delay)):
-        publish_checkpoint.apply_async(countdown=delay)
+
+    def send() -> None:
+        if cache.add(_SCHEDULE_FLAG, 1, timeout=max(1, delay)):
+            publish_checkpoint.apply_async(countdown=delay)
+
+    # After commit: an outage is logged, not raised; the beat sweep publishes later.
+    enqueue(send, what="the checkpoint publication")
     # Scheduled by us or by another process: either way a publication is coming within the
     # delay, so this process need not ask the cache again for half of it.
     _pending_until = now + delay / 2
