@@ -15,5 +15,5 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         data_dir: Path = settings.DATA_DIR
         if settings.BROKER_IS_EMBEDDED:
-            for folder in ("queue", "processed"):
+            for folder in ("queue", "processed", "control"):
                 (data_dir / "broker" / folder).mkdir(parents=True, exist_ok=True)

@@ -148,6 +148,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = (
     {
         "data_folder_in": str(DATA_DIR / "broker" / "queue"),
         "data_folder_out": str(DATA_DIR / "broker" / "queue"),
+        "control_folder": str(DATA_DIR / "broker" / "control"),
         "processed_folder": str(DATA_DIR / "broker" / "processed"),
         "store_processed": False,
     }
@@ -273,6 +274,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Declares the problem documents every operation can answer (registry/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registry.api.schema.declare_problem_responses",
+    ],
 }
 
 # --- Registry keys ------------------------------------------------------------------------------

@@ -58,3 +58,12 @@ def problems(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
         (status, PROBLEM_CONTENT_TYPE): OpenApiResponse(response=ProblemSerializer, description=_TITLES.get(status, ""))
         for status in sorted(set(statuses))
     }
+
+
+def declare_problem_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: every operation may answer the problem documents in ALWAYS.
+
+    Views still declare the statuses particular to them with ``problems(...)``; this hook only adds
+    what any operation can answer, so that no operation forgets them.
+    """
+    return result
