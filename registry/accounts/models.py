@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.lib.ids import new_public_id
+from registry.models import PublicIdModel
 
 
 class UserManager(BaseUserManager["User"]):
@@ -30,10 +30,10 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(PublicIdModel, AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address; no username."""
 
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    PREFIX = "usr"
     email = models.EmailField(_("email address"), unique=True)
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     is_staff = models.BooleanField(default=False)
@@ -46,16 +46,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("usr")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
-
     def __str__(self) -> str:
         return self.email
 
 
-class Organization(models.Model):
+class Organization(PublicIdModel):
     """A studio, an open-source project, a guild or an agency; acts through its members and keys."""
 
     class Kind(models.TextChoices):
@@ -64,7 +59,7 @@ class Organization(models.Model):
         GUILD = "guild", _("guild")
         AGENCY = "agency", _("agency")
 
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    PREFIX = "org"
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
@@ -75,11 +70,6 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("org")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         return self.name
@@ -112,10 +102,10 @@ class Membership(models.Model):
 ROLE_RANK = {Membership.Role.MEMBER: 1, Membership.Role.ADMIN: 2, Membership.Role.OWNER: 3}
 
 
-class ApiKey(models.Model):
+class ApiKey(PublicIdModel):
     """A machine credential for one organization; only a SHA-256 digest of the secret is kept."""
 
-    public_id = models.CharField(max_length=40, unique=True, editable=False)
+    PREFIX = "key"
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
@@ -124,11 +114,6 @@ class ApiKey(models.Model):
     created = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self.public_id:
-            self.public_id = new_public_id("key")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
