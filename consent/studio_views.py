@@ -30,6 +30,7 @@ from consent.verification import check_from, verification_run
 from registry.accounts import services as accounts
 from registry.accounts.models import ApiKey, Membership, Organization
 from registry.accounts.selectors import organizations_for, role_in
+from registry.api.throttling import organization_wait
 from registry.errors import DomainError, NotFound
 from registry.events import services as events
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -206,7 +207,12 @@ def check(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization, role = _studio(request, org_slug)
     form = CheckForm(request.POST or None, language=_language())
     answer = None
+    wait = None
     if request.method == "POST" and form.is_valid():
+        # The page shares the organization's verification budget with its API keys, so a signed-in
+        # member cannot sweep subject ids through the form either.
+        wait = organization_wait("verify", organization.pk, request)
+    if request.method == "POST" and form.is_valid() and wait is None:
         result = verification_run(
             organization=organization,
             check=check_from(form.validated),
@@ -219,8 +225,13 @@ def check(request: HttpRequest, org_slug: str) -> HttpResponse:
             "condition_sentences": condition_sentences(result.get("conditions") or {}),
             "facts": _facts(form.validated),
         }
-    context = _context(request, organization, role, "check", form=form, answer=answer, jwks_url=_jwks_url(request))
-    return render(request, "consent/studio/check.html", context)
+    context = _context(
+        request, organization, role, "check", form=form, answer=answer, jwks_url=_jwks_url(request), wait=wait
+    )
+    response = render(request, "consent/studio/check.html", context, status=429 if wait else 200)
+    if wait:
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @login_required

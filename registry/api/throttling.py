@@ -70,3 +70,24 @@ class LogReadThrottle(_RateFromSettings):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class _OrganizationThrottle(_RateFromSettings):
+    """One organization's budget in a scope, for callers outside DRF (the studio pages)."""
+
+    def __init__(self, scope: str, organization_id: int) -> None:
+        self.scope = scope
+        self.organization_id = organization_id
+        super().__init__()
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        # The same key VerifyThrottle uses for the organization's API keys: pages and keys share one budget.
+        return self.cache_format % {"scope": self.scope, "ident": self.organization_id}
+
+
+def organization_wait(scope: str, organization_id: int, request: Any) -> int | None:
+    """Count one request against the organization's ``scope`` rate: None if allowed, else seconds to wait."""
+    throttle = _OrganizationThrottle(scope, organization_id)
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, int(throttle.wait() or 1))

@@ -226,6 +226,32 @@ def test_an_unknown_person_is_unknown_and_bad_input_is_a_form_error(studio):
     assert AccessLogEntry.objects.count() == 0
 
 
+def test_the_check_page_shares_the_organizations_verification_budget(studio, signed, key_client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verify": "3/min"},
+    }
+    client, org = studio
+    subject, _person, _consent = signed()
+    api, _ = key_client()  # an API key of the same studio
+    when = (timezone.now().date() + timedelta(days=5)).isoformat()
+    query = {"subject": subject.public_id, "medium": "face", "activity": "generate", "purpose": "film_tv"}
+    query.update(territory="ID", date=when)
+    assert [api.post("/api/v1/verifications", query, format="json").status_code for _ in range(2)] == [200, 200]
+    assert _check(client, org, subject.public_id).status_code == 200
+
+    refused = _check(client, org, subject.public_id)
+
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "too many checks" in refused.content.decode()
+    assert "Permitted" not in refused.content.decode()
+    assert AccessLogEntry.objects.filter(subject=subject).count() == 3  # the refused check was not made
+    client.cookies["django_language"] = "id"
+    in_indonesian = _check(client, org, subject.public_id).content.decode()
+    assert "Organisasi Anda terlalu banyak melakukan pemeriksaan" in in_indonesian
+
+
 def test_the_check_page_speaks_indonesian(studio, signed):
     client, org = studio
     subject, _person, _consent = signed()
