@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo lint format setup migrate clean messages
+.PHONY: run test test-fast demo lint format setup migrate clean messages audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Known vulnerabilities in the pinned requirements. --strict fails when a package could not be
+# checked, so an unreachable vulnerability feed is an error, never a silent "no findings".
+audit: setup
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r requirements-dev.txt
 
 messages: setup
 	DEBUG=1 $(PY) manage.py makemessages -l id --ignore=.venv --ignore=var --ignore=clients
