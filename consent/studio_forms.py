@@ -29,8 +29,13 @@ APPEARANCE_ROWS = 10
 VISIBLE_ROWS = 3
 TOOL_ROWS = 3
 CSV_MAX_BYTES = 1024 * 1024
-CSV_MAX_ROWS = 1000
+# The API takes at most 500 appearances per release (ReleaseIn); a longer file could never pass.
+CSV_MAX_ROWS = 500
 CSV_COLUMNS = ("subject", "media", "purpose")
+# A cell starting with one of these is run as a formula by spreadsheets ("CSV injection"). No id,
+# medium or purpose starts with one, so such a cell is refused rather than stored and echoed back
+# into the reports and exports that studios open in a spreadsheet.
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Indonesia and the United States are where most checks are made, so they lead every list.
 COMMON_COUNTRIES = ("ID", "US")
 
@@ -167,7 +172,7 @@ class ReleaseForm(forms.Form):
         required=False,
         help_text=_(
             "Columns subject, media, purpose, with a header line. Separate several media with a semicolon, "
-            "for example face;voice. At most 1,000 rows and 1 MiB."
+            "for example face;voice. At most 500 rows and 1 MiB."
         ),
     )
 
@@ -268,12 +273,30 @@ class ReleaseForm(forms.Form):
             reader.fieldnames = columns
             for record in reader:
                 if len(found) >= CSV_MAX_ROWS:
-                    self.add_error("appearances_csv", _("The file has more than 1,000 rows."))
+                    self.add_error("appearances_csv", _("The file has more than 500 rows."))
                     return None
                 if None in record:
                     self.add_error(
                         "appearances_csv",
                         _("Line %(line)d has more cells than there are columns.") % {"line": reader.line_num},
+                    )
+                    return None
+                formula = next(
+                    (
+                        cell.lstrip(" ")[:1]
+                        for cell in record.values()
+                        if cell and cell.lstrip(" ").startswith(CSV_FORMULA_STARTS)
+                    ),
+                    None,
+                )
+                if formula is not None:
+                    self.add_error(
+                        "appearances_csv",
+                        _(
+                            "Line %(line)d: a cell starts with “%(char)s”. Spreadsheets run such cells as "
+                            "formulas, so Restu does not accept them."
+                        )
+                        % {"line": reader.line_num, "char": formula.replace("\t", "⇥").replace("\r", "↵")},
                     )
                     return None
                 cells = {name: (record.get(name) or "").strip() for name in CSV_COLUMNS}
@@ -345,6 +368,11 @@ class ReleaseForm(forms.Form):
             if field in ("appearances", "tools") and isinstance(problems, dict):
                 # Per-item errors come keyed by the item's position: name the row or line.
                 for index, problem in problems.items():
+                    if not isinstance(index, int):
+                        # About the list as a whole (too many items), not one of them: no place.
+                        for message in _flatten(problem):
+                            self.add_error(None, message)
+                        continue
                     if field == "appearances" and index < len(places):
                         where = places[index]
                     else:

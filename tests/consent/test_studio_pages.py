@@ -353,7 +353,7 @@ def test_a_csv_upload_creates_a_release(studio, signed, make_subject):
         ("subject,media,purpose\nsub_x,smell,film_tv\n", "Line 2: "),
         ("subject,media,purpose\n", "The file has no appearances."),
         (b"subject,media,purpose\nsub_\xff\xfe,face,film_tv\n", "The file is not UTF-8 text."),
-        ("subject,media,purpose\n" + "sub_x,face,film_tv\n" * 1001, "The file has more than 1,000 rows."),
+        ("subject,media,purpose\n" + "sub_x,face,film_tv\n" * 501, "The file has more than 500 rows."),
     ],
     ids=["no-header", "malformed", "extra-cells", "bad-medium", "empty", "not-utf8", "too-many-rows"],
 )
