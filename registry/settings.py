@@ -120,6 +120,9 @@ if _database_url:
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"] = dict(_SQLITE_OPTIONS)
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        # An unreachable database host must fail a request in seconds (a 503), not hang a worker.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

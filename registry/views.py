@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.defaults import page_not_found, server_error
 
-from registry.api.problems import api_or_page, problem_response
+from registry.api.problems import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    api_or_page,
+    database_unavailable,
+    database_unavailable_response,
+    problem_response,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +32,27 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_failure(request: HttpRequest) -> HttpResponse:
+    # Django calls this handler inside its ``except`` block, so the exception is still at hand: an
+    # unreachable database is a temporary outage (503, retry), not a fault of ours (500).
+    if database_unavailable(sys.exc_info()[1]):
+        return service_unavailable(request)
     if api_or_page(request):
         return problem_response(500, "Something went wrong on our side; it has been logged.")
     return server_error(request, template_name="500.html")
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 while the database is unreachable: a problem document under /api/, a plain page elsewhere.
+
+    The page is rendered without the request's context processors (they would read the session and
+    the user, from the database that is down), like Django's own 500 page.
+    """
+    if api_or_page(request):
+        return database_unavailable_response(instance=request.path)
+    body = loader.get_template("503.html").render()
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -80,6 +81,36 @@ def problem_response(status_code: int, detail: str, **kwargs: Any) -> JsonRespon
     return JsonResponse(problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
+# How long a client should wait before retrying while the database is unreachable: a restart or
+# fail-over of PostgreSQL takes seconds, and each retry costs the server only a refused connect.
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE_DETAIL = "The registry's database is unavailable for a moment; please retry shortly."
+
+
+def database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` means "the database cannot be reached or dropped us", a 503 rather than a 500.
+
+    Django raises ``OperationalError`` for a refused or broken connection (and for other transient
+    conditions such as a deadlock or a lock timeout, which a retry also cures) and
+    ``InterfaceError`` for a connection that was already closed. Integrity or programming errors
+    are bugs and stay 500s.
+    """
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def log_database_unavailable(exc: BaseException, where: str) -> None:
+    # One line per request, not a traceback each: during an outage every request fails alike.
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    logger.error("Database unavailable (%s): %s: %s", where, type(exc).__name__, first_line)
+
+
+def database_unavailable_response(instance: str | None = None) -> JsonResponse:
+    """The 503 problem for a request the database could not serve, with ``Retry-After``."""
+    response = problem_response(503, DATABASE_UNAVAILABLE_DETAIL, instance=instance)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
     """DRF's nested error structure as ``{"field.sub": [message, …]}``."""
     out: dict[str, list[str]] = {}
@@ -135,6 +166,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
         return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+    if database_unavailable(exc):
+        log_database_unavailable(exc, instance or "API view")
+        set_rollback()
+        body = problem(503, DATABASE_UNAVAILABLE_DETAIL, instance=instance)
+        headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return Response(body, status=503, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
     logger.exception("Unhandled error in API view", exc_info=exc)
     set_rollback()
