@@ -358,3 +358,12 @@ class RepresentativeOut(serializers.Serializer):  # type: ignore[type-arg]
 class DisputeOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.CharField()
     status = serializers.CharField()
+
+
+class AcknowledgementOut(serializers.Serializer):  # type: ignore[type-arg]
+    event = serializers.CharField()
+    event_type = serializers.CharField()
+    organization = serializers.CharField()
+    organization_name = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+    created = serializers.DateTimeField()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
@@ -21,6 +21,8 @@ from registry.accounts.models import Organization, User
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
+from registry.api.pagination import whole_list
+from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
 from registry.events.services import acknowledgements_for
 
@@ -65,11 +67,13 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
     pagination_class = None
     queryset = Subject.objects.none()
 
-    @extend_schema(responses={200: s.SubjectOut(many=True)})
+    @extend_schema(
+        operation_id="subjects_list", responses={200: whole_list("SubjectList", s.SubjectOut), **problems(403)}
+    )
     def get(self, request: Request) -> Response:
         _people_only(request)
         subjects = selectors.subjects_for(user=request.user)
-        return Response({"results": [s.subject_out(x, private=True) for x in subjects]})
+        return Response({"results": [s.subject_out(x, private=True) for x in subjects], "next": None, "previous": None})
 
     @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})
     def post(self, request: Request) -> Response:
@@ -92,7 +96,7 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
             response["ETag"] = _subject_etag(subject)
         return response
 
-    @extend_schema(request=s.SubjectPatchIn, responses={200: s.SubjectOut})
+    @extend_schema(request=s.SubjectPatchIn, parameters=[IF_MATCH], responses={200: s.SubjectOut})
     def patch(self, request: Request, subject_id: str) -> Response:
         _people_only(request)
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
@@ -157,10 +161,11 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
     pagination_class = None
     queryset = SubjectKey.objects.none()
 
-    @extend_schema(responses={200: s.KeyOut(many=True)})
+    @extend_schema(operation_id="subjects_keys_list", responses={200: whole_list("SubjectKeyList", s.KeyOut)})
     def get(self, request: Request, subject_id: str) -> Response:
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
-        return Response({"results": [s.key_out(k) for k in subject.keys.order_by("created")]})
+        keys = [s.key_out(k) for k in subject.keys.order_by("created")]
+        return Response({"results": keys, "next": None, "previous": None})
 
     @extend_schema(request=s.KeyIn, responses={201: s.KeyOut})
     def post(self, request: Request, subject_id: str) -> Response:
@@ -176,6 +181,7 @@ class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.KeyOut
     queryset = SubjectKey.objects.none()
 
+    @extend_schema(responses={200: s.KeyOut})
     def delete(self, request: Request, subject_id: str, kid: str) -> Response:
         _people_only(request)
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
@@ -214,6 +220,7 @@ class VouchDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.VouchOut
     queryset = Vouch.objects.none()
 
+    @extend_schema(responses={200: s.VouchOut})
     def delete(self, request: Request, subject_id: str, vouch_id: str) -> Response:
         vouch = (
             Vouch.objects.select_related("subject", "organization")
@@ -268,6 +275,13 @@ class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
 # --- Consents ---------------------------------------------------------------------------------
 
 
+# On ``get``: drf-spectacular reads a plain view's handler methods, not ``list``.
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("subject", str), OpenApiParameter("status", str, enum=Consent.Status.values)],
+        responses={200: s.ConsentOut(many=True), **problems(400)},  # 400: an unknown status
+    )
+)
 class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
     """Consents the caller may see (``?subject=``, ``?status=``); write a draft."""
 
@@ -287,9 +301,6 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
             rows = rows.filter(status=wanted)
         return rows
 
-    @extend_schema(
-        parameters=[OpenApiParameter("subject", str), OpenApiParameter("status", str, enum=Consent.Status.values)]
-    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([s.consent_out(c) for c in page or []])
@@ -321,7 +332,7 @@ class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         response["ETag"] = _consent_etag(consent)
         return response
 
-    @extend_schema(request=s.ConsentPatchIn, responses={200: s.ConsentOut})
+    @extend_schema(request=s.ConsentPatchIn, parameters=[IF_MATCH], responses={200: s.ConsentOut, **problems(409)})
     def patch(self, request: Request, consent_id: str) -> Response:
         _people_only(request)
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
@@ -338,7 +349,7 @@ class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
 
     serializer_class = s.ConsentOut
 
-    @extend_schema(request=s.SignIn, responses={200: s.ConsentOut})
+    @extend_schema(request=s.SignIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
         _people_only(request)
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
@@ -360,7 +371,7 @@ class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
 
     serializer_class = s.ConsentOut
 
-    @extend_schema(request=s.RevokeIn, responses={200: s.ConsentOut})
+    @extend_schema(request=s.RevokeIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
         _people_only(request)
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
@@ -381,20 +392,23 @@ class ConsentHistory(generics.GenericAPIView):  # type: ignore[type-arg]
 
     serializer_class = s.EventOut
     queryset = ConsentEvent.objects.none()
+    pagination_class = None  # a consent has a handful of events: answered whole
 
-    @extend_schema(responses={200: s.EventOut(many=True)})
+    @extend_schema(operation_id="consents_history_list", responses={200: whole_list("ConsentHistory", s.EventOut)})
     def get(self, request: Request, consent_id: str) -> Response:
         consent = selectors.consent_visible(user=request.user, api_key=api_key_of(request), public_id=consent_id)
-        return Response({"results": [s.event_out(e) for e in selectors.consent_history(consent=consent)]})
+        events = [s.event_out(e) for e in selectors.consent_history(consent=consent)]
+        return Response({"results": events, "next": None, "previous": None})
 
 
 class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg]
     """Which organizations acknowledged this consent's revocation or expiry, and when."""
 
-    serializer_class = s.EventOut
+    serializer_class = s.AcknowledgementOut
     queryset = ConsentEvent.objects.none()
+    pagination_class = None
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: whole_list("AcknowledgementList", s.AcknowledgementOut)})
     def get(self, request: Request, consent_id: str) -> Response:
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
         acknowledgements = acknowledgements_for(key="consent", value=consent.public_id)
@@ -410,6 +424,8 @@ class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg
                         "created": a.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     }
                     for a in acknowledgements
-                ]
+                ],
+                "next": None,
+                "previous": None,
             }
         )

@@ -169,3 +169,111 @@ def attestation_out(attestation: Attestation) -> dict[str, Any]:
 
 def safeguards_out() -> list[dict[str, Any]]:
     return [{"key": key, "label": labels} for key, labels in SAFEGUARDS.items()]
+
+
+# --- Schema-only descriptions of the outputs above ------------------------------------------------
+
+
+class VersionSummaryOut(serializers.Serializer):  # type: ignore[type-arg]
+    version = serializers.CharField()
+    status = serializers.CharField(help_text="As the version's own status (draft, published, retired).")
+    digest = serializers.CharField(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class GuidelineOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    organization = serializers.CharField()
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    summary = serializers.CharField(allow_blank=True)
+    created = serializers.DateTimeField()
+    versions = VersionSummaryOut(many=True, required=False, help_text="In a guideline's own answer, not in lists.")
+
+
+class VersionOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    guideline = serializers.CharField(help_text="The guideline's slug.")
+    version = serializers.CharField()
+    ref = serializers.CharField(help_text="slug@version")
+    status = serializers.ChoiceField(choices=GuidelineVersion.Status.choices)
+    digest = serializers.CharField(allow_null=True)
+    supersedes = serializers.CharField(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    retired_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+    languages = serializers.ListField(child=serializers.CharField())
+    language = serializers.CharField()
+    original_language = serializers.CharField(required=False, help_text="With ?lang= only.")
+    body = serializers.CharField(allow_blank=True)
+    body_html = serializers.CharField(allow_blank=True)
+    clauses = serializers.ListField(child=serializers.DictField())
+    translations = serializers.DictField(required=False, help_text="Without ?lang= only.")
+
+
+class DiffOut(serializers.Serializer):  # type: ignore[type-arg]
+    guideline = serializers.CharField()
+    # "from" is a Python keyword: declared below.
+    to = serializers.CharField()
+    clauses = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
+    body_diff = serializers.CharField(allow_blank=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        return {"guideline": fields.pop("guideline"), "from": serializers.CharField(), **fields}
+
+
+class AdoptionOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    organization = serializers.CharField()
+    organization_name = serializers.CharField()
+    guideline = serializers.CharField(help_text="slug@version")
+    created = serializers.DateTimeField()
+
+
+class ProjectKeyOut(serializers.Serializer):  # type: ignore[type-arg]
+    kid = serializers.CharField()
+    id = serializers.CharField()
+    public_jwk = serializers.DictField()
+    status = serializers.ChoiceField(choices=["active", "retired"])
+    created = serializers.DateTimeField()
+    retired_at = serializers.DateTimeField(allow_null=True)
+
+
+class ProofOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    kind = serializers.CharField(help_text="domain or repository")
+    target = serializers.CharField()
+    token = serializers.CharField()
+    publish_at = serializers.CharField()
+    instructions = serializers.CharField()
+    status = serializers.ChoiceField(choices=ControlProof.Status.choices)
+    last_error = serializers.CharField(allow_null=True)
+    checked_at = serializers.DateTimeField(allow_null=True)
+    verified_at = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+
+
+class AttestationOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    project = serializers.CharField()
+    status = serializers.ChoiceField(choices=["active", "revoked"])
+    key = serializers.CharField()
+    guideline = serializers.CharField(help_text="slug@version")
+    guideline_digest = serializers.CharField()
+    subjects = serializers.ListField(child=serializers.DictField())
+    release = serializers.DictField()
+    safeguards = serializers.ListField(child=serializers.CharField())
+    clauses = serializers.DictField()
+    claims = serializers.DictField()
+    payload_digest = serializers.CharField()
+    envelope = serializers.DictField()
+    created = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField(allow_null=True)
+
+
+class SafeguardOut(serializers.Serializer):  # type: ignore[type-arg]
+    key = serializers.CharField()
+    label = serializers.DictField(child=serializers.CharField(), help_text="By language.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -20,10 +19,9 @@ from registry.accounts.models import Membership, Organization
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
+from registry.api.pagination import whole_list
+from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
-
-_OBJECT = {200: OpenApiTypes.OBJECT}
-_CREATED = {201: OpenApiTypes.OBJECT}
 
 
 class PublicRead(BasePermission):
@@ -98,12 +96,12 @@ class GuidelineListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type
             )
         return public
 
-    @extend_schema(operation_id="guidelines_list", responses=_OBJECT)
+    @extend_schema(operation_id="guidelines_list", responses={200: s.GuidelineOut(many=True)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response([s.guideline_out(g) for g in page or []])
 
-    @extend_schema(request=s.GuidelineIn, responses=_CREATED)
+    @extend_schema(request=s.GuidelineIn, responses={201: s.GuidelineOut})
     def post(self, request: Request) -> Response:
         data = s.GuidelineIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -118,7 +116,7 @@ class GuidelineDetail(APIView):
 
     permission_classes = [PublicRead]
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: s.GuidelineOut})
     def get(self, request: Request, slug: str) -> Response:
         guideline, role = _guideline(request, slug)
         versions = selectors.versions_visible(guideline=guideline, member=role is not None)
@@ -130,13 +128,13 @@ class VersionListCreate(IdempotentPostMixin, APIView):
 
     permission_classes = [PublicRead]
 
-    @extend_schema(operation_id="guidelines_versions_list", responses=_OBJECT)
+    @extend_schema(operation_id="guidelines_versions_list", responses={200: whole_list("VersionList", s.VersionOut)})
     def get(self, request: Request, slug: str) -> Response:
         guideline, role = _guideline(request, slug)
         versions = selectors.versions_visible(guideline=guideline, member=role is not None)
         return Response({"results": [s.version_out(v) for v in versions], "next": None, "previous": None})
 
-    @extend_schema(request=s.VersionIn, responses=_CREATED)
+    @extend_schema(request=s.VersionIn, responses={201: s.VersionOut})
     def post(self, request: Request, slug: str) -> Response:
         guideline, role = _guideline_for_writing(request, slug)
         data = s.VersionIn(data=request.data)
@@ -154,14 +152,14 @@ class VersionDetail(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("lang", str, description="Show the content in this language.")],
-        responses=_OBJECT,
+        responses={200: s.VersionOut},
     )
     def get(self, request: Request, slug: str, version: str) -> Response:
         guideline, role = _guideline(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=role is not None)
         return _version_response(found, request.query_params.get("lang") or None)
 
-    @extend_schema(request=s.VersionPatchIn, responses=_OBJECT)
+    @extend_schema(request=s.VersionPatchIn, parameters=[IF_MATCH], responses={200: s.VersionOut, **problems(409)})
     def patch(self, request: Request, slug: str, version: str) -> Response:
         guideline, role = _guideline_for_writing(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=True)
@@ -175,7 +173,8 @@ class VersionDetail(APIView):
 class VersionPublish(APIView):
     """Publish a draft: from now on it never changes, and it is in the public log."""
 
-    @extend_schema(request=None, responses=_OBJECT)
+    # 400: a draft whose content does not validate cannot be published.
+    @extend_schema(request=None, responses={200: s.VersionOut, **problems(400, 409)})
     def post(self, request: Request, slug: str, version: str) -> Response:
         guideline, role = _guideline_for_writing(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=True)
@@ -185,7 +184,7 @@ class VersionPublish(APIView):
 class VersionRetire(APIView):
     """Retire a published version (logged as ``guideline.retired``)."""
 
-    @extend_schema(request=None, responses=_OBJECT)
+    @extend_schema(request=None, responses={200: s.VersionOut, **problems(409)})
     def post(self, request: Request, slug: str, version: str) -> Response:
         guideline, role = _guideline_for_writing(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=True)
@@ -203,7 +202,7 @@ class GuidelineDiff(APIView):
             OpenApiParameter("to", str, required=True),
             OpenApiParameter("lang", str),
         ],
-        responses=_OBJECT,
+        responses={200: s.DiffOut, **problems(400)},
     )
     def get(self, request: Request, slug: str) -> Response:
         guideline, role = _guideline(request, slug)
@@ -224,14 +223,14 @@ class AdoptionListCreate(IdempotentPostMixin, APIView):
 
     permission_classes = [PublicRead]
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: whole_list("AdoptionList", s.AdoptionOut)})
     def get(self, request: Request, slug: str, version: str) -> Response:
         guideline, role = _guideline(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=role is not None)
         adoptions = selectors.adoptions_of(version=found)
         return Response({"results": [s.adoption_out(a) for a in adoptions], "next": None, "previous": None})
 
-    @extend_schema(request=s.AdoptionIn, responses=_CREATED)
+    @extend_schema(request=s.AdoptionIn, responses={201: s.AdoptionOut})
     def post(self, request: Request, slug: str, version: str) -> Response:
         guideline, _ = _guideline(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=False)
@@ -247,13 +246,15 @@ class AdoptionListCreate(IdempotentPostMixin, APIView):
 class ProjectKeyListCreate(IdempotentPostMixin, APIView):
     """A project's signing keys, active and retired (members only); register one."""
 
-    @extend_schema(operation_id="organizations_keys_list", responses=_OBJECT)
+    @extend_schema(
+        operation_id="organizations_keys_list", responses={200: whole_list("ProjectKeyList", s.ProjectKeyOut)}
+    )
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _member_org(request, org_id)
         keys = selectors.project_keys(organization=organization)
         return Response({"results": [s.project_key_out(k) for k in keys], "next": None, "previous": None})
 
-    @extend_schema(request=s.ProjectKeyIn, responses=_CREATED)
+    @extend_schema(request=s.ProjectKeyIn, responses={201: s.ProjectKeyOut})
     def post(self, request: Request, org_id: str) -> Response:
         organization, role = _member_org(request, org_id)
         data = s.ProjectKeyIn(data=request.data)
@@ -267,7 +268,7 @@ class ProjectKeyListCreate(IdempotentPostMixin, APIView):
 class ProjectKeyDetail(APIView):
     """Read a key; ``DELETE`` retires it (it stays listed, and what it signed stays valid)."""
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: s.ProjectKeyOut})
     def get(self, request: Request, org_id: str, kid: str) -> Response:
         organization, _ = _member_org(request, org_id)
         return Response(s.project_key_out(selectors.project_key_get(organization=organization, kid=kid)))
@@ -283,13 +284,13 @@ class ProjectKeyDetail(APIView):
 class ProofListCreate(IdempotentPostMixin, APIView):
     """A project's proofs of control over its domain or repository; ask for a new token."""
 
-    @extend_schema(operation_id="organizations_proofs_list", responses=_OBJECT)
+    @extend_schema(operation_id="organizations_proofs_list", responses={200: whole_list("ProofList", s.ProofOut)})
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _member_org(request, org_id)
         proofs = selectors.control_proofs(organization=organization)
         return Response({"results": [s.proof_out(p) for p in proofs], "next": None, "previous": None})
 
-    @extend_schema(request=s.ProofIn, responses=_CREATED)
+    @extend_schema(request=s.ProofIn, responses={201: s.ProofOut})
     def post(self, request: Request, org_id: str) -> Response:
         organization, role = _member_org(request, org_id)
         data = s.ProofIn(data=request.data)
@@ -301,7 +302,7 @@ class ProofListCreate(IdempotentPostMixin, APIView):
 class ProofDetail(APIView):
     """One proof and its last check."""
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: s.ProofOut})
     def get(self, request: Request, org_id: str, proof_id: str) -> Response:
         organization, _ = _member_org(request, org_id)
         return Response(s.proof_out(selectors.control_proof_get(organization=organization, public_id=proof_id)))
@@ -310,7 +311,7 @@ class ProofDetail(APIView):
 class ProofCheck(APIView):
     """Fetch the published token now and record whether it is there."""
 
-    @extend_schema(request=None, responses=_OBJECT)
+    @extend_schema(request=None, responses={200: s.ProofOut})
     def post(self, request: Request, org_id: str, proof_id: str) -> Response:
         organization, role = _member_org(request, org_id)
         proof = selectors.control_proof_get(organization=organization, public_id=proof_id)
@@ -348,12 +349,12 @@ class AttestationListCreate(IdempotentPostMixin, generics.GenericAPIView):  # ty
     def get_queryset(self) -> QuerySet[Attestation]:
         return selectors.attestations_public()
 
-    @extend_schema(operation_id="attestations_list", responses=_OBJECT)
+    @extend_schema(operation_id="attestations_list", responses={200: s.AttestationOut(many=True)})
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([s.attestation_out(a) for a in page or []])
 
-    @extend_schema(request=s.AttestationIn, responses=_CREATED)
+    @extend_schema(request=s.AttestationIn, responses={201: s.AttestationOut})
     def post(self, request: Request) -> Response:
         if len(request.body) > MAX_ENVELOPE_BYTES:
             raise services.PayloadTooLarge("An attestation may be at most 256 KiB.")
@@ -371,7 +372,7 @@ class AttestationDetail(APIView):
 
     permission_classes = [PublicRead]
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: s.AttestationOut})
     def get(self, request: Request, attestation_id: str) -> Response:
         return Response(s.attestation_out(selectors.attestation_get(public_id=attestation_id)))
 
@@ -379,7 +380,7 @@ class AttestationDetail(APIView):
 class AttestationRevoke(APIView):
     """The project withdraws an attestation (logged; webhook ``attestation.revoked``)."""
 
-    @extend_schema(request=s.AttestationRevokeIn, responses=_OBJECT)
+    @extend_schema(request=s.AttestationRevokeIn, responses={200: s.AttestationOut, **problems(409)})
     def post(self, request: Request, attestation_id: str) -> Response:
         attestation = selectors.attestation_get(public_id=attestation_id)
         role = _role(request, attestation.project)
@@ -396,6 +397,6 @@ class SafeguardList(APIView):
 
     permission_classes = [PublicRead]
 
-    @extend_schema(responses=_OBJECT)
+    @extend_schema(responses={200: whole_list("SafeguardList", s.SafeguardOut)})
     def get(self, request: Request) -> Response:
-        return Response({"results": s.safeguards_out()})
+        return Response({"results": s.safeguards_out(), "next": None, "previous": None})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -17,6 +17,8 @@ from registry.accounts.models import ApiKey, Membership, Organization, User
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
+from registry.api.pagination import whole_list
+from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
 
 
@@ -70,7 +72,7 @@ class OrganizationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         organization, _ = _organization_for(request, org_id)
         return self._respond(organization)
 
-    @extend_schema(request=s.OrganizationPatchIn, responses={200: s.OrganizationOut})
+    @extend_schema(request=s.OrganizationPatchIn, parameters=[IF_MATCH], responses={200: s.OrganizationOut})
     def patch(self, request: Request, org_id: str) -> Response:
         organization, role = _organization_for(request, org_id)
         check_if_match(request, etag_for(organization.public_id, organization.updated.isoformat()))
@@ -87,11 +89,11 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: i
     pagination_class = None
     queryset = Membership.objects.none()  # for the schema; get() reads through the organization
 
-    @extend_schema(responses={200: s.MemberOut(many=True)})
+    @extend_schema(operation_id="organizations_members_list", responses={200: whole_list("MemberList", s.MemberOut)})
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _organization_for(request, org_id)
         members = organization.memberships.select_related("user").order_by("created")
-        return Response(s.MemberOut(members, many=True).data)
+        return Response({"results": s.MemberOut(members, many=True).data, "next": None, "previous": None})
 
     @extend_schema(request=s.MemberIn, responses={201: s.MemberOut})
     def post(self, request: Request, org_id: str) -> Response:
@@ -118,6 +120,7 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     serializer_class = s.MemberOut
 
+    @extend_schema(responses={204: None, **problems(409)})  # 409: the last owner cannot leave
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
         _people_only(request)
         organization, role = _organization_for(request, org_id)
@@ -130,6 +133,7 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(get=extend_schema(responses={200: s.ApiKeyOut(many=True), **problems(403)}))
 class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
     """The keys of the organizations the caller administers; create one (its secret is shown once)."""
 
@@ -175,6 +179,7 @@ class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
             raise NotFound("No such API key.")
         return key
 
+    @extend_schema(responses={200: s.ApiKeyOut, **problems(403)})
     def get(self, request: Request, key_id: str) -> Response:
         return Response(s.ApiKeyOut(self._key(request, key_id)).data)
 

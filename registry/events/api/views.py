@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +14,7 @@ from registry.accounts.models import Membership, Organization
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
+from registry.api.schema import IF_MATCH
 from registry.api.serializers import StrictSerializer
 from registry.errors import NotAllowed, NotFound, ValidationFailed
 from registry.events import services
@@ -98,7 +99,7 @@ class WebhookDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     def get(self, request: Request, webhook_id: str) -> Response:
         return self._respond(_endpoint(request, webhook_id))
 
-    @extend_schema(request=s.WebhookPatchIn, responses={200: s.WebhookOut})
+    @extend_schema(request=s.WebhookPatchIn, parameters=[IF_MATCH], responses={200: s.WebhookOut})
     def patch(self, request: Request, webhook_id: str) -> Response:
         endpoint = _endpoint(request, webhook_id)
         check_if_match(request, _etag(endpoint))
@@ -145,7 +146,15 @@ class Redeliver(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.AttemptOut
     queryset = Delivery.objects.none()
 
-    @extend_schema(request=None, responses={202: None})
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "RedeliveryQueued",
+                {"delivery": serializers.CharField(), "status": serializers.ChoiceField(choices=["queued"])},
+            )
+        },
+    )
     def post(self, request: Request, webhook_id: str, delivery_id: str) -> Response:
         endpoint = _endpoint(request, webhook_id)
         delivery = Delivery.objects.filter(endpoint=endpoint, public_id=delivery_id).first()
@@ -166,7 +175,19 @@ class EventAcknowledge(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = AcknowledgeIn
     queryset = Delivery.objects.none()
 
-    @extend_schema(request=AcknowledgeIn, responses={201: dict})
+    @extend_schema(
+        request=AcknowledgeIn,
+        responses={
+            201: inline_serializer(
+                "EventAcknowledged",
+                {
+                    "event": serializers.CharField(),
+                    "organization": serializers.CharField(),
+                    "created": serializers.DateTimeField(),
+                },
+            )
+        },
+    )
     def post(self, request: Request, event_id: str) -> Response:
         data = AcknowledgeIn(data=request.data)
         data.is_valid(raise_exception=True)
