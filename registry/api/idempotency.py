@@ -43,8 +43,16 @@ def idempotency_begin(request: Request) -> IdempotencyRecord | None:
         digest.update(part.encode() + b"\0")
     digest.update(request.body)
     fingerprint = digest.hexdigest()
-    expired_before = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
+    now = timezone.now()
+    expired_before = now - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
     IdempotencyRecord.objects.filter(caller=caller, key=key, created__lt=expired_before).delete()
+    # A claim still in flight long after any request could have ended belongs to a request that
+    # died with its process or its database connection (so it could not release the key): free
+    # it, or every retry with this key would get 409 for a day.
+    abandoned_before = now - timedelta(seconds=settings.IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS)
+    IdempotencyRecord.objects.filter(
+        caller=caller, key=key, state=IdempotencyRecord.State.IN_FLIGHT, created__lt=abandoned_before
+    ).delete()
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(

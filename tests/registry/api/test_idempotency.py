@@ -41,6 +41,25 @@ def test_repeat_while_first_in_flight_is_409(api, user):
 
 
 @pytest.mark.django_db
+def test_a_claim_abandoned_by_a_dead_request_is_freed_after_two_minutes(api):
+    # A request that died mid-way (its worker killed, its database gone) left its key in flight.
+    api.post("/api/v1/organizations", BODY, HTTP_IDEMPOTENCY_KEY="k-dead")
+    Organization.objects.all().delete()
+    IdempotencyRecord.objects.filter(key="k-dead").update(
+        state=IdempotencyRecord.State.IN_FLIGHT, created=timezone.now() - timedelta(seconds=119)
+    )
+    assert api.post("/api/v1/organizations", BODY, HTTP_IDEMPOTENCY_KEY="k-dead").status_code == 409
+
+    IdempotencyRecord.objects.filter(key="k-dead").update(created=timezone.now() - timedelta(seconds=121))
+    retry = api.post("/api/v1/organizations", BODY, HTTP_IDEMPOTENCY_KEY="k-dead")
+
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry
+    assert Organization.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="k-dead").state == IdempotencyRecord.State.COMPLETED
+
+
+@pytest.mark.django_db
 def test_keys_are_per_caller(api, make_user, client_for):
     api.post("/api/v1/organizations", BODY, HTTP_IDEMPOTENCY_KEY="shared")
     other = client_for(make_user())
