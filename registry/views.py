@@ -65,3 +65,17 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if api_or_page(request):
         return problem_response(400, "The request could not be understood.")
     return render(request, "400.html", status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token: say so in plain words, in our own layout."""
+    if api_or_page(request):
+        return problem_response(403, "CSRF verification failed: send the form's token, or use an API key.")
+    return render(request, "403_csrf.html", status=403)
+
+
+def too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    """A body over the limit, refused before anything reads it."""
+    if api_or_page(request):
+        return problem_response(413, f"The request body is larger than the limit of {limit} bytes.")
+    return render(request, "413.html", {"limit_mib": limit // (1024 * 1024)}, status=413)
