@@ -23,7 +23,12 @@ class LogState(models.Model):
 
 
 class LogEntry(models.Model):
-    """One leaf: its canonical bytes and hash. Holds ids and digests only, never personal data."""
+    """One leaf: its canonical bytes and hash. Holds ids and digests only, never personal data.
+
+    On PostgreSQL, rows of LogEntry, LogNode and LogState are written by the SQL function of
+    migration 0003 (``restu_log_append``): a change to their columns needs a migration that
+    replaces that function too.
+    """
 
     index = models.BigIntegerField(unique=True)
     type = models.CharField(max_length=40)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from registry.lib.merkle import consistency_proof, inclusion_proof, range_hash
-from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
-from registry.transparency.tree import with_stored_hashes
+from registry.transparency.models import Checkpoint, LogEntry, LogNode
+from registry.transparency.tree import current_size, with_hashes_and_size
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -30,7 +30,7 @@ class InclusionProof:
 
 def log_size() -> int:
     # No sequencer row (after a flush, before the first append) is the empty log, not an error.
-    return LogState.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+    return current_size()
 
 
 def entries_between(start: int, end: int) -> QuerySet[LogEntry]:
@@ -46,10 +46,12 @@ def latest_checkpoint() -> Checkpoint | None:
 
 
 def proof_inclusion(*, index: int, tree_size: int) -> InclusionProof:
-    size = log_size()
-    if tree_size < 1 or tree_size > size:
-        raise ProofRequestError(f"tree_size must be between 1 and the current size {size}.")
+    if tree_size < 1:
+        raise ProofRequestError(f"tree_size must be between 1 and the current size {log_size()}.")
     if index < 0 or index >= tree_size:
+        size = log_size()
+        if tree_size > size:  # report the size first, as it is the bigger mistake
+            raise ProofRequestError(f"tree_size must be between 1 and the current size {size}.")
         raise ProofRequestError("index must be at least 0 and smaller than tree_size.")
 
     def compute(source: object) -> tuple[list[bytes], bytes, bytes]:
@@ -59,24 +61,35 @@ def proof_inclusion(*, index: int, tree_size: int) -> InclusionProof:
             range_hash(source, index, index + 1),  # type: ignore[arg-type]
         )
 
-    path, root, leaf = with_stored_hashes(size, compute)
+    # The hashes and the current size in one round trip: the proof's shape needs only tree_size.
+    size, computed = with_hashes_and_size(tree_size, compute)
+    if computed is None:
+        raise ProofRequestError(f"tree_size must be between 1 and the current size {size}.")
+    path, root, leaf = computed
     return InclusionProof(index=index, tree_size=tree_size, leaf_hash=leaf, root_hash=root, audit_path=path)
 
 
 def proof_consistency(*, first: int, second: int) -> list[bytes]:
-    size = log_size()
-    if second < 0 or second > size:
-        raise ProofRequestError(f"second must be between 0 and the current size {size}.")
+    if second < 0:
+        raise ProofRequestError(f"second must be between 0 and the current size {log_size()}.")
     if first < 0 or first > second:
+        size = log_size()
+        if second > size:  # report the size first, as it is the bigger mistake
+            raise ProofRequestError(f"second must be between 0 and the current size {size}.")
         raise ProofRequestError("first must be between 0 and second.")
-    return with_stored_hashes(size, lambda source: consistency_proof(first, second, source))  # type: ignore[arg-type]
+    size, proof = with_hashes_and_size(second, lambda source: consistency_proof(first, second, source))  # type: ignore[arg-type]
+    if proof is None:
+        raise ProofRequestError(f"second must be between 0 and the current size {size}.")
+    return proof
 
 
 def root_at(tree_size: int) -> bytes:
-    size = log_size()
-    if tree_size < 0 or tree_size > size:
+    if tree_size < 0:
+        raise ProofRequestError(f"tree size must be between 0 and the current size {log_size()}.")
+    size, root = with_hashes_and_size(tree_size, lambda source: range_hash(source, 0, tree_size))  # type: ignore[arg-type]
+    if root is None:
         raise ProofRequestError(f"tree size must be between 0 and the current size {size}.")
-    return with_stored_hashes(size, lambda source: range_hash(source, 0, tree_size))  # type: ignore[arg-type]
+    return root
 
 
 def _tile_span(level: int, index: int, width: int | None) -> tuple[int, int, int]:

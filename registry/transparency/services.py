@@ -84,16 +84,23 @@ def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) 
     moment = at or timezone.now()
     leaf_bytes = canonical_json(_leaf(type, ref, digest, moment))
     hashed = leaf_hash(leaf_bytes)
-    # The row lock is the sequencer: one appender at a time, in commit order (PostgreSQL);
-    # SQLite's IMMEDIATE transactions already hold the database's write lock here.
-    state = _locked_state()
-    index = state.size
-    frontier = frontier_decode(index, bytes(state.frontier))
-    created = frontier_push(frontier, index, hashed)
-    entry = LogEntry(index=index, type=type, ref=ref, digest=digest, at=moment, leaf=leaf_bytes, leaf_hash=hashed)
     if connection.vendor == "postgresql":
-        entry.pk = _write_postgresql(entry, created, frontier_encode(frontier))
+        # One round trip: migration 0003's function locks the sequencer row (held until the
+        # caller's transaction ends, so appends are gap-free and in commit order), hashes the
+        # leaf, stores it with the subtrees it completes and moves the frontier.
+        with connection.cursor() as cursor:
+            cursor.execute(_APPEND_SQL, [type, ref, digest, moment, leaf_bytes])
+            pk, index = cursor.fetchone()
+        entry = LogEntry.from_db(
+            connection.alias, _ENTRY_FIELDS, (pk, index, type, ref, digest, moment, leaf_bytes, hashed)
+        )
     else:
+        # SQLite's IMMEDIATE transactions already hold the database's write lock here.
+        state = _locked_state()
+        index = state.size
+        frontier = frontier_decode(index, bytes(state.frontier))
+        created = frontier_push(frontier, index, hashed)
+        entry = LogEntry(index=index, type=type, ref=ref, digest=digest, at=moment, leaf=leaf_bytes, leaf_hash=hashed)
         entry.save(force_insert=True)
         LogNode.objects.bulk_create([LogNode(level=lv, index=ix, hash=h) for lv, ix, h in created])
         LogState.objects.filter(pk=1).update(size=index + 1, frontier=frontier_encode(frontier), updated=timezone.now())
@@ -101,31 +108,14 @@ def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) 
     return entry
 
 
-def _write_postgresql(entry: LogEntry, nodes: list[tuple[int, int, bytes]], frontier: bytes) -> int:
-    """The leaf, its new subtree hashes and the sequencer row in ONE statement (one round trip):
-    appends are serialized by the row lock, so their cost is mostly round trips while it is held."""
-    q = connection.ops.quote_name
-    entry_table, node_table, state_table = (m._meta.db_table for m in (LogEntry, LogNode, LogState))
-    node_rows = ", ".join(["(%s, %s, %s)"] * len(nodes))
-    # Only table and column names (from the models) are interpolated; every value is a parameter.
-    sql = (
-        f"WITH e AS (INSERT INTO {q(entry_table)} ({q('index')}, type, ref, digest, at, leaf, leaf_hash) "  # noqa: S608
-        f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id), "
-        f"n AS (INSERT INTO {q(node_table)} (level, {q('index')}, hash) VALUES {node_rows}), "
-        f"s AS (UPDATE {q(state_table)} SET size = %s, frontier = %s, updated = %s WHERE id = 1) "
-        "SELECT id FROM e"
-    )
-    params: list[object] = [entry.index, entry.type, entry.ref, entry.digest, entry.at, entry.leaf, entry.leaf_hash]
-    for level, index, digest in nodes:
-        params.extend([level, index, digest])
-    params.extend([entry.index + 1, frontier, timezone.now()])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+# Its arguments are bound values; the function (migration 0003) does every read and write.
+_APPEND_SQL = "SELECT entry_id, leaf_index FROM restu_log_append(%s, %s, %s, %s, %s)"
+_ENTRY_FIELDS = ["id", "index", "type", "ref", "digest", "at", "leaf", "leaf_hash"]
 
 
 def _locked_state() -> LogState:
-    """The sequencer row, locked until the caller's transaction ends.
+    """The sequencer row, locked until the caller's transaction ends (the SQLite path; on
+    PostgreSQL migration 0003's function takes the lock, and recreates the row the same way).
 
     Migration 0002 creates it, but a flush (``manage.py flush``, every transactional test) or a
     restore of an empty schema deletes it; recreating it on demand keeps appends working there.
