@@ -29,3 +29,39 @@ def test_api_keys_are_throttled_per_organization(key_client, settings):
     throttled = first.get("/api/v1/organizations")
     assert throttled.status_code == 429
     assert "Retry-After" in throttled
+
+
+@pytest.mark.django_db
+def test_a_throttled_caller_is_let_in_again_when_the_window_ends(anon, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "2/min", "user": "100/min", "api_key": "100/min"},
+    }
+    from rest_framework.throttling import SimpleRateThrottle
+
+    now = [60 * 16_667 + 20.0]  # 20 s into a minute
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    assert [anon.get("/api/v1/schema/").status_code for _ in range(3)] == [200, 200, 429]
+    refused = anon.get("/api/v1/schema/")
+    assert int(refused["Retry-After"]) == 40  # until the minute ends
+
+    now[0] += 40
+    assert anon.get("/api/v1/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_flood_costs_one_small_counter_not_a_growing_history(anon, settings, monkeypatch):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "user": "100/min", "api_key": "100/min"},
+    }
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_000_020.0)
+    for _ in range(50):
+        assert anon.get("/api/v1/schema/").status_code == 200
+
+    # One integer per caller and window, counting every request (DRF's own throttle would have
+    # stored a list of 50 timestamps and rewritten it on every request).
+    assert cache.get(f"throttle_anon_127.0.0.1:{1_000_020 // 60}") == 50
