@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -197,8 +197,15 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def key_rotate(purpose: str) -> RegistryKey:
-    """Retire the active key for ``purpose`` and make a new one active; old kids stay listed."""
+def key_rotate(
+    purpose: str, *, before_write: Callable[[list[RegistryKey], RegistryKey], None] | None = None
+) -> RegistryKey:
+    """Retire the active key for ``purpose`` and make a new one active; old kids stay listed.
+
+    ``before_write(retired, new)`` runs after the new key ring is computed and before the file is
+    replaced: the caller logs the rotation there, inside its transaction, so that a failure to log
+    leaves the file (and the active key) as it was.
+    """
     if purpose not in PURPOSES:
         raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
     path: Path = settings.REGISTRY_SIGNING_KEY_FILE
@@ -206,14 +213,19 @@ def key_rotate(purpose: str) -> RegistryKey:
     with _lock, _file_lock(path):
         data = _read(path)
         now = _iso(datetime.now(UTC))
+        retired_kids = []
         for entry in data["keys"]:
             if entry["purpose"] == purpose and not entry.get("retired"):
                 entry["retired"] = now
+                retired_kids.append(entry["kid"])
         entry = _new_entry(purpose)
         used = {existing["kid"] for existing in data["keys"]}
         while entry["kid"] in used:  # astronomically unlikely, but a kid is never reused
             entry = _new_entry(purpose)
         data["keys"].append(entry)
+        pending = _parse(data)
+        if before_write is not None:
+            before_write([key for key in pending.keys if key.kid in retired_kids], pending.active(purpose))
         _write(path, data)
         _cache.clear()
     return keyring().active(purpose)

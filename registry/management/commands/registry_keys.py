@@ -31,20 +31,24 @@ class Command(BaseCommand):
             self.stdout.write(f"Key file {path}: {len(ring.keys)} keys.")
         elif action == "rotate":
             before = keys.keyring().active(options["purpose"])
-            new = keys.key_rotate(options["purpose"])
-            # Log the retired key as it is now listed (with its end of validity), not as it was.
-            retired = next(key for key in keys.keyring().keys if key.kid == before.kid)
-            with transaction.atomic():
-                log_append(
-                    type="registry_key.retired",
-                    ref=f"kid_{retired.kid}",
-                    digest=sha256_digest(canonical_json(retired.public_jwk())),
-                )
+
+            def log_rotation(retired: list[keys.RegistryKey], new: keys.RegistryKey) -> None:
+                # The retired key as it is now listed (with its end of validity), not as it was.
+                for key in retired:
+                    log_append(
+                        type="registry_key.retired",
+                        ref=f"kid_{key.kid}",
+                        digest=sha256_digest(canonical_json(key.public_jwk())),
+                    )
                 log_append(
                     type="registry_key.added",
                     ref=f"kid_{new.kid}",
                     digest=sha256_digest(canonical_json(new.public_jwk())),
                 )
+
+            # The leaves first, then the file, then the commit: if logging fails, nothing rotates.
+            with transaction.atomic():
+                new = keys.key_rotate(options["purpose"], before_write=log_rotation)
             self.stdout.write(self.style.SUCCESS(f"New {new.purpose} key {new.kid}; {before.kid} is retired."))
         elif action == "list":
             for key in keys.keyring().keys:
