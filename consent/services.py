@@ -364,17 +364,21 @@ def subject_key_retire(*, key: SubjectKey, actor: User) -> SubjectKey:
     """Retire a key: it signs nothing new, and signatures it made stay verifiable."""
     rep = _require_representative(actor, key.subject)
     authority_check(rep=rep, subject=key.subject)
-    if key.retired_at is not None:
-        return key
+    # Locked and read again: a concurrent retirement, or a failed attempt that changed only the
+    # caller's copy, must neither log twice nor skip the log.
     with transaction.atomic():
-        key.retired_at = timezone.now()
-        key.save(update_fields=["retired_at"])
-        digest = _statement_digest({**subject_key_statement(key), "retired_at": _stamp(key.retired_at)})
+        locked = SubjectKey.objects.select_for_update(of=("self",)).select_related("subject").get(pk=key.pk)
+        if locked.retired_at is not None:
+            return locked
+        locked.retired_at = timezone.now()
+        locked.save(update_fields=["retired_at"])
+        digest = _statement_digest({**subject_key_statement(locked), "retired_at": _stamp(locked.retired_at)})
         event_record(
-            type="subject_key.retired", payload={"subject": key.subject.public_id, "kid": key.kid, "digest": digest}
+            type="subject_key.retired",
+            payload={"subject": locked.subject.public_id, "kid": locked.kid, "digest": digest},
         )
-        log_append(type="subject_key.retired", ref=key.public_id, digest=digest)
-    return key
+        log_append(type="subject_key.retired", ref=locked.public_id, digest=digest)
+    return locked
 
 
 # --- Vouches ----------------------------------------------------------------------------------
@@ -419,19 +423,22 @@ def vouch_revoke(*, vouch: Vouch, actor_role: str | None) -> Vouch:
     """The vouching organization withdraws its vouch; the subject's assurance drops accordingly."""
     if actor_role is None:
         raise NotFound("No such vouch.")
-    if vouch.revoked_at is not None:
-        return vouch
-    with transaction.atomic():
-        vouch.revoked_at = timezone.now()
-        vouch.save(update_fields=["revoked_at"])
-        subject_assurance_refresh(subject=vouch.subject)
-        digest = _statement_digest({**vouch_statement(vouch), "revoked_at": _stamp(vouch.revoked_at)})
+    with transaction.atomic():  # locked and read again, as for a key's retirement
+        locked = (
+            Vouch.objects.select_for_update(of=("self",)).select_related("subject", "organization").get(pk=vouch.pk)
+        )
+        if locked.revoked_at is not None:
+            return locked
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+        subject_assurance_refresh(subject=locked.subject)
+        digest = _statement_digest({**vouch_statement(locked), "revoked_at": _stamp(locked.revoked_at)})
         event_record(
             type="vouch.revoked",
-            payload={"vouch": vouch.public_id, "subject": vouch.subject.public_id},
+            payload={"vouch": locked.public_id, "subject": locked.subject.public_id},
         )
-        log_append(type="vouch.revoked", ref=vouch.public_id, digest=digest)
-    return vouch
+        log_append(type="vouch.revoked", ref=locked.public_id, digest=digest)
+    return locked
 
 
 # --- Consent terms ----------------------------------------------------------------------------

@@ -177,6 +177,46 @@ def test_a_guild_member_vouches_and_the_vouch_can_be_withdrawn(make_subject, mak
     assert LogEntry.objects.filter(type="vouch.revoked", ref=vouch["id"]).exists()
 
 
+def test_withdrawing_a_vouch_twice_through_stale_copies_logs_it_once(make_subject, make_user, make_org):
+    # Two requests that both loaded the vouch before either withdrew it.
+    from consent import services
+    from consent.models import Vouch
+    from registry.events.models import OutboxEvent
+
+    subject, _ = make_subject()
+    officer = make_user()
+    guild = make_org(officer, kind="guild")
+    services.vouch_give(subject=subject, organization=guild, actor_role="owner", user=officer)
+    first, second = Vouch.objects.get(subject=subject), Vouch.objects.get(subject=subject)
+
+    services.vouch_revoke(vouch=first, actor_role="owner")
+    again = services.vouch_revoke(vouch=second, actor_role="owner")
+
+    assert again.revoked_at == Vouch.objects.get(pk=first.pk).revoked_at
+    assert LogEntry.objects.filter(type="vouch.revoked").count() == 1
+    assert OutboxEvent.objects.filter(type="vouch.revoked").count() == 1
+
+
+def test_retiring_a_subject_key_twice_through_stale_copies_logs_it_once(make_subject):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from joserfc.jwk import OKPKey
+
+    from consent import services
+    from consent.models import SubjectKey
+    from registry.events.models import OutboxEvent
+
+    subject, person = make_subject()
+    jwk = OKPKey.import_key(Ed25519PrivateKey.generate()).as_dict(private=False)
+    services.subject_key_add(subject=subject, actor=person, public_jwk=jwk)
+    first, second = SubjectKey.objects.get(subject=subject), SubjectKey.objects.get(subject=subject)
+
+    services.subject_key_retire(key=first, actor=person)
+    services.subject_key_retire(key=second, actor=person)
+
+    assert LogEntry.objects.filter(type="subject_key.retired").count() == 1
+    assert OutboxEvent.objects.filter(type="subject_key.retired").count() == 1
+
+
 def test_a_studio_cannot_vouch_and_a_stranger_cannot_use_someone_elses_guild(
     make_subject, make_user, make_org, client_for
 ):
