@@ -391,6 +391,7 @@ def test_postgres_restart_under_load_answers_503_then_recovers_and_loses_nothing
         assert page.status_code == 503, page.text[:500]
         assert page.headers["Content-Type"].startswith("text/html")
         assert "Traceback" not in page.text
+        assert "Restu is briefly unavailable" in page.text  # the plain-words page, in our layout
         assert int(page.headers["Retry-After"]) >= 1
         assert health.status_code == 503
         assert health.json()["checks"]["database"] == "unavailable"

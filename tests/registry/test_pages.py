@@ -181,11 +181,15 @@ def test_unknown_api_path_gets_a_problem_document(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_server_error_page_renders_without_a_request() -> None:
-    html = render_to_string("500.html")
+@pytest.mark.parametrize(
+    ("template", "text"), [("500.html", "Something went wrong on our side"), ("503.html", "briefly unavailable")]
+)
+def test_server_error_pages_render_without_a_request(template: str, text: str) -> None:
+    html = render_to_string(template)
 
-    assert "Something went wrong on our side" in html
+    assert text in html
     assert "/static/css/restu." in html
+    assert "Go to the home page" in html
     assert_no_inline_code(html)
 
 
