@@ -82,11 +82,13 @@ def test_revocation_anytime_ends_the_consent_for_every_day_at_once(make_subject)
     assert not selectors.consent_is_effective(consent, today())
 
 
-def test_the_sweep_expires_consents_past_their_end_and_logs_it(make_subject):
+def test_the_sweep_expires_consents_past_their_end_and_logs_it(make_subject, monkeypatch):
     subject, person = make_subject()
-    consent = signed(subject, person)
+    consent = signed(subject, person, valid_until=today())
     keeps = signed(subject, person, media=["voice"])
-    Consent.objects.filter(pk=consent.pk).update(valid_until=today() - timedelta(days=1))
+    # A day passes: a signed consent's end date never moves (a database trigger refuses), the clock does.
+    tomorrow = today() + timedelta(days=1)
+    monkeypatch.setattr(services, "today", lambda: tomorrow)
 
     assert expire_consents() == 1
     assert expire_consents() == 0  # idempotent
