@@ -621,7 +621,8 @@ def decision_mix(token: str, bodies: list[dict[str, Any]]) -> dict[str, int]:
 
 def queries_per_verification(token: str) -> dict[str, Any]:
     """SQL statements per verification in-process, for a seeded subject with 10 consents and after
-    adding 90 more to it (inside a transaction rolled back afterwards)."""
+    adding 90 more to it, and per bulk request of 10 and of 1,000 queries (inside a transaction
+    rolled back afterwards)."""
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -639,8 +640,16 @@ def queries_per_verification(token: str) -> dict[str, Any]:
         assert response.status_code == 200, response.content
         return len(captured), [q["sql"][:120] for q in captured.captured_queries]
 
+    def bulk_count(n: int) -> int:
+        batch = {"queries": make_bodies(100_000, n, seed=7)}
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post("/api/v1/verifications/bulk", batch, content_type="application/json")
+        assert response.status_code == 200, response.content[:300]
+        return len(captured)
+
     with transaction.atomic():
         ten, sql = count()
+        bulk = {"bulk_of_10": bulk_count(10), "bulk_of_1000": bulk_count(1000)}
         model = Consent.objects.filter(subject=subject).first()
         extra = []
         for n in range(90):
@@ -650,7 +659,7 @@ def queries_per_verification(token: str) -> dict[str, Any]:
         Consent.objects.bulk_create(extra)
         hundred, _ = count()
         transaction.set_rollback(True)
-    return {"with_10_consents": ten, "with_100_consents": hundred, "statements": sql}
+    return {"with_10_consents": ten, "with_100_consents": hundred, "statements": sql, **bulk}
 
 
 def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pycountry
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -18,9 +19,17 @@ from consent import vocabulary as v
 from consent.decision import ASSURANCE_ORDER
 from consent.models import Subject
 from consent.services import representative_of
-from consent.verification import Check, check_from, consent_token_issue, verification_run, verification_run_bulk
+from consent.verification import (
+    Check,
+    check_from,
+    collector_paused,
+    consent_token_issue,
+    verification_run,
+    verification_run_bulk,
+)
 from registry.accounts.models import Organization
 from registry.api.caller import api_key_of
+from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
 from registry.api.throttling import _RateFromSettings
 from registry.errors import ValidationFailed
@@ -187,7 +196,11 @@ class VerificationView(_Throttled):
     """Check one use of a person's likeness; the answer comes with a signed receipt."""
 
     @extend_schema(
-        request=CheckIn, responses=inline_serializer("Verification", {**_ANSWER, "receipt": serializers.CharField()})
+        request=CheckIn,
+        responses={
+            200: inline_serializer("Verification", {**_ANSWER, "receipt": serializers.CharField()}),
+            **problems(403),  # a person's session or token instead of an organization's API key
+        },
     )
     def post(self, request: Request) -> Response:
         organization = _calling_organization(request)
@@ -207,27 +220,33 @@ class BulkVerificationView(_Throttled):
 
     @extend_schema(
         request=BulkIn,
-        responses=inline_serializer(
-            "BulkVerification",
-            {
-                "results": inline_serializer("BulkAnswer", {**_ANSWER, "query": serializers.DictField()}, many=True),
-                "receipt": serializers.CharField(),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "BulkVerification",
+                {
+                    "results": inline_serializer(
+                        "BulkAnswer", {**_ANSWER, "query": serializers.DictField()}, many=True
+                    ),
+                    "receipt": serializers.CharField(),
+                },
+            ),
+            **problems(403),  # a person's session or token instead of an organization's API key
+        },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         organization = _calling_organization(request)
-        queries = request.data.get("queries") if isinstance(request.data, dict) else None
-        if isinstance(queries, list) and len(queries) > MAX_BULK:
-            raise ValidationFailed(
-                f"At most {MAX_BULK} queries per request.", errors={"queries": [f"At most {MAX_BULK} queries."]}
-            )
-        checks: list[Check] = bulk_input(request.data)
-        return Response(
-            verification_run_bulk(
+        with collector_paused():
+            queries = request.data.get("queries") if isinstance(request.data, dict) else None
+            if isinstance(queries, list) and len(queries) > MAX_BULK:
+                raise ValidationFailed(
+                    f"At most {MAX_BULK} queries per request.", errors={"queries": [f"At most {MAX_BULK} queries."]}
+                )
+            checks: list[Check] = bulk_input(request.data)
+            document = verification_run_bulk(
                 organization=organization, checks=checks, user=request.user, api_key=api_key_of(request)
             )
-        )
+        # Rendered by the service: the digest in the receipt and the response share their pieces.
+        return HttpResponse(document, content_type="application/json")
 
 
 class ConsentTokenView(_Throttled):
@@ -243,7 +262,10 @@ class ConsentTokenView(_Throttled):
                     "expires_at": serializers.DateTimeField(),
                     "consent": serializers.CharField(),
                 },
-            )
+            ),
+            # The use is not permitted, or the caller is neither a permitted grantee's API key nor
+            # one of the person's representatives.
+            **problems(403),
         },
     )
     def post(self, request: Request) -> Response:
