@@ -395,7 +395,9 @@ def _snapshot() -> str:
     digest = hashlib.sha256()
     for model in apps.get_models():
         rows = model.objects.order_by("pk").values_list()
-        digest.update(f"{model._meta.label}:{list(rows)!r}".encode())
+        # PostgreSQL returns binary columns as memoryview, whose repr is its address: use the bytes.
+        plain = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+        digest.update(f"{model._meta.label}:{plain!r}".encode())
     return digest.hexdigest()
 
 
