@@ -20,15 +20,14 @@ studio's API key, made by its owner); ``other_key`` (a guild's key: another orga
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from registry.transparency.models import LogEntry
+from tests.security.routes import all_routes
 
 PERSONS = ("stranger", "member", "admin", "owner", "rep")
 ROLES = ("anon", *PERSONS, "grantee_key", "other_key", "revoked_key")
@@ -191,36 +190,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 # --- the routes, from the URL configuration -------------------------------------------------------
 
 
-def _readable(pattern: str) -> str:
-    """A URL pattern as a path template: ``<str:org_id>`` and ``(?P<org_id>…)`` become ``{org_id}``."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("(?P<", i):
-            name_end = pattern.index(">", i)
-            out.append("{" + pattern[i + 4 : name_end] + "}")
-            depth, i = 1, name_end + 1
-            while depth:
-                depth += {"(": 1, ")": -1}.get(pattern[i], 0) if pattern[i - 1] != "\\" else 0
-                i += 1
-            continue
-        out.append(pattern[i])
-        i += 1
-    text = "".join(out).replace("^", "").replace("$", "").replace("\\.", ".")
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
-
-
-def _walk(patterns: list[Any], prefix: str = "/") -> Iterator[tuple[str, Any]]:
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + _readable(str(entry.pattern)))
-        elif isinstance(entry, URLPattern):
-            yield prefix + _readable(str(entry.pattern)), entry.callback
-
-
 def api_operations() -> set[tuple[str, str]]:
     """Every (method, route) under /api/v1/ and the JWKS that the URL configuration serves."""
     found = set()
-    for route, callback in _walk(get_resolver().url_patterns):
+    for route, callback in all_routes():
         if not (route.startswith("/api/v1/") or route == "/.well-known/jwks.json"):
             continue
         view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)

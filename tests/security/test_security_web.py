@@ -17,7 +17,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,13 +38,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.views.debug import ExceptionReporter
 
 from consent.api.release_views import ReleaseIn
 from consent.models import AccessLogEntry, Release
 from consent.studio_forms import CSV_MAX_BYTES, CSV_MAX_ROWS
 from registry.accounts.models import ApiKey, User
+from tests.security.routes import all_routes
 
 pytestmark = pytest.mark.django_db
 
@@ -54,25 +54,6 @@ UNSAFE = ("post", "put", "patch", "delete")
 
 
 # --- the routes, from the URL configuration -------------------------------------------------------
-
-
-def _readable(pattern: str) -> str:
-    """``<str:org_id>`` and ``(?P<key>…)`` as ``{org_id}``, ``{key}``; regex anchors dropped."""
-    text = re.sub(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)", r"{\1}", pattern)
-    text = text.replace("^", "").replace("$", "").replace("\\.", ".")
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", text)
-
-
-def _walk(patterns: list[Any], prefix: str = "/") -> Iterator[tuple[str, Any]]:
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + _readable(str(entry.pattern)))
-        elif isinstance(entry, URLPattern):
-            yield prefix + _readable(str(entry.pattern)), entry.callback
-
-
-def all_routes() -> list[tuple[str, Any]]:
-    return sorted(_walk(get_resolver().url_patterns), key=lambda pair: pair[0])
 
 
 # The JSON API: bearer keys and X-Session-Token, covered by the authorization matrix and the fuzz
