@@ -298,12 +298,18 @@ def _email_disabled(endpoint_id: int) -> None:
     admins = Membership.objects.filter(
         organization=endpoint.organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
     ).values_list("user__email", flat=True)
+    # In both of the registry's languages, as the notices to representatives are: we do not know
+    # which one each admin reads.
     send_mail(
-        subject=f"Restu: webhook {endpoint.url} was disabled",
+        subject=f"Restu: webhook {endpoint.url} was disabled / dinonaktifkan",
         message=(
             f"Every delivery to {endpoint.url} for {endpoint.organization.name} failed for three days, so we "
             "stopped sending to it. Fix the receiver, then re-enable the webhook in your organization's "
-            "webhook settings; you can redeliver missed events from the delivery log."
+            "webhook settings; you can redeliver missed events from the delivery log.\n\n"
+            f"Semua pengiriman ke {endpoint.url} untuk {endpoint.organization.name} gagal selama tiga hari, "
+            "jadi kami berhenti mengirim ke alamat itu. Perbaiki penerimanya, lalu aktifkan kembali webhook "
+            "di pengaturan webhook organisasi Anda; peristiwa yang terlewat dapat dikirim ulang dari log "
+            "pengiriman."
         ),
         from_email=None,
         recipient_list=list(admins),

@@ -119,6 +119,11 @@ def test_sustained_failure_disables_the_endpoint_and_emails_admins(
     assert endpoint.is_active is False
     assert "three days" in endpoint.disabled_reason
     assert [m.to for m in mail.outbox] == [[user.email]]
+    body = mail.outbox[0].body
+    assert "failed for three days" in body
+    assert "gagal selama tiga hari" in body  # and in Indonesian
+    assert "delivery log" in body
+    assert "log pengiriman" in body
     _record(audience=[endpoint.organization.public_id])
     assert services.outbox_dispatch()[0] == []  # a disabled endpoint gets nothing new
 
