@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.cache import caches
@@ -134,4 +135,4 @@ def organization_wait(scope: str, organization_id: int, request: Any) -> int | N
     throttle = _OrganizationThrottle(scope, organization_id)
     if throttle.allow_request(request, None):
         return None
-    return max(1, int(throttle.wait() or 1))
+    return math.ceil(throttle.wait())  # rounded up, as the API's 429 answers are

@@ -226,11 +226,15 @@ def test_an_unknown_person_is_unknown_and_bad_input_is_a_form_error(studio):
     assert AccessLogEntry.objects.count() == 0
 
 
-def test_the_check_page_shares_the_organizations_verification_budget(studio, signed, key_client, settings):
+def test_the_check_page_shares_the_organizations_verification_budget(studio, signed, key_client, settings, monkeypatch):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verify": "3/min"},
     }
+    from rest_framework.throttling import SimpleRateThrottle
+
+    # 15 s into a minute: the budget is one per minute window, so the page can say exactly when.
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 60 * 16_667 + 15.0)
     client, org = studio
     subject, _person, _consent = signed()
     api, _ = key_client()  # an API key of the same studio
@@ -243,8 +247,9 @@ def test_the_check_page_shares_the_organizations_verification_budget(studio, sig
     refused = _check(client, org, subject.public_id)
 
     assert refused.status_code == 429
-    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Retry-After"] == "45"
     assert "too many checks" in refused.content.decode()
+    assert "try again in 45 seconds" in refused.content.decode()
     assert "Permitted" not in refused.content.decode()
     assert AccessLogEntry.objects.filter(subject=subject).count() == 3  # the refused check was not made
     client.cookies["django_language"] = "id"
