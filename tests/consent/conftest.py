@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from consent import services
 from consent.models import Subject
 from registry.accounts.models import User
+from tests.consent.terms import consent_terms
 
 PASSWORD = "correct horse battery"
 
@@ -74,29 +75,8 @@ def make_subject(make_user: Callable[..., User]) -> Callable[..., tuple[Subject,
 
 @pytest.fixture
 def terms() -> Callable[..., dict[str, Any]]:
-    def make(subject: Subject, **overrides: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "subject": subject.public_id,
-            "effect": "permit",
-            "grantee": "*",
-            "production": None,
-            "media": ["face"],
-            "activities": ["generate"],
-            "purposes": ["film_tv"],
-            "intended_use": "New scenes for a feature film shot in Jakarta",
-            "territories": ["ID"],
-            "valid_from": today().isoformat(),
-            "valid_until": (today() + timedelta(days=365)).isoformat(),
-            "conditions": {"attribution_required": True},
-            "revocation": {"policy": "anytime"},
-            "representation": "none",
-            "court_approval_ref": None,
-            "guideline": None,
-        }
-        body.update(overrides)
-        return body
-
-    return make
+    """``terms(subject, **overrides)``: the API body of a consent open to every grantee."""
+    return consent_terms
 
 
 @pytest.fixture

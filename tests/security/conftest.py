@@ -35,6 +35,7 @@ from registry.events import services as event_services
 from registry.events.models import Delivery, OutboxEvent, WebhookEndpoint
 from registry.lib.canonical import canonical_json
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
+from tests.consent.terms import consent_terms
 
 PERSONS = ("stranger", "member", "admin", "owner", "rep")
 KEYS = ("grantee_key", "other_key", "revoked_key")
@@ -83,30 +84,6 @@ def fresh_jwk() -> dict[str, str]:
 
 def today() -> date:
     return timezone.now().date()
-
-
-def consent_terms(subject: Subject, grantee: str, **changes: Any) -> dict[str, Any]:
-    """The API's JSON body for a consent (as ``POST /consents`` takes it)."""
-    body: dict[str, Any] = {
-        "subject": subject.public_id,
-        "effect": "permit",
-        "grantee": grantee,
-        "production": None,
-        "media": ["face"],
-        "activities": ["generate"],
-        "purposes": ["film_tv"],
-        "intended_use": "New scenes for a feature film shot in Jakarta",
-        "territories": ["ID"],
-        "valid_from": today().isoformat(),
-        "valid_until": (today() + timedelta(days=365)).isoformat(),
-        "conditions": {"attribution_required": True},
-        "revocation": {"policy": "anytime"},
-        "representation": "none",
-        "court_approval_ref": None,
-        "guideline": None,
-    }
-    body.update(changes)
-    return body
 
 
 def service_terms(body: dict[str, Any]) -> dict[str, Any]:
