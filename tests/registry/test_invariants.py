@@ -26,7 +26,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Model
@@ -48,6 +47,7 @@ from registry.events.models import OutboxEvent
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
 from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.services import checkpoint_publish
+from tests.database_state import database_snapshot
 
 PASSWORD = "correct horse battery"
 PROBLEM = "application/problem+json"
@@ -312,20 +312,6 @@ CHANGES = [
 # --- the whole database, and a table that refuses inserts --------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    # PostgreSQL hands bytea back as a memoryview, whose repr is its address: compare the bytes.
-    return bytes(value) if isinstance(value, memoryview) else value
-
-
-def _snapshot() -> dict[str, tuple[int, str]]:
-    """Every table's row count and a digest of all its rows: equal before and after = nothing written."""
-    tables = {}
-    for model in apps.get_models():
-        rows = [tuple(map(_plain, row)) for row in model._base_manager.order_by("pk").values_list()]
-        tables[model._meta.label] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
-    return tables
-
-
 REFUSAL = "restu test: this table refuses inserts"
 
 
@@ -430,13 +416,13 @@ def test_when_the_log_or_the_outbox_refuses_its_write_the_change_does_not_happen
     change: Change, down: type[Model]
 ) -> None:
     w = change.prepare()
-    state, rows = change.state(w), _snapshot()
+    state, rows = change.state(w), database_snapshot()
 
     with _refusing_inserts(down), pytest.raises(DatabaseError, match="restu test"):
         change.act(w)
 
     assert change.state(w) == state, f"{change.type}: the change is visible although its {down.__name__} failed"
-    after = _snapshot()
+    after = database_snapshot()
     assert after == rows, [label for label in rows if after[label] != rows[label]]
     # And the service works again once the database does: the failure left no lock or gap behind.
     for value in vars(w).values():
@@ -509,7 +495,7 @@ def test_published_versions_and_signed_consents_refuse_every_edit_through_the_ap
     maintainer, person = APIClient(), APIClient()
     maintainer.force_authenticate(w.owner)
     person.force_authenticate(w.person)
-    rows = _snapshot()
+    rows = database_snapshot()
     attempts = 0
     for version in (w.published, w.retired):
         path = f"/api/v1/guidelines/{version.guideline.slug}/versions/{version.version}"
@@ -525,7 +511,7 @@ def test_published_versions_and_signed_consents_refuse_every_edit_through_the_ap
             attempts += 1
         _problem(person.post(f"{path}/sign", {"method": "witnessed"}, format="json"), 409)
         attempts += 1
-    after = _snapshot()
+    after = database_snapshot()
     assert after == rows, [label for label in rows if after[label] != rows[label]]
     assert attempts == 2 * (len(VERSION_EDITS) + 1) + 3 * (len(CONSENT_EDITS) + 1)
 
@@ -534,7 +520,7 @@ def test_published_versions_and_signed_consents_refuse_every_edit_through_the_ap
 def test_the_services_refuse_to_edit_retired_versions_and_revoked_or_expired_consents() -> None:
     # The API test above goes through these too; here each refusal is the service's own (DomainError 409).
     w = _frozen_world()
-    rows = _snapshot()
+    rows = database_snapshot()
     for version in (w.published, w.retired):
         with pytest.raises(DomainError) as refused:
             guideline_services.guideline_version_update(version=version, actor_role="owner", body="Changed")
@@ -543,7 +529,7 @@ def test_the_services_refuse_to_edit_retired_versions_and_revoked_or_expired_con
         with pytest.raises(DomainError) as refused:
             consent_services.consent_update(consent=consent, actor=w.person, changes={"territories": ["*"]})
         assert refused.value.status == 409
-    assert _snapshot() == rows
+    assert database_snapshot() == rows
 
 
 @pytest.mark.django_db
@@ -551,14 +537,14 @@ def test_staff_cannot_edit_a_published_version_or_a_signed_consent_in_the_admin(
     w = _frozen_world()
     staff = User.objects.create_superuser("staff@example.org", PASSWORD)
     client.force_login(staff)
-    rows = _snapshot()
+    rows = database_snapshot()
     for model, obj, field, value in (
         ("guidelines/guidelineversion", w.published, "body", "# Staff rewrote this\n"),
         ("consent/consent", w.active, "intended_use", "Staff rewrote this"),
     ):
         response = client.post(f"/admin/{model}/{obj.pk}/change/", {field: value})
         assert response.status_code == 403, (model, response.status_code)
-    assert _snapshot() == rows
+    assert database_snapshot() == rows
 
 
 # Below the services, the database guards the invariant too (triggers from guidelines migration
@@ -1039,7 +1025,7 @@ def test_bad_input_gets_a_problem_document_and_changes_no_row_of_any_table() -> 
     assert w.studio_key.get("/api/v1/webhooks").status_code == 200  # the key's last use is now recorded
     requests = _bad_requests(w)
     for what, client, method, path, body, headers, status in requests:
-        before = _snapshot()
+        before = database_snapshot()
         if isinstance(body, bytes):
             response = getattr(client, method)(path, body, content_type=headers.pop("CONTENT_TYPE", "application/json"))
         elif body is None:
@@ -1048,7 +1034,7 @@ def test_bad_input_gets_a_problem_document_and_changes_no_row_of_any_table() -> 
             response = getattr(client, method)(path, json.dumps(body), content_type="application/json", **headers)
         assert response.status_code == status, (what, response.status_code, response.content[:300])
         _problem(response, status)
-        after = _snapshot()
+        after = database_snapshot()
         assert after == before, f"{what}: wrote to {[label for label in before if after[label] != before[label]]}"
     assert len(requests) > 30
 

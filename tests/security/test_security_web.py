@@ -33,7 +33,6 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -44,6 +43,7 @@ from consent.api.release_views import ReleaseIn
 from consent.models import AccessLogEntry, Release
 from consent.studio_forms import CSV_MAX_BYTES, CSV_MAX_ROWS
 from registry.accounts.models import ApiKey, User
+from tests.database_state import database_snapshot
 from tests.security.routes import all_routes
 
 pytestmark = pytest.mark.django_db
@@ -371,17 +371,6 @@ def test_every_post_form_carries_a_csrf_token(visits: list[Visit]) -> None:
 # --- 1. CSRF: a POST without the token is refused before anything is written ---------------------
 
 
-def _snapshot() -> str:
-    """A digest of every row of every model: equal before and after means nothing was written."""
-    digest = hashlib.sha256()
-    for model in apps.get_models():
-        rows = model.objects.order_by("pk").values_list()
-        # PostgreSQL returns binary columns as memoryview, whose repr is its address: use the bytes.
-        plain = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
-        digest.update(f"{model._meta.label}:{plain!r}".encode())
-    return digest.hexdigest()
-
-
 # A body that would change something on most pages if the token were not checked.
 HOSTILE_FORM = {
     "name": "Sneaky",
@@ -436,13 +425,15 @@ def test_every_unsafe_request_without_a_csrf_token_is_refused(authz_world: Any) 
                 )
             for path in paths_of(route, w):
                 for method in _methods(callback, api):
-                    before = _snapshot()
+                    before = database_snapshot()
                     if api:
                         body = json.dumps({"name": "Sneaky", "organization": w.studio.public_id})
                         response = getattr(strict, method)(path, body, content_type="application/json")
                     else:
                         response = getattr(strict, method)(path, HOSTILE_FORM)
-                    assert _snapshot() == before, f"{method.upper()} {path} as {person} wrote without a CSRF token"
+                    assert database_snapshot() == before, (
+                        f"{method.upper()} {path} as {person} wrote without a CSRF token"
+                    )
                     if api and route in API_NO_SESSION:
                         assert response.status_code in (400, 401, 403, 404, 405), (path, response.status_code)
                         continue
@@ -487,7 +478,7 @@ def test_headless_app_routes_ignore_the_session_cookie(authz_world: Any) -> None
     w = authz_world
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(fresh(w.users["owner"]))
-    before = _snapshot()
+    before = database_snapshot()
 
     session = browser.get("/_allauth/app/v1/auth/session")
     added = browser.post(
@@ -496,14 +487,14 @@ def test_headless_app_routes_ignore_the_session_cookie(authz_world: Any) -> None
 
     assert session.status_code == 401  # not signed in, whatever the cookie says
     assert added.status_code in (401, 409)  # allauth: "not allowed in this (signed-out) state"
-    assert _snapshot() == before
+    assert database_snapshot() == before
     # The browser client of the same API does read the cookie, and so checks the token.
     assert browser.get("/_allauth/browser/v1/auth/session").status_code == 200
     forged = browser.post(
         "/_allauth/browser/v1/account/email", {"email": "attacker@evil.example"}, content_type="application/json"
     )
     assert _is_csrf_refusal(forged)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 def test_the_admin_entrance_has_the_same_headers_and_no_inline_code(authz_world: Any) -> None:
