@@ -95,54 +95,71 @@ class Decision:
     consent: ConsentFacts | None = None
 
 
-def _ordered(reasons: set[str]) -> tuple[str, ...]:
-    return tuple(reason for reason in REASONS if reason in reasons)
+# Misses are bit flags in the vocabulary's order: the decision combines and counts them for ~10,000
+# consents per bulk request, where a set per consent cost twice the checks themselves.
+_FLAG = {reason: 1 << position for position, reason in enumerate(REASONS)}
+WRONG_GRANTEE, WRONG_PRODUCTION = _FLAG["wrong_grantee"], _FLAG["wrong_production"]
+MEDIUM_MISS, ACTIVITY_MISS, PURPOSE_MISS = (
+    _FLAG["medium_not_covered"],
+    _FLAG["activity_not_covered"],
+    _FLAG["purpose_not_covered"],
+)
+TERRITORY_MISS, NOT_YET_VALID = _FLAG["territory_not_covered"], _FLAG["not_yet_valid"]
+EXPIRED, REVOKED, NOT_ACTIVE = _FLAG["expired"], _FLAG["revoked"], _FLAG["no_matching_consent"]
+_REASONS_OF: dict[int, tuple[str, ...]] = {}
+
+
+def _ordered(flags: int) -> tuple[str, ...]:
+    """The reasons named by ``flags``, in the vocabulary's order."""
+    reasons = _REASONS_OF.get(flags)
+    if reasons is None:
+        reasons = _REASONS_OF[flags] = tuple(reason for reason in REASONS if flags & _FLAG[reason])
+    return reasons
 
 
 def _misses(
     consent: ConsentFacts,
-    subject: SubjectFacts,
+    adult_on: date | None,
     query: UseQuery,
     caller: str,
     now: datetime,
     bits: tuple[int, int, int],
-) -> set[str]:
-    """Why ``consent`` does not cover the use: every scope miss, and at most one time miss.
+) -> int:
+    """Why ``consent`` does not cover the use, as flags: every scope miss, and at most one time miss.
 
     One function rather than one per kind of miss: it runs for every consent of every query
     (10,000 times in a bulk request), where each call costs more than the checks themselves.
     """
-    misses = set()
+    misses = 0
     # Scope: grantee, production, medium, activity, purpose, territory.
     if consent.grantee != v.ANY and consent.grantee != caller:
-        misses.add("wrong_grantee")
+        misses = WRONG_GRANTEE
     if consent.production is not None and consent.production != query.production:
-        misses.add("wrong_production")
+        misses |= WRONG_PRODUCTION
     if not consent.media_mask & bits[0]:
-        misses.add("medium_not_covered")
+        misses |= MEDIUM_MISS
     if not consent.activity_mask & bits[1]:
-        misses.add("activity_not_covered")
+        misses |= ACTIVITY_MISS
     if not consent.purpose_mask & bits[2]:
-        misses.add("purpose_not_covered")
+        misses |= PURPOSE_MISS
     if v.ANY not in consent.territories and query.territory not in consent.territories:
-        misses.add("territory_not_covered")
+        misses |= TERRITORY_MISS
     # Time: the first that applies of not yet valid, expired, revoked, not active.
     if query.on < consent.valid_from:
-        misses.add("not_yet_valid")
-        return misses
+        return misses | NOT_YET_VALID
     last_day = consent.valid_until
-    if subject.adult_on is not None:
+    if adult_on is not None:
         # A consent given for a minor ends the day before they come of age.
-        minor_last = subject.adult_on - timedelta(days=1)
+        minor_last = adult_on - timedelta(days=1)
         last_day = minor_last if last_day is None else min(last_day, minor_last)
     if consent.status == "expired" or (last_day is not None and query.on > last_day):
-        misses.add("expired")
+        misses |= EXPIRED
     elif consent.status == "revoked":
         effective = consent.revocation_effective_at
         if effective is None or now >= effective or query.on >= effective.date():
-            misses.add("revoked")
+            misses |= REVOKED
     elif consent.status != "active":
-        misses.add("no_matching_consent")
+        misses |= NOT_ACTIVE
     return misses
 
 
@@ -169,13 +186,26 @@ def decide(
         _bit(v.ACTIVITY_KEYS, query.activity),
         _bit(v.PURPOSE_KEYS, query.purpose),
     )
-    misses = [(consent, _misses(consent, subject, query, caller, now, bits)) for consent in consents]
-    denies = [consent for consent, missed in misses if consent.effect == "deny" and not missed]
-    if denies:
-        return Decision(DENIED, ("denied_by_subject",), denies[0])
+    denied_by = None
+    permits: list[ConsentFacts] = []
+    near: list[int] = []  # the misses of each permit for the caller or everyone
+    others = False
+    for consent in consents:
+        missed = _misses(consent, subject.adult_on, query, caller, now, bits)
+        if consent.effect == "deny":
+            if not missed:  # the first matching deny, in the consents' order
+                denied_by = consent
+                break
+        elif consent.effect == "permit":
+            others = True
+            if not missed:
+                permits.append(consent)
+            elif consent.grantee == v.ANY or consent.grantee == caller:
+                near.append(missed)
+    if denied_by is not None:
+        return Decision(DENIED, ("denied_by_subject",), denied_by)
     if subject.disputed:
         return Decision(DENIED, ("disputed",))
-    permits = [consent for consent, missed in misses if consent.effect == "permit" and not missed]
     if permits:
         wanted = query.min_assurance
         if wanted and ASSURANCE_ORDER.index(subject.assurance) < ASSURANCE_ORDER.index(wanted):
@@ -183,9 +213,11 @@ def decide(
         # Prefer a consent naming the caller over one for everyone, then the narrowest validity.
         best = min(permits, key=lambda c: (c.grantee == v.ANY, c.production is None, c.public_id))
         return Decision(PERMITTED, (), best)
-    near = [missed for consent, missed in misses if consent.effect == "permit" and consent.grantee in (v.ANY, caller)]
     if not near:
-        others = any(consent.effect == "permit" for consent in consents)
         return Decision(DENIED, ("wrong_grantee",) if others else ("no_matching_consent",))
-    fewest = min(len(missed) for missed in near)
-    return Decision(DENIED, _ordered(set().union(*(missed for missed in near if len(missed) == fewest))))
+    fewest = min(missed.bit_count() for missed in near)
+    union = 0
+    for missed in near:
+        if missed.bit_count() == fewest:
+            union |= missed
+    return Decision(DENIED, _ordered(union))

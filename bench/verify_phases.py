@@ -1,0 +1,103 @@
+"""Where a bulk verification's time goes: phase by phase, in-process, on the seeded bench database.
+
+    .venv/bin/python bench/verify_phases.py [--requests 30] [--size 1000]
+
+Runs after ``bench/verify.py seed`` (same database, same settings). Each request is a fresh batch of
+random subjects, as ``bench/verify.py``'s bulk run sends them, answered through the real view in the
+Django test client; the service's phases are timed by wrapping the module's own functions, so what
+is timed is exactly the code that serves requests. Prints the median and p90 of each phase, and of
+the whole request, to stdout; progress on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import verify  # noqa: E402 — the bench's own settings and seed helpers
+
+
+def _timed(totals: dict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            totals[name] += time.perf_counter() - start
+
+    return wrapper
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--subjects", type=int, default=100_000)
+    args = parser.parse_args()
+
+    verify.setup_django()
+    from django.db import connections
+    from django.test import Client
+
+    from consent import verification
+
+    totals: dict[str, float] = defaultdict(float)
+    for name in ("_load", "_details", "_bulk_document", "_log_access", "verification_decide"):
+        setattr(verification, name, _timed(totals, name, getattr(verification, name)))
+
+    commit_time = [0.0]
+    wrapper = connections["default"]
+    real_commit = wrapper.commit
+
+    def commit() -> None:
+        start = time.perf_counter()
+        real_commit()
+        commit_time[0] += time.perf_counter() - start
+
+    token = verify.api_key()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    samples: dict[str, list[float]] = defaultdict(list)
+    for i in range(args.requests + 2):
+        body = json.dumps({"queries": verify.make_bodies(args.subjects, args.size, seed=9000 + i)})
+        totals.clear()
+        commit_time[0] = 0.0
+        wrapper.commit = commit  # type: ignore[method-assign] — timed, then the real one
+        start = time.perf_counter()
+        response = client.post("/api/v1/verifications/bulk", body, content_type="application/json")
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            raise SystemExit(f"bulk answered {response.status_code}: {response.content[:300]!r}")
+        if i < 2:  # warm-ups
+            continue
+        decide_only = totals["verification_decide"] - totals["_load"] - totals["_details"]
+        phases = {
+            "load query + rows": totals["_load"],
+            "digests query": totals["_details"],
+            "decisions": decide_only,
+            "document + receipt": totals["_bulk_document"],
+            "access-log insert": totals["_log_access"],
+            "commit (deferred checks)": commit_time[0],
+        }
+        phases["rest (auth, throttle, parsing, validation)"] = elapsed - sum(phases.values())
+        phases["whole request"] = elapsed
+        for name, seconds in phases.items():
+            samples[name].append(seconds * 1000)
+        verify.log(f"request {i - 1}/{args.requests}: {elapsed * 1000:.1f} ms")
+    print(f"{'phase':45} {'p50 ms':>8} {'p90 ms':>8}")
+    for name, values in samples.items():
+        values.sort()
+        p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
+        print(f"{name:45} {statistics.median(values):8.1f} {p90:8.1f}")
+
+
+if __name__ == "__main__":
+    main()
