@@ -51,7 +51,7 @@ def main() -> None:
     from consent import verification
 
     totals: dict[str, float] = defaultdict(float)
-    for name in ("_load", "_details", "_bulk_document", "_log_access", "verification_decide"):
+    for name in ("_cited", "_bulk_document", "_log_access", "verification_decide_bulk"):
         setattr(verification, name, _timed(totals, name, getattr(verification, name)))
 
     commit_time = [0.0]
@@ -78,11 +78,9 @@ def main() -> None:
             raise SystemExit(f"bulk answered {response.status_code}: {response.content[:300]!r}")
         if i < 2:  # warm-ups
             continue
-        decide_only = totals["verification_decide"] - totals["_load"] - totals["_details"]
         phases = {
-            "load query + rows": totals["_load"],
-            "digests query": totals["_details"],
-            "decisions": decide_only,
+            "misses query + decisions": totals["verification_decide_bulk"] - totals["_cited"],
+            "cited consents query": totals["_cited"],
             "document + receipt": totals["_bulk_document"],
             "access-log insert": totals["_log_access"],
             "commit (deferred checks)": commit_time[0],

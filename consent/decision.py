@@ -167,57 +167,83 @@ def _bit(vocabulary: tuple[str, ...], key: str) -> int:
     return v.bit(vocabulary, key) if key in vocabulary else 0
 
 
-def may_know_about(subject: SubjectFacts, consents: Sequence[ConsentFacts], caller: str) -> bool:
-    """A caller may learn that a person exists if their profile is public or a consent names the
-    caller (or everyone): anyone else gets ``unknown``, exactly as for an id that doesn't exist."""
-    return subject.public or any(consent.grantee in (v.ANY, caller) for consent in consents)
-
-
-def decide(
-    *, query: UseQuery, caller: str, subject: SubjectFacts | None, consents: Sequence[ConsentFacts], now: datetime
-) -> Decision:
-    """The answer to one verification query, with its reasons."""
-    if subject is None or not may_know_about(subject, consents, caller):
-        return Decision(UNKNOWN, ("subject_unknown",))
-    # The query's mask bits, once per query rather than once per consent (the bulk path decides
-    # 1,000 queries against ~10 consents each).
-    bits = (
+def query_bits(query: UseQuery) -> tuple[int, int, int]:
+    """The query's medium, activity and purpose as mask bits (0 for a key outside the vocabulary)."""
+    return (
         _bit(v.MEDIA_KEYS, query.medium),
         _bit(v.ACTIVITY_KEYS, query.activity),
         _bit(v.PURPOSE_KEYS, query.purpose),
     )
-    denied_by = None
-    permits: list[ConsentFacts] = []
+
+
+# A consent as the decision weighs it once its misses are known: (misses, effect, grantee,
+# production is None, public id, what ``weigh`` hands back when it is the one cited). ``decide``
+# makes these from ``ConsentFacts``; the bulk path has the database compute the misses
+# (``consent.decision_sql``) and makes them straight from its rows.
+Candidate = tuple[int, str, str, bool, str, Any]
+UNKNOWN_ANSWER = (UNKNOWN, ("subject_unknown",), None)
+
+
+def _preference(candidate: Candidate) -> tuple[bool, bool, str]:
+    # Prefer a consent naming the caller over one for everyone, then one naming a production.
+    return candidate[2] == v.ANY, candidate[3], candidate[4]
+
+
+def weigh(
+    *, query: UseQuery, caller: str, subject: SubjectFacts, candidates: Sequence[Candidate]
+) -> tuple[str, tuple[str, ...], Any]:
+    """The decision, its reasons and the cited candidate's last item, from consents whose misses
+    are known. ``candidates`` come in consent id order: the first matching deny is the one cited."""
+    if not subject.public and not any(c[2] == v.ANY or c[2] == caller for c in candidates):
+        return UNKNOWN_ANSWER
+    permits: list[Candidate] = []
     near: list[int] = []  # the misses of each permit for the caller or everyone
     others = False
-    for consent in consents:
-        missed = _misses(consent, subject.adult_on, query, caller, now, bits)
-        if consent.effect == "deny":
-            if not missed:  # the first matching deny, in the consents' order
-                denied_by = consent
-                break
-        elif consent.effect == "permit":
+    for candidate in candidates:
+        missed, effect = candidate[0], candidate[1]
+        if effect == "deny":
+            if not missed:
+                return DENIED, ("denied_by_subject",), candidate[5]
+        elif effect == "permit":
             others = True
             if not missed:
-                permits.append(consent)
-            elif consent.grantee == v.ANY or consent.grantee == caller:
+                permits.append(candidate)
+            elif candidate[2] == v.ANY or candidate[2] == caller:
                 near.append(missed)
-    if denied_by is not None:
-        return Decision(DENIED, ("denied_by_subject",), denied_by)
     if subject.disputed:
-        return Decision(DENIED, ("disputed",))
+        return DENIED, ("disputed",), None
     if permits:
         wanted = query.min_assurance
         if wanted and ASSURANCE_ORDER.index(subject.assurance) < ASSURANCE_ORDER.index(wanted):
-            return Decision(DENIED, ("assurance_too_low",))
-        # Prefer a consent naming the caller over one for everyone, then the narrowest validity.
-        best = min(permits, key=lambda c: (c.grantee == v.ANY, c.production is None, c.public_id))
-        return Decision(PERMITTED, (), best)
+            return DENIED, ("assurance_too_low",), None
+        return PERMITTED, (), min(permits, key=_preference)[5]
     if not near:
-        return Decision(DENIED, ("wrong_grantee",) if others else ("no_matching_consent",))
+        return DENIED, ("wrong_grantee",) if others else ("no_matching_consent",), None
     fewest = min(missed.bit_count() for missed in near)
     union = 0
     for missed in near:
         if missed.bit_count() == fewest:
             union |= missed
-    return Decision(DENIED, _ordered(union))
+    return DENIED, _ordered(union), None
+
+
+def decide(
+    *, query: UseQuery, caller: str, subject: SubjectFacts | None, consents: Sequence[ConsentFacts], now: datetime
+) -> Decision:
+    """The answer to one verification query, with its reasons (``consents`` in id order)."""
+    if subject is None:
+        return Decision(UNKNOWN, ("subject_unknown",))
+    bits = query_bits(query)  # once per query rather than once per consent
+    candidates = [
+        (
+            _misses(consent, subject.adult_on, query, caller, now, bits),
+            consent.effect,
+            consent.grantee,
+            consent.production is None,
+            consent.public_id,
+            consent,
+        )
+        for consent in consents
+    ]
+    decision, reasons, cited = weigh(query=query, caller=caller, subject=subject, candidates=candidates)
+    return Decision(decision, reasons, cited)

@@ -21,7 +21,19 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from consent.decision import PERMITTED, ConsentFacts, Decision, SubjectFacts, UseQuery, decide
+from consent.decision import (
+    PERMITTED,
+    UNKNOWN_ANSWER,
+    Candidate,
+    ConsentFacts,
+    Decision,
+    SubjectFacts,
+    UseQuery,
+    decide,
+    query_bits,
+    weigh,
+)
+from consent.decision_sql import misses_sql
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Subject, SubjectProfile
 from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotAllowed
@@ -96,10 +108,8 @@ class _Known:
     def __init__(self, pk: int, facts: SubjectFacts) -> None:
         self.pk = pk
         self.facts = facts
-        # (facts, row id, signed event's log index, conditions as JSON text). The facts carry no
-        # conditions, and in a bulk read no digest either: ``verification_decide`` completes the
-        # chosen consents' facts, and only those leave this module.
-        self.consents: list[tuple[ConsentFacts, int, int | None, Any]] = []
+        # (facts, row id, signed event's log index).
+        self.consents: list[tuple[ConsentFacts, int, int | None]] = []
 
 
 _EVERYWHERE = frozenset({"*"})
@@ -116,26 +126,49 @@ def _territories(codes: str) -> frozenset[str]:
     return found
 
 
-def _load(subject_ids: Iterable[str], *, log_index: bool = True) -> dict[str, _Known]:
+# A consent's decision facts, in ``ConsentFacts``' order, then its conditions: read by both paths.
+_FACT_COLUMNS = (
+    "c.public_id, c.effect, c.status, c.grantee, c.production, c.media_mask, c.activity_mask, c.purpose_mask, "
+    "c.territory_codes, c.valid_from, c.valid_until, c.revocation_effective_at, c.digest, {conditions}"
+)
+
+
+def _facts(row: Sequence[Any], at: int, postgres: bool) -> ConsentFacts:
+    """The ``ConsentFacts`` in ``row[at:at + 14]`` (``_FACT_COLUMNS``)."""
+    return ConsentFacts(
+        row[at],
+        row[at + 1],
+        row[at + 2],
+        row[at + 3],
+        row[at + 4],
+        row[at + 5],
+        row[at + 6],
+        row[at + 7],
+        _territories(row[at + 8]),
+        row[at + 9] if postgres else _day(row[at + 9]),
+        row[at + 10] if postgres else _day(row[at + 10]),
+        row[at + 11] if postgres else _moment(row[at + 11]),
+        row[at + 12],
+        _conditions(row[at + 13]),
+    )
+
+
+def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
     """Subjects by public id with their signed consents: ONE query, however many subjects.
 
     Plain SQL with a left join (a subject with no signed consent still answers), because building
     and compiling the equivalent ORM querysets cost more than PostgreSQL spends answering them; the
-    rows become the decision's plain values directly. Conditions stay JSON text: only the chosen
-    consent's are parsed.
+    rows become the decision's plain values directly.
     """
     wanted = sorted({sid for sid in subject_ids if looks_like_public_id(sid, Subject.PREFIX)})
     # A made-up id still runs the query, so it costs the same work as a real one.
-    # Without ``log_index`` (bulk answers cite no leaf) the per-consent subquery is skipped.
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgres:
-            # One text parameter: quoting 1,000 array elements cost ~4 ms of CPU; public ids
-            # (checked above) never contain a comma.
-            cursor.execute(_LOAD_SQL_PG[log_index], [",".join(wanted)])
+            cursor.execute(_LOAD_SQL_PG, [",".join(wanted)])  # public ids never contain a comma
         else:
             placeholders = ", ".join(["%s"] * len(wanted)) if wanted else "NULL"
-            cursor.execute(_LOAD_SQL_OTHER[log_index].format(placeholders=placeholders), wanted)
+            cursor.execute(_LOAD_SQL_OTHER.format(placeholders=placeholders), wanted)
         rows = cursor.fetchall()
     known: dict[str, _Known] = {}
     for row in rows:
@@ -152,39 +185,17 @@ def _load(subject_ids: Iterable[str], *, log_index: bool = True) -> dict[str, _K
                     public=bool(row[6]),
                 ),
             )
-        if row[7] is None:  # the left join found no signed consent
-            continue
-        subject.consents.append(
-            (
-                ConsentFacts(
-                    row[8],
-                    row[9],
-                    row[10],
-                    row[11],
-                    row[12],
-                    row[13],
-                    row[14],
-                    row[15],
-                    _territories(row[16]),
-                    row[17] if postgres else _day(row[17]),
-                    row[18] if postgres else _day(row[18]),
-                    row[19] if postgres else _moment(row[19]),
-                    row[20],
-                    _NO_CONDITIONS,
-                ),
-                row[7],
-                row[22],
-                row[21],
-            )
-        )
-    if postgres:  # rows come in consent id order, as the ORM's default ordering had them
-        return known
+        if row[7] is not None:  # None: the left join found no signed consent
+            subject.consents.append((_facts(row, 9, postgres), row[7], row[8]))
+    # Each subject's consents in id order, as the ORM's default ordering had them (the first matching
+    # deny is the one cited); sorting here costs less than an ORDER BY over the joined rows.
     for subject in known.values():
-        subject.consents.sort(key=lambda item: item[1])
+        subject.consents.sort(key=_second)
     return known
 
 
-_NO_CONDITIONS: dict[str, Any] = {}  # placeholder in facts that are never handed out
+def _second(item: Sequence[Any]) -> Any:
+    return item[1]
 
 
 def _conditions(text: Any) -> dict[str, Any]:
@@ -206,101 +217,48 @@ def _moment(value: Any) -> datetime | None:
     return moment
 
 
-def _load_sql(*, postgres: bool, log_index: bool) -> str:
+def _tables() -> tuple[str, str, str, str]:
     s, p, c, e = (model._meta.db_table for model in (Subject, SubjectProfile, Consent, ConsentEvent))
-    # The signed event's log index, as the ORM subquery had it (events ordered by time, then id).
+    return s, p, c, e
+
+
+def _load_sql(*, postgres: bool) -> str:
     # Table names come from the models, every value is a parameter.
+    s, p, c, e = _tables()
     columns = (
-        "SELECT s.id, s.public_id, s.status, s.adult_on, s.assurance, s.disputed, p.is_public, "  # noqa: S608
-        "c.id, c.public_id, c.effect, c.status, c.grantee, c.production, c.media_mask, c.activity_mask, "
-        "c.purpose_mask, c.territory_codes, c.valid_from, c.valid_until, c.revocation_effective_at, "
-        # Without ``log_index`` (bulk) digests and conditions are left out: only the chosen consents'
-        # are needed, and ``_details`` reads those. Conditions are ~150 bytes of JSON per consent.
-        + (
-            ("c.digest, c.conditions::text, " if postgres else "c.digest, c.conditions, ")
-            if log_index
-            else "NULL, NULL, "
-        )
-        + (
-            f"(SELECT e.log_index FROM {e} e WHERE e.consent_id = c.id AND e.type = 'signed' "  # noqa: S608
-            "ORDER BY e.at, e.id LIMIT 1) "
-            if log_index
-            else "NULL "
-        )
+        "SELECT s.id, s.public_id, s.status, s.adult_on, s.assurance, s.disputed, p.is_public, c.id, "  # noqa: S608
+        # The signed event's log index, as the ORM subquery had it (events ordered by time, then id).
+        f"(SELECT e.log_index FROM {e} e WHERE e.consent_id = c.id AND e.type = 'signed' "
+        "ORDER BY e.at, e.id LIMIT 1), "
+        + _FACT_COLUMNS.format(conditions="c.conditions::text" if postgres else "c.conditions")
+        + " "
     )
     joins = f"LEFT JOIN {p} p ON p.subject_id = s.id LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft' "
     if postgres:
         # Joining from the array makes PostgreSQL probe the public id index once per id; with
-        # ``IN (...)`` and a sort by subject it preferred scanning the whole subject table.
+        # ``IN (...)`` it preferred scanning the whole subject table.
         return (
-            columns + f"FROM unnest(string_to_array(%s, ',')) AS wanted(public_id) "
-            f"JOIN {s} s ON s.public_id = wanted.public_id " + joins + "ORDER BY c.id"
+            columns + "FROM unnest(string_to_array(%s, ',')) AS wanted(public_id) "
+            f"JOIN {s} s ON s.public_id = wanted.public_id " + joins
         )
     return columns + f"FROM {s} s " + joins + "WHERE s.public_id IN ({placeholders})"
 
 
-_LOAD_SQL_PG = {flag: _load_sql(postgres=True, log_index=flag) for flag in (False, True)}
-_LOAD_SQL_OTHER = {flag: _load_sql(postgres=False, log_index=flag) for flag in (False, True)}
+_LOAD_SQL_PG = _load_sql(postgres=True)
+_LOAD_SQL_OTHER = _load_sql(postgres=False)
 
 
-def _details(consent_pks: set[int]) -> dict[int, tuple[str, Any]]:
-    """The digest and conditions (JSON text) of these consents: one query."""
-    if not consent_pks:
-        return {}
-    table = Consent._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"SELECT id, digest, conditions::text FROM {table} "  # noqa: S608 — the model's table
-                "WHERE id = ANY(string_to_array(%s, ',')::bigint[])",
-                [",".join(map(str, consent_pks))],
-            )
-        else:
-            placeholders = ", ".join(["%s"] * len(consent_pks))
-            cursor.execute(
-                f"SELECT id, digest, conditions FROM {table} WHERE id IN ({placeholders})",  # noqa: S608
-                list(consent_pks),
-            )
-        return {pk: (digest, conditions) for pk, digest, conditions in cursor.fetchall()}
-
-
-def _completed(facts: ConsentFacts, digest: str, conditions: Any) -> ConsentFacts:
-    """``facts`` with its digest and parsed conditions (a new value: facts are shared between checks)."""
-    return ConsentFacts(
-        facts.public_id,
-        facts.effect,
-        facts.status,
-        facts.grantee,
-        facts.production,
-        facts.media_mask,
-        facts.activity_mask,
-        facts.purpose_mask,
-        facts.territories,
-        facts.valid_from,
-        facts.valid_until,
-        facts.revocation_effective_at,
-        digest,
-        _conditions(conditions),
-    )
-
-
-def verification_decide(
-    *, caller: str, checks: Sequence[Check], now: datetime | None = None, log_index: bool = True
-) -> list[Answer]:
-    """Decide every check for the caller (an organization's public id); reads only.
-
-    ``log_index=False`` (bulk) leaves ``Answer.log_index`` None, for answers whose receipt cites no
-    leaf, and reads the digest and conditions of the chosen consents only, in a second query.
-    """
+def verification_decide(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
+    """Decide every check for the caller (an organization's public id) with ``decide``; reads only."""
     moment = now or timezone.now()
-    known = _load((check.subject for check in checks), log_index=log_index)
+    known = _load(check.subject for check in checks)
     facts_of: dict[str, list[ConsentFacts]] = {}
-    decided: list[tuple[Check, Decision, int | None, tuple[ConsentFacts, int, int | None, Any] | None]] = []
+    answers = []
     for check in checks:
         subject = known.get(check.subject)
         if subject is None:
             unknown = decide(query=check.use, caller=caller, subject=None, consents=(), now=moment)
-            decided.append((check, unknown, None, None))
+            answers.append(Answer(check, unknown, None, None, None))
             continue
         facts = facts_of.get(check.subject)
         if facts is None:
@@ -309,30 +267,128 @@ def verification_decide(
         chosen = decision.consent
         # ``decide`` returns one of the facts it was given: find its row by identity.
         row = None if chosen is None else next(item for item in subject.consents if item[0] is chosen)
-        decided.append((check, decision, subject.pk, row))
-    details: dict[int, tuple[str, Any]] = {}
-    if not log_index:
-        chosen_pks = {row[1] for _, _, _, row in decided if row is not None}
-        details = _details(chosen_pks)
-        if len(details) < len(chosen_pks):
-            # A chosen consent was deleted between the two reads (signed consents never are, but a
-            # subject's deletion cascades): decide again from one read that has everything.
-            again = verification_decide(caller=caller, checks=checks, now=moment, log_index=True)
-            return [Answer(a.check, a.decision, a.subject_pk, a.consent_pk, None) for a in again]
-    completed: dict[int, ConsentFacts] = {}  # each chosen consent completed once
-    answers = []
-    for check, decision, subject_pk, row in decided:
-        if row is None:
-            answers.append(Answer(check, decision, subject_pk, None, None))
-            continue
-        facts, consent_pk, signed_index, conditions = row
-        full = completed.get(consent_pk)
-        if full is None:
-            digest, conditions = details[consent_pk] if not log_index else (facts.digest, conditions)
-            full = completed[consent_pk] = _completed(facts, digest, conditions)
-        complete = Decision(decision.decision, decision.reasons, full)
-        answers.append(Answer(check, complete, subject_pk, consent_pk, signed_index))
+        answers.append(
+            Answer(check, decision, subject.pk, row[1] if row else None, row[2] if row else None),
+        )
     return answers
+
+
+# --- Bulk: the database computes the misses -----------------------------------------------------
+
+
+def _bulk_sql(*, postgres: bool) -> str:
+    """Every (query, signed consent of its subject) pair with the pair's misses: ONE query.
+
+    Parameters: the caller, the current time (both for ``misses_sql``), then the queries as one
+    JSON array of ``{n, subject, mb, ab, pb, territory, day, production}``.
+    """
+    s, p, c, _ = _tables()
+    if postgres:
+        queries = (
+            "jsonb_to_recordset(%s::jsonb) AS q(n int, subject text, mb int, ab int, pb int, "
+            "territory text, day date, production text)"
+        )
+    else:
+        fields = ("n", "subject", "mb", "ab", "pb", "territory", "day", "production")
+        extract = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in fields)
+        queries = f"(SELECT {extract} FROM json_each(%s)) q"  # noqa: S608 — fixed names
+    return (
+        "SELECT q.n, s.id, s.assurance, s.disputed, p.is_public, "  # noqa: S608 — names from the models
+        f"c.id, c.public_id, c.effect, c.grantee, c.production IS NULL, {misses_sql(postgres=postgres)} "
+        f"FROM {queries} JOIN {s} s ON s.public_id = q.subject "
+        f"LEFT JOIN {p} p ON p.subject_id = s.id "
+        f"LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft'"
+    )
+
+
+_BULK_SQL = {postgres: _bulk_sql(postgres=postgres) for postgres in (False, True)}
+
+
+def _candidate_id(candidate: Candidate) -> int:
+    return int(candidate[5])
+
+
+def _cited(consent_pks: set[int]) -> dict[int, ConsentFacts]:
+    """The facts, digest and conditions of the consents bulk answers cite: one query."""
+    if not consent_pks:
+        return {}
+    postgres = connection.vendor == "postgresql"
+    _, _, table, _ = _tables()
+    columns = _FACT_COLUMNS.format(conditions="c.conditions::text" if postgres else "c.conditions")
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute(
+                f"SELECT c.id, {columns} FROM {table} c "  # noqa: S608 — the model's table
+                "WHERE c.id = ANY(string_to_array(%s, ',')::bigint[])",
+                [",".join(map(str, consent_pks))],
+            )
+        else:
+            placeholders = ", ".join(["%s"] * len(consent_pks))
+            cursor.execute(f"SELECT c.id, {columns} FROM {table} c WHERE c.id IN ({placeholders})", list(consent_pks))  # noqa: S608
+        return {row[0]: _facts(row, 1, postgres) for row in cursor.fetchall()}
+
+
+def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
+    """The same answers as ``verification_decide`` for many checks, in two reads: the database
+    computes each (check, consent) pair's misses (``consent.decision_sql``), ``weigh`` decides,
+    and a second read fetches the cited consents. Answers cite no log index (a bulk receipt cites
+    no leaf)."""
+    moment = now or timezone.now()
+    postgres = connection.vendor == "postgresql"
+    queries = []
+    for n, check in enumerate(checks):
+        if looks_like_public_id(check.subject, Subject.PREFIX):  # anything else is unknown unread
+            use = check.use
+            mb, ab, pb = query_bits(use)
+            queries.append(
+                {
+                    "n": n,
+                    "subject": check.subject,
+                    "mb": mb,
+                    "ab": ab,
+                    "pb": pb,
+                    "territory": use.territory,
+                    "day": use.on.isoformat(),
+                    "production": use.production,
+                }
+            )
+    rows: list[tuple[Any, ...]] = []
+    if queries:
+        at = moment if postgres else connection.ops.adapt_datetimefield_value(moment)
+        with connection.cursor() as cursor:
+            cursor.execute(_BULK_SQL[postgres], [caller, at, json.dumps(queries)])
+            rows = cursor.fetchall()
+    found: dict[int, tuple[int, SubjectFacts, list[Candidate]]] = {}
+    for row in rows:
+        entry = found.get(row[0])
+        if entry is None:
+            # The minor's coming of age is already in the misses: ``weigh`` needs no date.
+            entry = found[row[0]] = (row[1], SubjectFacts(row[2], bool(row[3]), None, bool(row[4])), [])
+        if row[5] is not None:  # None: the left join found no signed consent
+            entry[2].append((row[10], row[7], row[8], bool(row[9]), row[6], row[5]))
+    weighed: list[tuple[str, tuple[str, ...], Any]] = []
+    subject_pks: list[int | None] = []
+    for n, check in enumerate(checks):
+        entry = found.get(n)
+        if entry is None:
+            weighed.append(UNKNOWN_ANSWER)
+            subject_pks.append(None)
+            continue
+        subject_pk, facts, candidates = entry
+        candidates.sort(key=_candidate_id)  # id order: the first matching deny is the one cited
+        weighed.append(weigh(query=check.use, caller=caller, subject=facts, candidates=candidates))
+        subject_pks.append(subject_pk)
+    cited_pks = {answer[2] for answer in weighed if answer[2] is not None}
+    cited = _cited(cited_pks)
+    if len(cited) < len(cited_pks):
+        # A cited consent was deleted between the two reads (signed consents never are, but a
+        # subject's deletion cascades): decide again from one read that has everything.
+        again = verification_decide(caller=caller, checks=checks, now=moment)
+        return [Answer(a.check, a.decision, a.subject_pk, a.consent_pk, None) for a in again]
+    return [
+        Answer(check, Decision(decision, reasons, cited[pk] if pk is not None else None), subject_pk, pk, None)
+        for check, (decision, reasons, pk), subject_pk in zip(checks, weighed, subject_pks, strict=True)
+    ]
 
 
 def _log_access(
@@ -550,7 +606,7 @@ def verification_run_bulk(
     ``{"query", "decision", "reasons", "consent", "consent_digest"}`` objects, in order: keep the
     response to prove any single answer later.
     """
-    answers = verification_decide(caller=organization.public_id, checks=checks, log_index=False)
+    answers = verification_decide_bulk(caller=organization.public_id, checks=checks)
     query_json = [_canonical(answer.check.as_dict()) for answer in answers]
     receipts: list[str] = []
 
