@@ -93,3 +93,57 @@ def test_filters_narrow_the_list(granted, client_for):
     assert api.get("/api/v1/consents", {"status": "bogus"}).status_code == 400
     by_subject = api.get("/api/v1/consents", {"subject": granted["subject"].public_id}).json()["results"]
     assert {c["id"] for c in by_subject} == {granted["signed"], granted["draft"]}
+
+
+def _studio_key(granted):
+    from registry.accounts.services import api_key_create
+
+    return api_key_create(
+        organization=granted["studio"], creator=granted["studio_owner"], actor_role="owner", name="checks"
+    ).api_key
+
+
+def test_a_caller_that_no_longer_exists_reads_as_no_caller(granted, client_for):
+    # The access log's caller columns carry no database constraint (bulk checks write 1,000 rows at
+    # a time): an id pointing nowhere must read as "no caller" on every page and in every answer.
+    from django.test import Client
+
+    entry = services.access_log_record(
+        subject=granted["subject"],
+        query={"medium": "face", "purpose": "film_tv", "territory": "ID", "date": "2027-01-01"},
+        decision="denied",
+        caller_org=granted["studio"],
+        caller_key=_studio_key(granted),
+        caller_user=granted["studio_owner"],
+    )
+    missing = 10**9
+    AccessLogEntry.objects.filter(pk=entry.pk).update(
+        caller_org_id=missing, caller_key_id=missing, caller_user_id=missing
+    )
+    subject_id = granted["subject"].public_id
+    body = client_for(granted["person"]).get(f"/api/v1/subjects/{subject_id}/access-log").json()
+    assert body["results"][0]["caller"]["organization"] is None
+    assert body["results"][0]["caller"]["api_key"] is None
+    pages = Client()
+    pages.force_login(granted["person"])
+    page = pages.get(f"/subjects/{subject_id}/access-log/")
+    assert page.status_code == 200
+    assert "—" in page.content.decode()
+    export = pages.get("/me/export/")
+    assert export.status_code == 200
+    assert b'"caller": null' in export.content or b'"caller":null' in export.content
+
+
+def test_deleting_a_caller_through_the_orm_empties_its_column(granted):
+    key = _studio_key(granted)
+    entry = services.access_log_record(
+        subject=granted["subject"],
+        query={"medium": "face", "purpose": "film_tv", "territory": "ID", "date": "2027-01-01"},
+        decision="denied",
+        caller_org=granted["studio"],
+        caller_key=key,
+    )
+    key.delete()
+    entry.refresh_from_db()
+    assert entry.caller_key_id is None
+    assert entry.caller_org_id == granted["studio"].pk
