@@ -3,9 +3,10 @@
 A single verification costs a constant number of SQL queries whatever the subject's number of
 consents: one for the subject and its signed consents together (plain SQL, plain rows), one insert
 into the access log (plus the tree head the receipt cites). A bulk request of up to 1,000 checks
-costs the same whatever its size: one read for every subject and consent, one for the chosen
-consents' digests and conditions, the tree head, and ONE multi-row insert into the access log. The
-decision itself is the pure function in ``consent.decision``.
+costs the same whatever its size: one read of every (check, consent) pair with the pair's misses
+computed by the database (``consent.decision_sql``), one of the cited consents, the tree head, and
+ONE multi-row insert into the access log. The decision itself is the pure function in
+``consent.decision``: ``decide`` on the single path, its second half ``weigh`` on the bulk path.
 """
 
 from __future__ import annotations
