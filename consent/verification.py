@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
@@ -113,6 +114,8 @@ class _Known:
         self.consents: list[tuple[ConsentFacts, int, int | None]] = []
 
 
+_ROW_ID = itemgetter(1)  # of ``_Known.consents`` items
+_CANDIDATE_ID = itemgetter(5)  # of a ``Candidate`` on the bulk path: the consent's row id
 _EVERYWHERE = frozenset({"*"})
 # ``territory_codes`` values repeat a great deal ("*", "|FR|US|", ...): parse each once per process.
 _TERRITORY_SETS: dict[str, frozenset[str]] = {"*": _EVERYWHERE}
@@ -191,12 +194,8 @@ def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
     # Each subject's consents in id order, as the ORM's default ordering had them (the first matching
     # deny is the one cited); sorting here costs less than an ORDER BY over the joined rows.
     for subject in known.values():
-        subject.consents.sort(key=_second)
+        subject.consents.sort(key=_ROW_ID)
     return known
-
-
-def _second(item: Sequence[Any]) -> Any:
-    return item[1]
 
 
 def _conditions(text: Any) -> dict[str, Any]:
@@ -305,10 +304,6 @@ def _bulk_sql(*, postgres: bool) -> str:
 _BULK_SQL = {postgres: _bulk_sql(postgres=postgres) for postgres in (False, True)}
 
 
-def _candidate_id(candidate: Candidate) -> int:
-    return int(candidate[5])
-
-
 def _cited(consent_pks: set[int]) -> dict[int, ConsentFacts]:
     """The facts, digest and conditions of the consents bulk answers cite: one query."""
     if not consent_pks:
@@ -376,7 +371,7 @@ def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datet
             subject_pks.append(None)
             continue
         subject_pk, facts, candidates = entry
-        candidates.sort(key=_candidate_id)  # id order: the first matching deny is the one cited
+        candidates.sort(key=_CANDIDATE_ID)  # id order: the first matching deny is the one cited
         weighed.append(weigh(query=check.use, caller=caller, subject=facts, candidates=candidates))
         subject_pks.append(subject_pk)
     cited_pks = {answer[2] for answer in weighed if answer[2] is not None}
