@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import verify  # noqa: E402 — the bench's own settings and seed helpers
+import verify  # the bench's own settings and seed helpers
 
 
 def _timed(totals: dict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:

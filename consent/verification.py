@@ -324,13 +324,9 @@ def _cited(consent_pks: set[int]) -> dict[int, ConsentFacts]:
         return {row[0]: _facts(row, 1, postgres) for row in cursor.fetchall()}
 
 
-def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
-    """The same answers as ``verification_decide`` for many checks, in two reads: the database
-    computes each (check, consent) pair's misses (``consent.decision_sql``), ``weigh`` decides,
-    and a second read fetches the cited consents. Answers cite no log index (a bulk receipt cites
-    no leaf)."""
-    moment = now or timezone.now()
-    postgres = connection.vendor == "postgresql"
+def _pairs(*, caller: str, checks: Sequence[Check], now: datetime) -> list[tuple[Any, ...]]:
+    """The rows of ``_bulk_sql`` for these checks: one per (check, signed consent of its subject),
+    one per check whose subject has none, none for a check whose subject doesn't exist."""
     queries = []
     for n, check in enumerate(checks):
         if looks_like_public_id(check.subject, Subject.PREFIX):  # anything else is unknown unread
@@ -348,12 +344,22 @@ def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datet
                     "production": use.production,
                 }
             )
-    rows: list[tuple[Any, ...]] = []
-    if queries:
-        at = moment if postgres else connection.ops.adapt_datetimefield_value(moment)
-        with connection.cursor() as cursor:
-            cursor.execute(_BULK_SQL[postgres], [caller, at, json.dumps(queries)])
-            rows = cursor.fetchall()
+    if not queries:
+        return []
+    postgres = connection.vendor == "postgresql"
+    at = now if postgres else connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_BULK_SQL[postgres], [caller, at, json.dumps(queries)])
+        return cursor.fetchall()
+
+
+def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
+    """The same answers as ``verification_decide`` for many checks, in two reads: the database
+    computes each (check, consent) pair's misses (``consent.decision_sql``), ``weigh`` decides,
+    and a second read fetches the cited consents. Answers cite no log index (a bulk receipt cites
+    no leaf)."""
+    moment = now or timezone.now()
+    rows = _pairs(caller=caller, checks=checks, now=moment)
     found: dict[int, tuple[int, SubjectFacts, list[Candidate]]] = {}
     for row in rows:
         entry = found.get(row[0])
