@@ -731,7 +731,7 @@ def chart(results: dict[str, Any]) -> str:
     """A dependency-free grouped bar chart: ceiling vs verification req/s per server."""
     servers = list(results["servers"])
     top = max(max(f["ceiling"]["rps"], f["verification"]["rps"]) for f in results["servers"].values())
-    width, height, left, base = 160 * len(servers) + 120, 340, 70, 280
+    width, height, left, base = 160 * len(servers) + 120, 360, 70, 280
     scale = 220 / top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -753,6 +753,11 @@ def chart(results: dict[str, Any]) -> str:
             parts.append(f'<text x="{bx + 24}" y="{base + 14}" text-anchor="middle">{label}</text>')
         parts.append(f'<text x="{x + 51}" y="{base + 32}" text-anchor="middle" font-weight="bold">{name}</text>')
         parts.append(f'<text x="{x + 51}" y="{base + 48}" text-anchor="middle">{f["ratio"]:.0%} of ceiling</text>')
+        if "bulk" in f:
+            parts.append(
+                f'<text x="{x + 51}" y="{base + 64}" text-anchor="middle">bulk of 1,000: p50 '
+                f"{f['bulk']['p50_ms']:.0f} ms</text>"
+            )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

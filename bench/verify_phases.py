@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--size", type=int, default=1000)
     parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--tag", default="", help="suffix of the result files (verify-phases-<date>[-tag])")
     args = parser.parse_args()
 
     verify.setup_django()
@@ -90,11 +91,42 @@ def main() -> None:
         for name, seconds in phases.items():
             samples[name].append(seconds * 1000)
         verify.log(f"request {i - 1}/{args.requests}: {elapsed * 1000:.1f} ms")
+    summary = {}
     print(f"{'phase':45} {'p50 ms':>8} {'p90 ms':>8}")
     for name, values in samples.items():
         values.sort()
         p90 = values[min(len(values) - 1, int(len(values) * 0.9))]
+        summary[name] = {"p50_ms": round(statistics.median(values), 2), "p90_ms": round(p90, 2)}
         print(f"{name:45} {statistics.median(values):8.1f} {p90:8.1f}")
+    stamp = time.strftime("%Y-%m-%d", time.gmtime())
+    stem = verify.RESULTS / f"verify-phases-{stamp}{'-' + args.tag if args.tag else ''}"
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "requests": args.requests,
+              "queries_per_request": args.size, "phases": summary}  # fmt: skip
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    stem.with_suffix(".svg").write_text(chart(result))
+    verify.log(f"wrote {stem}.json and .svg")
+
+
+def chart(result: dict[str, Any]) -> str:
+    """A dependency-free horizontal bar chart of each phase's median."""
+    phases = [(name, value["p50_ms"]) for name, value in result["phases"].items() if name != "whole request"]
+    whole = result["phases"]["whole request"]["p50_ms"]
+    left, scale, row = 300, 500 / max(whole, 1), 24
+    height = 60 + row * (len(phases) + 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + 600}" height="{height}" font-family="sans-serif" '
+        'font-size="12">',
+        f'<text x="10" y="20" font-size="14">A bulk request of {result["queries_per_request"]:,} checks, median ms '
+        f"per phase (in-process, {result['date']})</text>",
+    ]
+    for i, (name, value) in enumerate([*phases, ("whole request", whole)]):
+        y = 40 + i * row
+        colour = "#fc8d62" if name == "whole request" else "#8da0cb"
+        parts.append(f'<text x="{left - 8}" y="{y + 14}" text-anchor="end">{name}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{value * scale:.1f}" height="18" fill="{colour}"/>')
+        parts.append(f'<text x="{left + value * scale + 6:.1f}" y="{y + 14}">{value:.1f}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":
