@@ -731,7 +731,7 @@ def chart(results: dict[str, Any]) -> str:
     """A dependency-free grouped bar chart: ceiling vs verification req/s per server."""
     servers = list(results["servers"])
     top = max(max(f["ceiling"]["rps"], f["verification"]["rps"]) for f in results["servers"].values())
-    width, height, left, base = 160 * len(servers) + 120, 360, 70, 280
+    width, height, left, base = max(160 * len(servers) + 120, 600), 360, 70, 280
     scale = 220 / top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
