@@ -177,3 +177,32 @@ def test_a_single_receipt_still_cites_the_consents_log_leaf(signed, studio, anon
     assert (leaf["type"], leaf["id"], leaf["digest"]) == ("consent.signed", consent.public_id, consent.digest)
     entry = AccessLogEntry.objects.get(subject=subject)
     assert (entry.receipt_id, entry.consent_id, entry.decision) == (payload["jti"], consent.pk, "permitted")
+
+
+@pytest.mark.django_db
+def test_a_cited_consent_gone_between_the_two_reads_is_decided_again_from_one_read(signed, monkeypatch):
+    # The bulk path reads the pairs, then the cited consents. A consent that vanished in between
+    # (signed consents never do; this is the guard) must not crash the batch: the checks are
+    # decided again from one read, and answer as the single path does without that consent.
+    from django.db import connection
+
+    from consent import verification
+    from consent.decision import UseQuery
+
+    subject, _, consent = signed()
+    check = verification.Check(subject.public_id, UseQuery("face", "generate", "film_tv", "ID", timezone.now().date()))
+    assert verification.verification_decide_bulk(caller="org_x", checks=[check])[0].consent_pk == consent.pk
+    real_cited = verification._cited
+
+    def cited_after_a_deletion(pks):
+        with connection.cursor() as cursor:  # the row goes, with the rows that point at it
+            cursor.execute("DELETE FROM consent_consentevent WHERE consent_id = %s", [consent.pk])
+            cursor.execute("DELETE FROM consent_consent WHERE id = %s", [consent.pk])
+        return real_cited(pks)
+
+    monkeypatch.setattr(verification, "_cited", cited_after_a_deletion)
+    [answer] = verification.verification_decide_bulk(caller="org_x", checks=[check])
+    [single] = verification.verification_decide(caller="org_x", checks=[check])
+    assert (answer.decision.decision, answer.decision.reasons) == (single.decision.decision, single.decision.reasons)
+    assert answer.consent_pk is None
+    assert answer.log_index is None
