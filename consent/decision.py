@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from consent import vocabulary as v
@@ -147,16 +147,17 @@ def _misses(
     # Time: the first that applies of not yet valid, expired, revoked, not active.
     if query.on < consent.valid_from:
         return misses | NOT_YET_VALID
-    last_day = consent.valid_until
-    if adult_on is not None:
+    if (
+        consent.status == "expired"
+        or (consent.valid_until is not None and query.on > consent.valid_until)
         # A consent given for a minor ends the day before they come of age.
-        minor_last = adult_on - timedelta(days=1)
-        last_day = minor_last if last_day is None else min(last_day, minor_last)
-    if consent.status == "expired" or (last_day is not None and query.on > last_day):
+        or (adult_on is not None and query.on >= adult_on)
+    ):
         misses |= EXPIRED
     elif consent.status == "revoked":
         effective = consent.revocation_effective_at
-        if effective is None or now >= effective or query.on >= effective.date():
+        # The day it takes effect is its UTC date, whatever time zone the value arrived in.
+        if effective is None or now >= effective or query.on >= effective.astimezone(UTC).date():
             misses |= REVOKED
     elif consent.status != "active":
         misses |= NOT_ACTIVE

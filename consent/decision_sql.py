@@ -36,6 +36,9 @@ def misses_sql(*, postgres: bool) -> str:
         "(c.revocation_effective_at AT TIME ZONE 'UTC')::date" if postgres else "date(c.revocation_effective_at)"
     )
     any_ = v.ANY
+    # The codes as ``_territories`` reads them: "*" or "|ID|US|" split on "|", exact and
+    # case-sensitive (LIKE would ignore case on SQLite and read "_" and "%" as wildcards).
+    find = "strpos" if postgres else "instr"
     return f"""(
   (CASE WHEN c.grantee <> '{any_}' AND c.grantee <> %s THEN {WRONG_GRANTEE} ELSE 0 END)
   | (CASE WHEN c.production IS NOT NULL AND (q.production IS NULL OR c.production <> q.production)
@@ -43,8 +46,9 @@ def misses_sql(*, postgres: bool) -> str:
   | (CASE WHEN (c.media_mask & q.mb) = 0 THEN {MEDIUM_MISS} ELSE 0 END)
   | (CASE WHEN (c.activity_mask & q.ab) = 0 THEN {ACTIVITY_MISS} ELSE 0 END)
   | (CASE WHEN (c.purpose_mask & q.pb) = 0 THEN {PURPOSE_MISS} ELSE 0 END)
-  | (CASE WHEN c.territory_codes = '{any_}' OR c.territory_codes LIKE '%%|{any_}|%%'
-               OR c.territory_codes LIKE '%%|' || q.territory || '|%%' THEN 0 ELSE {TERRITORY_MISS} END)
+  | (CASE WHEN {find}('|' || c.territory_codes || '|', '|{any_}|') > 0
+               OR {find}('|' || c.territory_codes || '|', '|' || q.territory || '|') > 0
+          THEN 0 ELSE {TERRITORY_MISS} END)
   | (CASE WHEN q.day < c.valid_from THEN {NOT_YET_VALID}
           WHEN c.status = 'expired' OR q.day > c.valid_until OR (s.status = 'minor' AND q.day >= s.adult_on)
             THEN {EXPIRED}

@@ -346,6 +346,8 @@ def _pairs(*, caller: str, checks: Sequence[Check], now: datetime) -> list[tuple
             )
     if not queries:
         return []
+    if timezone.is_naive(now):  # SQLite would read it as UTC where ``_misses`` refuses to compare
+        raise ValueError("now must be an aware datetime")
     postgres = connection.vendor == "postgresql"
     at = now if postgres else connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -383,8 +385,11 @@ def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datet
     cited_pks = {answer[2] for answer in weighed if answer[2] is not None}
     cited = _cited(cited_pks)
     if len(cited) < len(cited_pks):
-        # A cited consent was deleted between the two reads (signed consents never are, but a
-        # subject's deletion cascades): decide again from one read that has everything.
+        # A cited consent vanished between the two reads. Signed consents are never deleted (the
+        # subject's foreign key protects them), so only a raw deletion gets here: decide again
+        # from one read that has everything. Only the cited facts' frozen fields (public id,
+        # digest, conditions) leave this module, so the second read's status cannot contradict
+        # the first's answer.
         again = verification_decide(caller=caller, checks=checks, now=moment)
         return [Answer(a.check, a.decision, a.subject_pk, a.consent_pk, None) for a in again]
     return [

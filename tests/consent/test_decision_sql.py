@@ -48,13 +48,14 @@ territory_codes = st.one_of(
     st.lists(st.sampled_from((*TERRITORIES, v.ANY)), min_size=1, max_size=3, unique=True).map(
         lambda t: "|" + "|".join(t) + "|"
     ),
+    st.sampled_from(["FR", "ID|US", "|FR", ""]),  # never written by the registry; read alike all the same
 )
 consent_rows = st.fixed_dictionaries(
     {
         "effect": st.sampled_from(["permit", "deny"]),
-        "status": st.sampled_from(["active", "active", "revoked", "expired"]),
+        "status": st.sampled_from(["active", "active", "revoked", "expired", "draft"]),
         "grantee": st.sampled_from([CALLER, OTHER, v.ANY]),
-        "production": st.sampled_from([None, None, "Film A", "Film B"]),
+        "production": st.sampled_from([None, None, "Film A", "Film B", ""]),
         "media_mask": _masks(len(v.MEDIA_KEYS)),
         "activity_mask": _masks(len(v.ACTIVITY_KEYS)),
         "purpose_mask": _masks(len(v.PURPOSE_KEYS)),
@@ -67,10 +68,10 @@ consent_rows = st.fixed_dictionaries(
 subject_facts = st.fixed_dictionaries(
     {
         "status": st.sampled_from(["living", "minor", "deceased"]),
-        "adult_on": days,
+        "adult_on": st.one_of(days, st.none()),
         "assurance": st.sampled_from(["self_asserted", "email_verified", "vouched"]),
         "disputed": st.sampled_from([False, False, False, True]),
-        "public": st.booleans(),
+        "public": st.sampled_from([True, False, None]),  # None: no profile row at all
     }
 )
 uses = st.builds(
@@ -78,9 +79,10 @@ uses = st.builds(
     medium=st.sampled_from(v.MEDIA_KEYS),
     activity=st.sampled_from(v.ACTIVITY_KEYS),
     purpose=st.sampled_from(v.PURPOSE_KEYS),
-    territory=st.sampled_from(TERRITORIES),
+    # Beyond what the API lets through: lower case and LIKE's wildcards must not match "FR".
+    territory=st.sampled_from((*TERRITORIES, "fr", "F_", "%")),
     on=days,
-    production=st.sampled_from([None, "Film A"]),
+    production=st.sampled_from([None, "Film A", ""]),
     min_assurance=st.sampled_from([None, None, "email_verified", "vouched"]),
 )
 
@@ -119,7 +121,10 @@ def _write(subject: Subject, representative: Representative, facts: dict[str, An
     Subject.objects.filter(pk=subject.pk).update(
         status=facts["status"], adult_on=facts["adult_on"], assurance=facts["assurance"], disputed=facts["disputed"]
     )
-    SubjectProfile.objects.filter(subject=subject).update(is_public=facts["public"])
+    if facts["public"] is None:
+        SubjectProfile.objects.filter(subject=subject).delete()
+    else:
+        SubjectProfile.objects.filter(subject=subject).update(is_public=facts["public"])
     for row in rows:
         Consent.objects.create(
             subject=subject,
