@@ -172,6 +172,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "registry.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-throttle-counters": {"task": "registry.api.tasks.purge_throttle_counters", "schedule": 600.0},
     "expire-consents": {"task": "consent.tasks.expire_consents", "schedule": 3600.0},
     "events-sweep": {"task": "registry.events.tasks.sweep", "schedule": float(envint("REGISTRY_EVENTS_SWEEP", 15))},
     "publish-checkpoint": {

@@ -27,3 +27,19 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}] {self.state}"
+
+
+class ThrottleCounter(models.Model):
+    """Hits in one throttle window, counted by one upsert when the cache is the database.
+
+    The database cache stores pickled values, so a counter there costs an insert the first time
+    and a read-then-write (five statements) every later time; a row counted in SQL costs one
+    statement whatever its state, and two requests cannot both read the old count.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    hits = models.PositiveIntegerField()
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

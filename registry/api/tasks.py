@@ -4,6 +4,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from registry.api.idempotency import purge_expired
+from registry.api.throttling import purge_expired_counters
 
 PING_PREFIX = "restu:ping:"
 
@@ -12,6 +13,12 @@ PING_PREFIX = "restu:ping:"
 def purge_idempotency_keys() -> int:
     """Forget Idempotency-Key records older than 24 hours."""
     return purge_expired()
+
+
+@shared_task(name="registry.api.tasks.purge_throttle_counters")
+def purge_throttle_counters() -> int:
+    """Forget closed throttle windows (the embedded default counts them in the database)."""
+    return purge_expired_counters()
 
 
 @shared_task(name="registry.api.tasks.ping")

@@ -6,13 +6,19 @@ import logging
 import math
 from typing import Any
 
+from datetime import timedelta
+
 from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from registry.api.caller import api_key_of
+from registry.api.models import ThrottleCounter
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +34,8 @@ def _count_hit(key: str, ttl: int) -> int:
         pipeline.expire(redis_key, ttl, nx=True)
         count, _ = pipeline.execute()
         return int(count)
+    if isinstance(backend, DatabaseCache):
+        return _count_hit_in_database(key, ttl)
     if backend.add(key, 1, ttl):
         return 1
     try:
@@ -35,6 +43,27 @@ def _count_hit(key: str, ttl: int) -> int:
     except ValueError:  # expired between add() and incr()
         backend.set(key, 1, ttl)
         return 1
+
+
+def _count_hit_in_database(key: str, ttl: int) -> int:
+    """One upsert: the same single statement for a new counter and a counted one."""
+    quote = connection.ops.quote_name
+    table = quote(ThrottleCounter._meta.db_table)
+    expires = connection.ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=ttl))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('key')}, {quote('hits')}, {quote('expires')}) VALUES (%s, 1, %s) "  # noqa: S608 - names are quoted model names, values are parameters
+            f"ON CONFLICT ({quote('key')}) DO UPDATE SET {quote('hits')} = {table}.{quote('hits')} + 1 "
+            f"RETURNING {quote('hits')}",
+            [key, expires],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def purge_expired_counters() -> int:
+    """Forget throttle windows that have closed; the number of rows removed."""
+    deleted, _ = ThrottleCounter.objects.filter(expires__lt=timezone.now()).delete()
+    return deleted
 
 
 class _RateFromSettings(SimpleRateThrottle):
