@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
