@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -133,6 +134,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's exception handler, answering with problem documents (and never a traceback)."""
     request = context.get("request")
     instance = request.path if request is not None else None
+    if request is not None:
+        # A problem is JSON whatever the view renders otherwise (the schema view renders YAML,
+        # which DRF would otherwise use for the problem too, under the problem's JSON type).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
         set_rollback()

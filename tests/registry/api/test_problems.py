@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
@@ -105,3 +106,37 @@ def test_schema_and_docs_are_served(anon):
     assert b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content
     assert b"unpkg.com" not in docs.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/v1/no-such-thing", 404),
+        ("get", "/api/v1/log/entries/-1", 404),
+        ("get", "/api/nothing-here", 404),
+        ("delete", "/api/v1/log/checkpoint", 405),
+        ("post", "/api/v1/schema/", 405),
+    ],
+)
+def test_every_api_error_is_a_problem_document_in_every_mode(settings, debug, method, path, status):
+    settings.DEBUG = debug
+    response = getattr(Client(), method)(path)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert "Traceback" not in response.content.decode()
+    if status == 405:
+        assert "GET" in response["Allow"]
+
+
+@pytest.mark.django_db
+def test_pages_keep_djangos_debug_page_when_debug_is_on(settings):
+    settings.DEBUG = True
+    response = Client().get("/no-such-page")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Page not found" in response.content
