@@ -67,6 +67,8 @@ class Organization(PublicIdModel):
     homepage = models.URLField(_("homepage"), blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
     updated = models.DateTimeField(default=timezone.now)
+    # Set only by registry staff (admin action, logged); a declared kind proves nothing by itself.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -75,8 +77,13 @@ class Organization(PublicIdModel):
         return self.name
 
     @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
     def may_vouch(self) -> bool:
-        return self.kind in (self.Kind.GUILD, self.Kind.AGENCY)
+        """Only a guild or agency that registry staff verified may vouch for a person."""
+        return self.kind in (self.Kind.GUILD, self.Kind.AGENCY) and self.is_verified
 
 
 class Membership(models.Model):
