@@ -30,9 +30,9 @@ from consent.models import (
     Vouch,
 )
 from consent.summary import LANGUAGES, consent_summary
-from consent.witness import Witness, witness_window
 from registry import keys
 from registry.accounts.models import ApiKey, Organization, User
+from registry.accounts.presence import Presence, presence_window
 from registry.background import enqueue
 from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.events.services import event_record
@@ -733,8 +733,8 @@ def _subject_jwks(subject: Subject) -> dict[str, list[dict[str, Any]]]:
     return {"keys": [dict(k.public_jwk) for k in SubjectKey.objects.filter(subject=subject, retired_at__isnull=True)]}
 
 
-def _check_witness(witness: Witness | None) -> Witness:
-    if witness is None or timezone.now() - witness.authenticated_at > witness_window():
+def _check_witness(witness: Presence | None) -> Presence:
+    if witness is None or timezone.now() - witness.authenticated_at > presence_window():
         raise NotAllowed(
             "Please confirm it is you: re-authenticate (password or second factor) and sign within 5 minutes."
         )
@@ -765,7 +765,7 @@ def consent_sign(
     actor: User,
     method: str,
     signature: str | None = None,
-    witness: Witness | None = None,
+    witness: Presence | None = None,
     language: str = "en",
     notice_digest: str | None = None,
 ) -> Consent:
@@ -867,7 +867,7 @@ def consent_revoke(
     reason: str = "",
     method: str = Consent.Method.WITNESSED,
     signature: str | None = None,
-    witness: Witness | None = None,
+    witness: Presence | None = None,
 ) -> Consent:
     """Revoke an active consent: at once (policy ``anytime``) or after the notice period.
 

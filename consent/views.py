@@ -22,7 +22,7 @@ from consent import selectors, services
 from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
 from consent.summary import consent_summary
-from consent.witness import witness_from_request
+from registry.accounts.presence import presence_from_request
 from registry.errors import DomainError, NotAllowed, NotFound
 from registry.lib.canonical import sha256_digest
 
@@ -131,7 +131,7 @@ def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
             actor=request.user,
             method=method,
             signature=request.POST.get("signature") or None,
-            witness=witness_from_request(request),
+            witness=presence_from_request(request),
             language=_language(),
             notice_digest=request.POST.get("notice_digest") or None,
         )
@@ -159,7 +159,7 @@ def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
                 consent=consent,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
-                witness=witness_from_request(request),
+                witness=presence_from_request(request),
             )
         except NotAllowed as exc:
             if "re-authenticate" in exc.detail:

@@ -8,6 +8,9 @@ class DomainError(Exception):
 
     status = 400
     title = "Bad request"
+    # The last segment of the problem ``type`` URI, for errors a client must tell apart by type
+    # (None: derived from the status).
+    problem_type: str | None = None
 
     def __init__(self, detail: str, *, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(detail)
@@ -27,6 +30,14 @@ class NotAllowed(DomainError):
 
     status = 403
     title = "Forbidden"
+
+
+class ReauthenticationRequired(NotAllowed):
+    """A sensitive action without a fresh proof of presence (a login, sign-up or re-authentication
+    within the window, or a signature by one of the subject's keys); apps and pages prompt on its type."""
+
+    title = "Re-authentication required"
+    problem_type = "reauthentication-required"
 
 
 class NotFound(DomainError):

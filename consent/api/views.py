@@ -16,8 +16,8 @@ from consent import selectors, services
 from consent.api import serializers as s
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectKey, Vouch
 from consent.vocabulary import vocabulary_document
-from consent.witness import witness_from_request
 from registry.accounts.models import Organization, User
+from registry.accounts.presence import presence_from_request
 from registry.api.caller import api_key_of, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
@@ -359,7 +359,7 @@ class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
             actor=request.user,
             method=data["method"],
             signature=data.get("signature"),
-            witness=witness_from_request(request),
+            witness=presence_from_request(request),
             language=data.get("language") or (getattr(request, "LANGUAGE_CODE", "en") or "en"),
             notice_digest=data.get("notice_digest"),
         )
@@ -382,7 +382,7 @@ class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
             reason=data["reason"],
             method=data["method"],
             signature=data.get("signature"),
-            witness=witness_from_request(request),
+            witness=presence_from_request(request),
         )
         return Response(s.consent_out(consent))
 

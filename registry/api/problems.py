@@ -142,7 +142,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
         set_rollback()
-        body = problem(exc.status, exc.detail, errors=exc.errors, instance=instance)
+        body = problem(
+            exc.status,
+            exc.detail,
+            title=exc.title if exc.problem_type else None,
+            type_=exc.problem_type,
+            errors=exc.errors,
+            instance=instance,
+        )
         return Response(body, status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -106,9 +106,9 @@ def eager_tasks() -> Iterator[None]:
 
 def witness() -> Any:
     """A fresh password re-authentication, as the witnessed signing path needs."""
-    from consent.witness import Witness
+    from registry.accounts.presence import Presence
 
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
 
 
 def as_service_terms(body: dict[str, Any]) -> dict[str, Any]:

@@ -10,15 +10,15 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import Consent, Representative, Subject
-from consent.witness import Witness
+from registry.accounts.presence import Presence
 from registry.errors import NotAllowed
 from registry.transparency.models import LogEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def fresh() -> Witness:
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+def fresh() -> Presence:
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
 
 
 def _terms(**override):

@@ -10,16 +10,16 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import Consent, Dispute, Representative, SubjectProfile
-from consent.witness import Witness
 from registry.accounts.models import User
+from registry.accounts.presence import Presence
 from registry.receipts import receipt_sign, receipt_verify
 from registry.transparency.models import LogEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def fresh() -> Witness:
-    return Witness(authenticated_at=timezone.now(), second_factor=True, method="mfa")
+def fresh() -> Presence:
+    return Presence(authenticated_at=timezone.now(), second_factor=True, method="mfa")
 
 
 def _sign(subject, actor):

@@ -12,15 +12,15 @@ from django.utils import timezone
 from consent import selectors, services
 from consent.models import Consent, Dispute, Subject
 from consent.tasks import expire_consents
-from consent.witness import Witness
+from registry.accounts.presence import Presence
 from registry.events.models import OutboxEvent
 from registry.transparency.models import LogEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def fresh() -> Witness:
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+def fresh() -> Presence:
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
 
 
 def today():

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import AccessLogEntry, Release
-from consent.witness import Witness
 from registry.accounts import services as accounts
 from registry.accounts.models import ApiKey, Membership
+from registry.accounts.presence import Presence
 from registry.events.models import Delivery, OutboxEvent, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 STUDIO_CSS = re.compile(r'<link rel="stylesheet" href="/static/consent/studio(\.[0-9a-f]{12})?\.css">')
 
 
-def _witness() -> Witness:
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+def _witness() -> Presence:
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
 
 
 def _service_terms(body):

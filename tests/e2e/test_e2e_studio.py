@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 def setup():
     """A studio owner, and a performer with a signed consent for the studio's film in Indonesia."""
     from consent import services
-    from consent.witness import Witness
     from registry.accounts.models import User
+    from registry.accounts.presence import Presence
     from registry.accounts.services import organization_create
 
     owner = User.objects.create_user("rina@layar-emas.example", PASSWORD)
@@ -51,7 +51,7 @@ def setup():
             "representation": "counsel",
         },
     )
-    witness = Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
     services.consent_sign(consent=draft, actor=performer, method="witnessed", witness=witness)
     return studio, subject
 

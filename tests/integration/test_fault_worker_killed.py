@@ -25,8 +25,8 @@ from django.utils import timezone
 from consent import services
 from consent.models import Consent, ConsentEvent
 from consent.tasks import expire_consents
-from consent.witness import Witness
 from registry.accounts.models import User
+from registry.accounts.presence import Presence
 from registry.events.models import OutboxEvent
 from registry.transparency.models import LogEntry, LogState
 
@@ -90,7 +90,7 @@ def due_consents(transactional_db):  # type: ignore[no-untyped-def]
         pytest.skip("needs PostgreSQL: the test stops the task mid-transaction with a row lock (CI runs PostgreSQL)")
     person = User.objects.create_user("performer@example.org", "correct horse battery")
     subject = services.subject_create(creator=person, display_name="Sari Pemeran", status="living")
-    witness = Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
     today = timezone.now().date()
     consents = []
     for n in range(DUE):

@@ -37,11 +37,11 @@ from restu_verify.merkle import leaf_hash, verify_consistency, verify_inclusion
 
 from consent import services as consent_services
 from consent.models import Consent, Subject, SubjectKey, SubjectProfile, Vouch
-from consent.witness import Witness
 from guidelines import services as guideline_services
 from guidelines.models import Attestation, AttestationSubject, GuidelineVersion, ProjectKey
 from registry.accounts import services as account_services
 from registry.accounts.models import Organization, User
+from registry.accounts.presence import Presence
 from registry.errors import DomainError
 from registry.events.models import OutboxEvent
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
@@ -66,9 +66,9 @@ def _org(owner: User, kind: str) -> Organization:
     return account_services.organization_create(creator=owner, name=f"{kind} {n}", slug=f"{kind}-{n}", kind=kind)
 
 
-def _witness() -> Witness:
+def _witness() -> Presence:
     """A password re-authentication just now, as the witnessed signing and revoking paths need."""
-    return Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
 
 
 def _today() -> date:

@@ -26,11 +26,11 @@ from rest_framework.test import APIClient
 from consent import releases
 from consent import services as consent_services
 from consent.models import Consent, Representative, Subject, SubjectKey, Vouch
-from consent.witness import Witness
 from guidelines import services as guideline_services
 from guidelines.models import Attestation, ControlProof, Guideline, GuidelineVersion, ProjectKey
 from registry.accounts import services as account_services
 from registry.accounts.models import ApiKey, Organization, User
+from registry.accounts.presence import Presence
 from registry.events import services as event_services
 from registry.events.models import Delivery, OutboxEvent, WebhookEndpoint
 from registry.lib.canonical import canonical_json
@@ -211,7 +211,7 @@ def build_world() -> World:
     agent = consent_services.representative_add(subject=subject, actor=rep, user=agent_user, role="agent")
     signer = Signer()
     subject_key = consent_services.subject_key_add(subject=subject, actor=rep, public_jwk=signer.jwk)
-    witness = Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
     terms = service_terms(consent_terms(subject, studio.public_id))
     drafted = consent_services.consent_create(subject=subject, actor=rep, terms=terms)
     consent = consent_services.consent_sign(consent=drafted, actor=rep, method="witnessed", witness=witness)

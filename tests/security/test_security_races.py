@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from consent import services as consent_services
 from consent.models import Consent, ConsentEvent
-from consent.witness import Witness
 from guidelines import services as guideline_services
 from guidelines.models import Guideline, GuidelineVersion
 from registry.accounts import services as account_services
+from registry.accounts.presence import Presence
 from registry.api.models import IdempotencyRecord
 from registry.events.models import OutboxEvent
 from registry.transparency.models import LogEntry
@@ -172,7 +172,7 @@ def test_two_devices_signing_the_same_consent_sign_it_once(live_server, person):
 
 def test_two_devices_revoking_the_same_consent_revoke_it_once(live_server, person):
     user, subject, tokens = person
-    witness = Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+    witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
     overlaps = 0
     for n in range(ROUNDS):
         draft = consent_services.consent_create(subject=subject, actor=user, terms=_terms(subject.public_id, n))

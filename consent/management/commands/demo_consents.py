@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import Consent, Representative
-from consent.witness import Witness
 from registry.accounts.models import Organization, User
+from registry.accounts.presence import Presence
 
 PERFORMER = "performer@demo.restu.example"
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         )
         today = timezone.now().date()
         # The demo stands in for a person who just re-authenticated to sign each record.
-        witness = Witness(authenticated_at=timezone.now(), second_factor=False, method="password")
+        witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
         records: list[dict[str, Any]] = [
             {
                 "effect": "permit",

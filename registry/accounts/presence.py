@@ -14,6 +14,9 @@ from typing import Any
 
 from allauth.account.authentication import get_authentication_records
 from django.conf import settings
+from django.utils import timezone
+
+from registry.errors import ReauthenticationRequired
 
 # Methods that prove the person is at the keyboard now. A login counts like a re-authentication:
 # both ask for the password (or a code, or a second factor) there and then.
@@ -21,7 +24,7 @@ _PROVING_METHODS = {"password", "mfa", "code", "password_reset", "socialaccount"
 
 
 @dataclass(frozen=True)
-class Witness:
+class Presence:
     """When the signer last proved who they are, and whether a second factor was part of it."""
 
     authenticated_at: datetime
@@ -29,11 +32,11 @@ class Witness:
     method: str
 
 
-def witness_window() -> timedelta:
+def presence_window() -> timedelta:
     return timedelta(seconds=getattr(settings, "ACCOUNT_REAUTHENTICATION_TIMEOUT", 300))
 
 
-def witness_from_session(session: Any, user: Any) -> Witness | None:
+def presence_from_session(session: Any, user: Any) -> Presence | None:
     """The newest authentication record of ``user`` in ``session``, or None if there is none."""
     if session is None or user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -46,15 +49,33 @@ def witness_from_session(session: Any, user: Any) -> Witness | None:
         return None
     newest = max(records, key=lambda r: r["at"])
     at = datetime.fromtimestamp(newest["at"], UTC)
-    window_start = at - witness_window()
+    window_start = at - presence_window()
     second = any(r["method"] == "mfa" and datetime.fromtimestamp(r["at"], UTC) >= window_start for r in records)
-    return Witness(authenticated_at=at, second_factor=second, method=newest["method"])
+    return Presence(authenticated_at=at, second_factor=second, method=newest["method"])
 
 
-def witness_from_request(request: Any) -> Witness | None:
+def presence_from_request(request: Any) -> Presence | None:
     """The witness evidence of an API or page request (browser session, or the headless session token)."""
     from django.contrib.sessions.backends.base import SessionBase
 
     auth = getattr(request, "auth", None)
     session = auth if isinstance(auth, SessionBase) else getattr(request, "session", None)
-    return witness_from_session(session, getattr(request, "user", None))
+    return presence_from_session(session, getattr(request, "user", None))
+
+
+def presence_is_fresh(presence: Presence | None) -> bool:
+    """Whether ``presence`` proves the person was at the keyboard within the window."""
+    return presence is not None and timezone.now() - presence.authenticated_at <= presence_window()
+
+
+def require_presence(presence: Presence | None, *, action: str) -> Presence:
+    """The one rule for sensitive actions: a fresh proof of presence, or ReauthenticationRequired.
+
+    ``action`` names what the person tried, in the words the answer shows them.
+    """
+    if presence is None or not presence_is_fresh(presence):
+        raise ReauthenticationRequired(
+            f"Please confirm it is you before you {action}: sign in again (password or second factor), "
+            "then retry within 5 minutes."
+        )
+    return presence
