@@ -38,6 +38,7 @@ RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 DISABLE_AFTER = timedelta(days=3)
 SECRET_GRACE = timedelta(hours=24)
 _DISPATCH_FLAG = "restu:events:dispatch-scheduled"
+_TRAILING_FLAG = "restu:events:dispatch-trailing"
 
 # Internal reactions to events: {event type: [Celery task name, …]}. Higher apps register
 # here (in AppConfig.ready) so the core never imports them; each task gets the event's id.
@@ -74,6 +75,12 @@ def dispatch_schedule() -> None:
     def send() -> None:
         if cache.add(_DISPATCH_FLAG, 1, timeout=1):
             dispatch_outbox.delay()
+        # A dispatch already asked for this second may have read the outbox before this event
+        # committed; without a trailing one the event would wait for the sweep (or for ever where
+        # no beat runs). One trailing dispatch per second at most, due when the window closes,
+        # so it reads the outbox after every commit that the window suppressed.
+        elif cache.add(_TRAILING_FLAG, 1, timeout=1):
+            dispatch_outbox.apply_async(countdown=1)
 
     enqueue(send, what="the outbox dispatch")
 
