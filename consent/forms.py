@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from consent import vocabulary as v
 from consent.summary import country_name
 from registry.accounts.models import Organization
-
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+from registry.widgets import IsoDateField
 
 
 class OnboardingForm(forms.Form):
@@ -30,13 +29,12 @@ class OnboardingForm(forms.Form):
     display_name = forms.CharField(
         label=_("Their name"), max_length=150, help_text=_("Only you and the people you add can see it.")
     )
-    adult_on = forms.DateField(
+    adult_on = IsoDateField(
         label=_("The day your child comes of age"),
         required=False,
-        widget=DATE_INPUT,
         help_text=_("From that day on, they decide for themselves."),
     )
-    deceased_on = forms.DateField(label=_("Date of death"), required=False, widget=DATE_INPUT)
+    deceased_on = IsoDateField(label=_("Date of death"), required=False)
 
 
 def _choices(terms: tuple[v.Term, ...]) -> list[tuple[str, Any]]:
@@ -93,9 +91,9 @@ class ConsentForm(forms.Form):
     territories = forms.MultipleChoiceField(
         label=_("Where?"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
     )
-    valid_from = forms.DateField(label=_("From"), widget=DATE_INPUT)
-    valid_until = forms.DateField(
-        label=_("Until"), required=False, widget=DATE_INPUT, help_text=_("Leave empty for no end date.")
+    valid_from = IsoDateField(label=_("From"))
+    valid_until = IsoDateField(
+        label=_("Until"), required=False, help_text=_("Leave empty for no end date.")
     )
     attribution_required = forms.BooleanField(label=_("I must be credited"), required=False)
     approval_required = forms.BooleanField(label=_("I approve each use before it is published"), required=False)

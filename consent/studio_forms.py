@@ -23,8 +23,8 @@ from consent.api.release_views import ReleaseIn
 from consent.api.verification_views import CheckIn
 from consent.summary import country_name
 from registry.events.vocabulary import EVENT_TYPES
+from registry.widgets import IsoDateField
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 APPEARANCE_ROWS = 10
 VISIBLE_ROWS = 3
 TOOL_ROWS = 3
@@ -101,7 +101,7 @@ class CheckForm(forms.Form):
     activity = forms.ChoiceField(label=_("What will you do?"), widget=forms.RadioSelect, initial="generate")
     purpose = forms.ChoiceField(label=_("For what purpose?"), widget=forms.RadioSelect)
     territory = forms.ChoiceField(label=_("Where will it be used?"))
-    date = forms.DateField(label=_("On which date?"), widget=DATE_INPUT)
+    date = IsoDateField(label=_("On which date?"))
     production = forms.CharField(
         label=_("Production (optional)"),
         max_length=200,
@@ -161,7 +161,7 @@ class ReleaseForm(forms.Form):
         max_length=300,
         help_text=_("Consents for one production only are matched against this title."),
     )
-    release_date = forms.DateField(label=_("Release date"), widget=DATE_INPUT)
+    release_date = IsoDateField(label=_("Release date"))
     territories = forms.MultipleChoiceField(
         label=_("Where will it be released?"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
