@@ -30,6 +30,7 @@ from guidelines.models import (
 from guidelines.selectors import guideline_version_get_published, version_document
 from guidelines.statements import MAX_ENVELOPE_BYTES, PAYLOAD_TYPE, clause_results, statement_parse
 from registry.accounts.models import ROLE_RANK, Membership, Organization, User
+from registry.accounts.presence import Presence, require_presence
 from registry.errors import Conflict, NotAllowed, ValidationFailed
 from registry.events.services import event_record
 from registry.lib.canonical import canonical_json, sha256_digest
@@ -242,10 +243,21 @@ def adoption_create(
 
 
 def project_key_add(
-    *, organization: Organization, actor_role: str | None, actor: User | None, public_jwk: Any
+    *,
+    organization: Organization,
+    actor_role: str | None,
+    actor: User | None,
+    public_jwk: Any,
+    presence: Presence | None,
 ) -> ProjectKey:
-    """Register an Ed25519 public key for signing attestations; its kid is the RFC 7638 thumbprint."""
+    """Register an Ed25519 public key for signing attestations; its kid is the RFC 7638 thumbprint.
+
+    A signing key lets its holder attest on the project's behalf, so only a person (never an API
+    key: callers check ``require_person``) who proved just now that they are at the keyboard may
+    register one.
+    """
     _require_admin(actor_role)
+    require_presence(presence, action="register a signing key")
     _require_project(organization)
     if isinstance(public_jwk, dict) and "d" in public_jwk:
         raise ValidationFailed(
@@ -275,9 +287,14 @@ def project_key_add(
     return key
 
 
-def project_key_retire(*, key: ProjectKey, actor_role: str | None) -> ProjectKey:
-    """Retire a key: it signs nothing new; attestations it signed before stay valid. Idempotent."""
+def project_key_retire(*, key: ProjectKey, actor_role: str | None, presence: Presence | None) -> ProjectKey:
+    """Retire a key: it signs nothing new; attestations it signed before stay valid. Idempotent.
+
+    People only, with a fresh proof of presence, like registering (retiring the project's real key
+    would let a forged one be the only active key left).
+    """
     _require_admin(actor_role)
+    require_presence(presence, action="retire a signing key")
     with transaction.atomic():
         locked = ProjectKey.objects.select_for_update().select_related("organization").get(pk=key.pk)
         if locked.retired_at is not None:

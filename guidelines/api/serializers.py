@@ -14,7 +14,8 @@ from registry.api.serializers import StrictSerializer
 
 
 class GuidelineIn(StrictSerializer):
-    organization = serializers.CharField(max_length=40)
+    # An API key acts for its own organization and may leave this out; a person names one.
+    organization = serializers.CharField(max_length=40, required=False)
     slug = serializers.SlugField(max_length=80)
     title = serializers.CharField(max_length=200)
     summary = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -41,7 +42,8 @@ class VersionPatchIn(StrictSerializer):
 
 
 class AdoptionIn(StrictSerializer):
-    organization = serializers.CharField(max_length=40)
+    # An API key acts for its own organization and may leave this out; a person names one.
+    organization = serializers.CharField(max_length=40, required=False)
 
 
 class ProjectKeyIn(StrictSerializer):

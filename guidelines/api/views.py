@@ -16,7 +16,8 @@ from guidelines.filtersets import AttestationFilter
 from guidelines.models import Attestation, Guideline, GuidelineVersion
 from guidelines.statements import MAX_ENVELOPE_BYTES
 from registry.accounts.models import Membership, Organization
-from registry.api.caller import api_key_of, caller_role
+from registry.accounts.presence import presence_from_request
+from registry.api.caller import acting_organization, api_key_of, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -42,16 +43,6 @@ def _member_org(request: Request, public_id: str) -> tuple[Organization, str]:
     if organization is None or role is None:
         raise NotFound("No such organization.")
     return organization, role
-
-
-def _acting_org(request: Request, public_id: str, field: str) -> tuple[Organization, str]:
-    """The organization named in a request body, which the caller must belong to (400 otherwise)."""
-    try:
-        return _member_org(request, public_id)
-    except NotFound:
-        raise ValidationFailed(
-            "You are not a member of that organization.", errors={field: ["Unknown organization."]}
-        ) from None
 
 
 def _guideline(request: Request, slug: str) -> tuple[Guideline, str | None]:
@@ -106,7 +97,7 @@ class GuidelineListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type
         data = s.GuidelineIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        organization, role = _acting_org(request, fields.pop("organization"), "organization")
+        organization, role = acting_organization(request, fields.pop("organization", None))
         guideline = services.guideline_create(organization=organization, actor_role=role, **fields)
         return Response(s.guideline_out(guideline, []), status=status.HTTP_201_CREATED)
 
@@ -236,7 +227,7 @@ class AdoptionListCreate(IdempotentPostMixin, APIView):
         found = selectors.version_get(guideline=guideline, version=version, member=False)
         data = s.AdoptionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        organization, role = _acting_org(request, data.validated_data["organization"], "organization")
+        organization, role = acting_organization(request, data.validated_data.get("organization"))
         adoption = services.adoption_create(
             version=found, organization=organization, actor_role=role, actor=request.user
         )
@@ -254,13 +245,20 @@ class ProjectKeyListCreate(IdempotentPostMixin, APIView):
         keys = selectors.project_keys(organization=organization)
         return Response({"results": [s.project_key_out(k) for k in keys], "next": None, "previous": None})
 
-    @extend_schema(request=s.ProjectKeyIn, responses={201: s.ProjectKeyOut})
+    # 403 for an API key (people only) and, with type reauthentication-required, without a fresh
+    # proof of presence: a signing key attests on the project's behalf.
+    @extend_schema(request=s.ProjectKeyIn, responses={201: s.ProjectKeyOut, **problems(403)})
     def post(self, request: Request, org_id: str) -> Response:
         organization, role = _member_org(request, org_id)
+        person = require_person(request, action="register a signing key")
         data = s.ProjectKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
         key = services.project_key_add(
-            organization=organization, actor_role=role, actor=request.user, public_jwk=data.validated_data["public_jwk"]
+            organization=organization,
+            actor_role=role,
+            actor=person,
+            public_jwk=data.validated_data["public_jwk"],
+            presence=presence_from_request(request),
         )
         return Response(s.project_key_out(key), status=status.HTTP_201_CREATED)
 
@@ -273,11 +271,12 @@ class ProjectKeyDetail(APIView):
         organization, _ = _member_org(request, org_id)
         return Response(s.project_key_out(selectors.project_key_get(organization=organization, kid=kid)))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, **problems(403)})
     def delete(self, request: Request, org_id: str, kid: str) -> Response:
         organization, role = _member_org(request, org_id)
+        require_person(request, action="retire a signing key")
         key = selectors.project_key_get(organization=organization, kid=kid)
-        services.project_key_retire(key=key, actor_role=role)
+        services.project_key_retire(key=key, actor_role=role, presence=presence_from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -320,11 +319,8 @@ class ProofCheck(APIView):
 
 def _attesting_project(request: Request, project_id: str | None) -> tuple[Organization, str]:
     """The project the caller attests for: named, the API key's, or the only project they administer."""
-    if project_id is not None:
-        return _acting_org(request, project_id, "project")
-    key = api_key_of(request)
-    if key is not None:
-        return _member_org(request, key.organization.public_id)
+    if project_id is not None or api_key_of(request) is not None:
+        return acting_organization(request, project_id, field="project")
     administered = list(
         Organization.objects.filter(
             kind=Organization.Kind.PROJECT,
@@ -336,7 +332,7 @@ def _attesting_project(request: Request, project_id: str | None) -> tuple[Organi
         raise ValidationFailed(
             "Name the project organization this attestation is for.", errors={"project": ["This field is required."]}
         )
-    return _member_org(request, administered[0].public_id)
+    return acting_organization(request, administered[0].public_id, field="project")
 
 
 class AttestationListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]

@@ -15,9 +15,11 @@ from guidelines import services
 from guidelines.models import Guideline, GuidelineVersion, ProjectKey
 from registry.accounts.models import Organization, User
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
+from tests.guidelines.presence import present
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 DIGEST = "sha256:" + "ab" * 32
+PASSWORD = "correct horse battery"  # make_user's default
 
 CONTENT: dict[str, Any] = {
     "version": "1.0.0",
@@ -102,7 +104,19 @@ def private_key() -> Ed25519PrivateKey:
 def project_key(project: Organization, maintainer: User, private_key: Ed25519PrivateKey) -> ProjectKey:
     jwk = public_jwk(private_key)
     del jwk["kid"]
-    return services.project_key_add(organization=project, actor_role="owner", actor=maintainer, public_jwk=jwk)
+    return services.project_key_add(
+        organization=project, actor_role="owner", actor=maintainer, public_jwk=jwk, presence=present()
+    )
+
+
+@pytest.fixture
+def fresh_maintainer_api(maintainer: User) -> APIClient:
+    """The maintainer's session right after confirming the password on allauth's page."""
+    client = APIClient()
+    client.force_login(maintainer)
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD}, format="multipart")
+    assert response.status_code == 302, response.content[:300]
+    return client
 
 
 @pytest.fixture(name="statement")

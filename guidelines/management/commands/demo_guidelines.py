@@ -13,11 +13,13 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from guidelines import services
 from guidelines.models import Adoption, Attestation, Guideline, GuidelineVersion
 from guidelines.statements import PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE
 from registry.accounts.models import Organization
+from registry.accounts.presence import Presence
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
 
 PROJECT_SLUG = "open-faceswap"
@@ -180,7 +182,11 @@ class Command(BaseCommand):
         jwk = public_jwk(private_key)
         del jwk["kid"]
         with transaction.atomic():
-            key = services.project_key_add(organization=project, actor_role="owner", actor=actor, public_jwk=jwk)
+            # The operator running this command at the server's console is present by definition.
+            console = Presence(authenticated_at=timezone.now(), second_factor=False, method="console")
+            key = services.project_key_add(
+                organization=project, actor_role="owner", actor=actor, public_jwk=jwk, presence=console
+            )
             statement = {
                 "_type": STATEMENT_TYPE,
                 "subject": [{"name": ARTEFACT, "digest": {"sha256": hashlib.sha256(ARTEFACT.encode()).hexdigest()}}],
