@@ -1,0 +1,227 @@
+"""Indonesian pages in a real browser: dates stay filled, and no page is wider than a phone.
+
+- With the ``id`` language the wizard's start date and its default one-year end date are filled
+  (ISO in the date input) and the end date survives submission: the consent is not open-ended.
+- At 390 px every performer and studio page fits: ``scrollWidth <= innerWidth``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from .conftest import PHONE, screenshot
+
+PASSWORD = "a long and unusual passphrase"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
+
+# The elements that stick out on the right, named so a failure says where to look.
+OVERFLOW = r"""() => {
+  const width = window.innerWidth;
+  const name = (el) => {
+    const classes = typeof el.className === "string" ? el.className.trim().split(/\s+/) : [];
+    return [el.tagName.toLowerCase(), ...classes.filter(Boolean)].join(".");
+  };
+  const right = (el) => el.getBoundingClientRect().right;
+  const sticking = [...document.querySelectorAll("body *")].filter((el) => right(el) > width + 0.5);
+  const outermost = sticking.filter((el) => !sticking.some((other) => other !== el && other.contains(el)));
+  const innermost = sticking.filter((el) => !sticking.some((other) => other !== el && el.contains(other)));
+  return {
+    scroll: document.documentElement.scrollWidth,
+    inner: width,
+    wide: outermost.slice(0, 8).map((el) => `${name(el)} ${Math.round(right(el))}`),
+    leaves: innermost.slice(0, 8).map((el) => `${name(el)} ${Math.round(el.getBoundingClientRect().width)}`),
+  };
+}"""
+
+
+def _sign_in(page: Page, live_server, user, language: str) -> None:
+    """The browser gets the person's session and a language cookie, as after signing in."""
+    client = Client()
+    client.force_login(user)
+    cookies = [
+        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
+        {"name": settings.LANGUAGE_COOKIE_NAME, "value": language},
+    ]
+    page.context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
+
+
+def test_the_wizard_in_indonesian_keeps_its_dates(page: Page, live_server, console: list[str]) -> None:
+    from consent.models import Consent
+    from registry.accounts.models import User
+
+    person = User.objects.create_user("sari@example.org", PASSWORD)
+    _sign_in(page, live_server, person, "id")
+    page.set_viewport_size(PHONE)
+    page.goto(live_server.url + "/me/start/")
+    expect(page.locator("html")).to_have_attribute("lang", "id")
+    page.locator("input[name=status][value=living]").check()
+    page.locator("input[name=display_name]").fill("Sari Pemeran")
+    page.locator("form.form button[type=submit]").click()
+
+    today = timezone.now().date()
+    start, end = page.locator("input[name=valid_from]"), page.locator("input[name=valid_until]")
+    expect(start).to_have_value(today.isoformat())
+    expect(end).to_have_value((today + timedelta(days=365)).isoformat())
+    page.locator("input[name=effect][value=permit]").check()
+    page.locator("input[name=media][value=face]").check()
+    page.locator("input[name=purposes][value=film_tv]").check()
+    page.locator("textarea[name=intended_use]").fill("Adegan baru untuk film Sang Penari")
+    page.locator("select[name=territories]").select_option("ID")
+    screenshot(page, "performer-wizard-id-phone.png")
+    page.locator("form.form button[type=submit]").click()
+
+    expect(page.locator("#summary")).to_contain_text("Siapa pun boleh")
+    consent = Consent.objects.get()
+    assert consent.valid_from == today
+    assert consent.valid_until == today + timedelta(days=365)
+    expect(page.locator("#summary")).to_contain_text(str((today + timedelta(days=365)).year))
+    screenshot(page, "performer-review-id-phone.png")
+    assert [line for line in console if "Content-Security-Policy" in line or "Content Security Policy" in line] == []
+
+
+@pytest.fixture
+def everything():
+    """A performer with a signed, a revoked and a draft consent, a child; a studio that checked them."""
+    from consent import releases, services
+    from consent.verification import Check, UseQuery, verification_run
+    from registry.accounts.models import User
+    from registry.accounts.presence import Presence
+    from registry.accounts.services import organization_create
+
+    owner = User.objects.create_user("rina@layar-emas.example", PASSWORD)
+    studio = organization_create(creator=owner, name="Layar Emas Pictures", slug="layar-emas", kind="studio")
+    performer = User.objects.create_user("sari@example.org", PASSWORD)
+    subject = services.subject_create(creator=performer, display_name="Sari Pemeran", status="living")
+    child = services.subject_create(
+        creator=performer,
+        display_name="Putri",
+        status="minor",
+        adult_on=timezone.now().date() + timedelta(days=3000),
+    )
+    today = timezone.now().date()
+    witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
+
+    def consent(who, **terms):
+        body = {
+            "effect": "permit",
+            "grantee": studio.public_id,
+            "production": "Sang Penari",
+            "media": ["face", "voice"],
+            "activities": ["generate", "alter"],
+            "purposes": ["film_tv", "advertising"],
+            "intended_use": "Adegan baru untuk film Sang Penari yang diambil di Jakarta dan Yogyakarta",
+            "territories": ["ID", "CD", "BQ", "TL"],
+            "valid_from": today,
+            "valid_until": today + timedelta(days=730),
+            "conditions": {"attribution_required": True, "approval_required": True},
+            "revocation": {"policy": "anytime"},
+            "representation": "counsel",
+            **terms,
+        }
+        return services.consent_create(subject=who, actor=performer, terms=body)
+
+    signed = services.consent_sign(consent=consent(subject), actor=performer, method="witnessed", witness=witness)
+    revoked = services.consent_sign(
+        consent=consent(subject, effect="deny", grantee="*", conditions={}),
+        actor=performer,
+        method="witnessed",
+        witness=witness,
+    )
+    services.consent_revoke(consent=revoked, actor=performer, reason="", witness=witness)
+    draft = consent(child, valid_until=today + timedelta(days=365))
+    use = UseQuery(
+        medium="face", activity="generate", purpose="film_tv", territory="ID", on=today, production="Sang Penari"
+    )
+    verification_run(organization=studio, check=Check(subject=subject.public_id, use=use), user=owner)
+    release = releases.release_create(
+        organization=studio,
+        title="Sang Penari",
+        release_date=today,
+        territories=["ID"],
+        appearances=[{"subject": subject.public_id, "media": ["face", "voice"], "purpose": "film_tv"}],
+        tools=[],
+        user=owner,
+    )
+    return {
+        "owner": owner,
+        "performer": performer,
+        "studio": studio,
+        "subject": subject,
+        "signed": signed,
+        "revoked": revoked,
+        "draft": draft,
+        "release": release,
+    }
+
+
+def _fits(page: Page, url: str, name: str) -> dict:
+    page.goto(url)
+    page.wait_for_load_state("load")
+    measured = page.evaluate(OVERFLOW)
+    screenshot(page, name)
+    return {"url": url, **measured}
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, language: str) -> None:
+    page.set_viewport_size(PHONE)
+    base = live_server.url
+    subject, studio = everything["subject"], everything["studio"]
+    _sign_in(page, live_server, everything["performer"], language)
+    performer_pages = [
+        "/",
+        "/me/",
+        "/me/start/",
+        f"/subjects/{subject.public_id}/consents/new/",
+        f"/me/consents/{everything['signed'].public_id}/",
+        f"/me/consents/{everything['revoked'].public_id}/",
+        f"/me/consents/{everything['draft'].public_id}/",
+        f"/me/consents/{everything['signed'].public_id}/revoke/",
+        f"/me/consents/{everything['signed'].public_id}/history/",
+        f"/subjects/{subject.public_id}/access-log/",
+        "/me/erase/",
+    ]
+    too_wide = []
+    for number, path in enumerate(performer_pages):
+        measured = _fits(page, base + path, f"phone-{language}-performer-{number}.png")
+        if measured["scroll"] > measured["inner"]:
+            too_wide.append(measured)
+
+    page.context.clear_cookies()
+    _sign_in(page, live_server, everything["owner"], language)
+    slug = studio.slug
+    studio_pages = [
+        "/studios/",
+        f"/studios/{slug}/check/",
+        f"/studios/{slug}/releases/",
+        f"/studios/{slug}/releases/new/",
+        f"/studios/{slug}/releases/{everything['release'].public_id}/",
+        f"/studios/{slug}/webhooks/",
+        f"/studios/{slug}/api-keys/",
+    ]
+    for number, path in enumerate(studio_pages):
+        measured = _fits(page, base + path, f"phone-{language}-studio-{number}.png")
+        if measured["scroll"] > measured["inner"]:
+            too_wide.append(measured)
+
+    # A check's answer, with its receipt, at phone width.
+    page.goto(f"{base}/studios/{slug}/check/")
+    page.locator("input[name=subject]").fill(subject.public_id)
+    page.locator("input[name=medium][value=face]").check()
+    page.locator("input[name=purpose][value=film_tv]").check()
+    page.locator("input[name=production]").fill("Sang Penari")
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator("#answer")).to_be_visible()
+    page.locator("#answer summary").first.click()
+    measured = page.evaluate(OVERFLOW)
+    screenshot(page, f"phone-{language}-studio-answer.png")
+    if measured["scroll"] > measured["inner"]:
+        too_wide.append({"url": "check answer", **measured})
+    assert not too_wide, "\n".join(str(measured) for measured in too_wide)
