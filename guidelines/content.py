@@ -163,3 +163,60 @@ def content_in(*, language: str, base: VersionContent) -> tuple[str, list[dict[s
     texts = translation.get("clauses", {})
     clauses = [{**clause, "text": texts.get(clause["key"], clause["text"])} for clause in base.clauses]
     return translation["body"], clauses
+
+
+BODY = "body"  # the mark for a translation's body in ``translations_outdated``
+
+
+def reviewed_validate(reviewed: Any) -> dict[str, set[str]]:
+    """``{language: [clause key or "body", …]}``: translations the maintainer confirms are still right."""
+    if reviewed in (None, {}):
+        return {}
+    if not isinstance(reviewed, dict) or not all(
+        isinstance(keys, list) and all(isinstance(key, str) for key in keys) for keys in reviewed.values()
+    ):
+        raise ValidationFailed(
+            "List, by language, the clause keys whose translation is still correct.",
+            errors={"translations_reviewed": ['Use {"id": ["clause-key", "body", …]}.']},
+        )
+    return {str(lang): set(keys) for lang, keys in reviewed.items()}
+
+
+def translations_outdated(
+    *,
+    before: VersionContent | None,
+    after: VersionContent,
+    marked: dict[str, list[str]] | None = None,
+    reviewed: dict[str, set[str]] | None = None,
+) -> dict[str, list[str]]:
+    """Which translated texts no longer match their original, after an edit from ``before`` to ``after``.
+
+    A translation becomes outdated when its original text changes and the translated text does
+    not change with it; it stays so (``marked``) until its text is edited or the maintainer
+    confirms it (``reviewed``). Untranslated clauses are not outdated: readers see the original.
+    """
+    originals_before = {c["key"]: c["text"] for c in before.clauses} if before else {}
+    if before:
+        originals_before[BODY] = before.body
+    originals_after = {c["key"]: c["text"] for c in after.clauses}
+    originals_after[BODY] = after.body
+    out: dict[str, list[str]] = {}
+    for lang, translation in after.translations.items():
+        old = before.translations.get(lang, {}) if before else {}
+        texts_before = {**old.get("clauses", {}), BODY: old.get("body")}
+        texts_after = {**translation.get("clauses", {}), BODY: translation.get("body")}
+        still = set((marked or {}).get(lang, []))
+        outdated = []
+        for key, text in texts_after.items():
+            if key not in originals_after:
+                continue
+            if text != texts_before.get(key):
+                continue  # translated again in this edit
+            original_changed = key in originals_before and originals_before[key] != originals_after[key]
+            if original_changed or key in still:
+                outdated.append(key)
+        confirmed = (reviewed or {}).get(lang, set())
+        outdated = [key for key in outdated if key not in confirmed]
+        if outdated:
+            out[lang] = sorted(outdated, key=lambda k: (k == BODY, k))
+    return out

@@ -33,7 +33,8 @@ class GuidelineVersion(PublicIdModel):
     """One semver version of a guideline: editable as a draft, frozen (with a digest) once published.
 
     ``clauses`` is a list of ``{"key", "kind", "text", "evidence": [safeguard, …]}``;
-    ``translations`` maps a language to ``{"body", "clauses": {key: text}}``.
+    ``translations`` maps a language to ``{"body", "clauses": {key: text}}``;
+    ``translations_outdated`` maps a language to the keys (and ``"body"``) needing a new translation.
     """
 
     PREFIX = "gdv"
@@ -51,6 +52,10 @@ class GuidelineVersion(PublicIdModel):
     body = models.TextField(blank=True)
     clauses = models.JSONField(default=list)
     translations = models.JSONField(default=dict, blank=True)
+    # Editorial state of a draft, not part of its content or digest: per language, the clause keys
+    # (and "body") whose original text changed after the translation was written. Publishing
+    # refuses while any is listed; editing the translated text, or confirming it, clears the mark.
+    translations_outdated = models.JSONField(default=dict, blank=True)
     supersedes = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )

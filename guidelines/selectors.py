@@ -106,17 +106,24 @@ def version_in_language(version: GuidelineVersion, language: str | None) -> tupl
 
 @dataclass(frozen=True)
 class VersionDiff:
-    """What changed between two versions: clauses by key, and the body as a unified diff."""
+    """What changed between two versions: clauses by key, and the body as a unified diff.
+
+    In a translation, a change is found in the original text too: a clause whose original changed
+    while its translation did not is listed as changed, with ``translation_outdated`` set, so a
+    reader of the translation is never told that nothing changed.
+    """
 
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     changed: list[dict[str, Any]]
     body_diff: str
+    body_translation_outdated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "clauses": {"added": self.added, "removed": self.removed, "changed": self.changed},
             "body_diff": self.body_diff,
+            "body_translation_outdated": self.body_translation_outdated,
         }
 
 
@@ -126,18 +133,29 @@ def versions_diff(*, old: GuidelineVersion, new: GuidelineVersion, language: str
     _, new_body, new_clauses = version_in_language(new, language)
     before = {clause["key"]: clause for clause in old_clauses}
     after = {clause["key"]: clause for clause in new_clauses}
-    changed = [
-        {
-            "key": key,
-            "changes": sorted(
-                field for field in ("kind", "text", "evidence") if before[key][field] != after[key][field]
-            ),
-            "from": before[key],
-            "to": after[key],
-        }
-        for key in after
-        if key in before and before[key] != after[key]
-    ]
+    originals_before = {clause["key"]: clause for clause in old.clauses}
+    originals_after = {clause["key"]: clause for clause in new.clauses}
+    changed = []
+    for key in after:
+        if key not in before:
+            continue
+        fields = sorted(
+            field
+            for field in ("kind", "text", "evidence")
+            if before[key][field] != after[key][field] or originals_before[key][field] != originals_after[key][field]
+        )
+        if not fields:
+            continue
+        original_text_changed = originals_before[key]["text"] != originals_after[key]["text"]
+        changed.append(
+            {
+                "key": key,
+                "changes": fields,
+                "from": before[key],
+                "to": after[key],
+                "translation_outdated": original_text_changed and before[key]["text"] == after[key]["text"],
+            }
+        )
     body_diff = "".join(
         difflib.unified_diff(
             old_body.splitlines(keepends=True),
@@ -151,6 +169,7 @@ def versions_diff(*, old: GuidelineVersion, new: GuidelineVersion, language: str
         removed=[before[key] for key in before if key not in after],
         changed=changed,
         body_diff=body_diff,
+        body_translation_outdated=not body_diff and old.body != new.body,
     )
 
 

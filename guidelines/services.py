@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from guidelines import content as c
 from guidelines.fetch import FetchError, proof_fetcher, url_refusal
@@ -27,7 +28,7 @@ from guidelines.models import (
     GuidelineVersion,
     ProjectKey,
 )
-from guidelines.selectors import guideline_version_get_published, version_document
+from guidelines.selectors import guideline_version_get_published, version_content, version_document
 from guidelines.statements import MAX_ENVELOPE_BYTES, PAYLOAD_TYPE, clause_results, statement_parse
 from registry.accounts.models import ROLE_RANK, Membership, Organization, User
 from registry.accounts.presence import Presence, require_presence
@@ -119,17 +120,30 @@ def guideline_version_create(
     language: Any = "en",
     translations: Any = None,
     supersedes: str | None = None,
+    translations_reviewed: Any = None,
 ) -> GuidelineVersion:
-    """Write a draft version; it stays editable until it is published."""
+    """Write a draft version; it stays editable until it is published.
+
+    A translation carried over from the version it starts from (the closest earlier one) while its
+    original text changed is marked outdated, so that publishing asks for it.
+    """
     _require_admin(actor_role)
     sort_key = c.semver_sort_key(version)
     content = c.content_validate(language=language, body=body, clauses=clauses, translations=translations)
+    reviewed = c.reviewed_validate(translations_reviewed)
     duplicate = ValidationFailed(
         f"Version {version} of this guideline already exists.", errors={"version": ["This version exists already."]}
     )
     if guideline.versions.filter(version=version).exists():
         raise duplicate
     older = _supersedes(guideline, supersedes, sort_key)
+    basis = guideline.versions.filter(sort_key__lt=sort_key).order_by("-sort_key").first()
+    outdated = c.translations_outdated(
+        before=version_content(basis) if basis else None,
+        after=content,
+        marked=basis.translations_outdated if basis else None,
+        reviewed=reviewed,
+    )
     try:
         with transaction.atomic():
             return GuidelineVersion.objects.create(
@@ -140,6 +154,7 @@ def guideline_version_create(
                 body=content.body,
                 clauses=content.clauses,
                 translations=content.translations,
+                translations_outdated=outdated,
                 supersedes=older,
                 created_by=actor,
             )
@@ -147,9 +162,16 @@ def guideline_version_create(
         raise duplicate from None
 
 
-def guideline_version_update(*, version: GuidelineVersion, actor_role: str | None, **changes: Any) -> GuidelineVersion:
-    """Edit a draft. A published or retired version never changes (409)."""
+def guideline_version_update(
+    *, version: GuidelineVersion, actor_role: str | None, translations_reviewed: Any = None, **changes: Any
+) -> GuidelineVersion:
+    """Edit a draft. A published or retired version never changes (409).
+
+    Where an original text changes and its translation does not, the translation is marked
+    outdated; ``translations_reviewed`` (``{language: [key or "body", …]}``) confirms some as still right.
+    """
     _require_admin(actor_role)
+    reviewed = c.reviewed_validate(translations_reviewed)
     with transaction.atomic():
         locked = GuidelineVersion.objects.select_for_update().select_related("guideline").get(pk=version.pk)
         if locked.status != GuidelineVersion.Status.DRAFT:
@@ -162,6 +184,9 @@ def guideline_version_update(*, version: GuidelineVersion, actor_role: str | Non
         )
         if "supersedes" in changes:
             locked.supersedes = _supersedes(locked.guideline, changes["supersedes"], locked.sort_key)
+        locked.translations_outdated = c.translations_outdated(
+            before=version_content(locked), after=content, marked=locked.translations_outdated, reviewed=reviewed
+        )
         locked.language, locked.body = content.language, content.body
         locked.clauses, locked.translations = content.clauses, content.translations
         locked.updated = timezone.now()
@@ -181,6 +206,7 @@ def guideline_version_publish(*, version: GuidelineVersion, actor_role: str | No
         c.content_validate(
             language=locked.language, body=locked.body, clauses=locked.clauses, translations=locked.translations
         )
+        _require_current_translations(locked)
         now = timezone.now()
         locked.status = GuidelineVersion.Status.PUBLISHED
         locked.published_at = now
@@ -198,6 +224,27 @@ def guideline_version_publish(*, version: GuidelineVersion, actor_role: str | No
         )
         log_append(type="guideline.published", ref=locked.public_id, digest=locked.digest, at=now)
     return locked
+
+
+def _require_current_translations(version: GuidelineVersion) -> None:
+    """Refuse to publish while a translation still says what the original said before it changed."""
+    outdated = {lang: keys for lang, keys in version.translations_outdated.items() if keys}
+    if not outdated:
+        return
+    errors: dict[str, list[str]] = {}
+    for lang, keys in outdated.items():
+        for key in keys:
+            field = f"translations.{lang}.body" if key == c.BODY else f"translations.{lang}.clauses.{key}"
+            errors[field] = [_("The original text changed; update this translation or confirm it is still correct.")]
+    names = ", ".join(key if key != c.BODY else _("main text") for keys in outdated.values() for key in keys)
+    raise ValidationFailed(
+        _(
+            "Some translations are out of date: the English text changed after they were written (%(names)s). "
+            "Update each translation, or confirm it is still correct, before you publish."
+        )
+        % {"names": names},
+        errors=errors,
+    )
 
 
 def guideline_version_retire(*, version: GuidelineVersion, actor_role: str | None) -> GuidelineVersion:

@@ -31,6 +31,11 @@ class VersionIn(StrictSerializer):
     clauses = serializers.JSONField()
     translations = serializers.JSONField(required=False, default=dict)
     supersedes = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+    translations_reviewed = serializers.JSONField(
+        required=False,
+        default=None,
+        help_text='Translations still correct although their original changed: {"id": ["clause-key", "body"]}.',
+    )
 
 
 class VersionPatchIn(StrictSerializer):
@@ -39,6 +44,10 @@ class VersionPatchIn(StrictSerializer):
     clauses = serializers.JSONField(required=False)
     translations = serializers.JSONField(required=False)
     supersedes = serializers.CharField(max_length=100, required=False, allow_null=True)
+    translations_reviewed = serializers.JSONField(
+        required=False,
+        help_text='Translations still correct although their original changed: {"id": ["clause-key", "body"]}.',
+    )
 
 
 class AdoptionIn(StrictSerializer):
@@ -96,6 +105,7 @@ def version_out(version: GuidelineVersion, language: str | None = None) -> dict[
         "created": version.created,
         "updated": version.updated,
         "languages": [version.language, *version.translations],
+        "translations_outdated": version.translations_outdated,
     }
     if language is None:
         out.update(language=version.language, body=version.body, clauses=version.clauses)
@@ -206,6 +216,11 @@ class VersionOut(serializers.Serializer):  # type: ignore[type-arg]
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
     languages = serializers.ListField(child=serializers.CharField())
+    translations_outdated = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text='By language: clause keys (and "body") whose original changed after translation. '
+        "Publishing refuses (400) until each is translated again or confirmed with translations_reviewed.",
+    )
     language = serializers.CharField()
     original_language = serializers.CharField(required=False, help_text="With ?lang= only.")
     body = serializers.CharField(allow_blank=True)
@@ -220,6 +235,9 @@ class DiffOut(serializers.Serializer):  # type: ignore[type-arg]
     to = serializers.CharField()
     clauses = serializers.DictField(child=serializers.ListField(child=serializers.DictField()))
     body_diff = serializers.CharField(allow_blank=True)
+    body_translation_outdated = serializers.BooleanField(
+        help_text="The original body changed but this language's text did not."
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

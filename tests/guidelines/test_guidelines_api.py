@@ -160,6 +160,8 @@ def test_creating_needs_authentication(project, anon):
 
 def test_diff_endpoint(published, maintainer_api, content, anon):
     newer = content(version="1.1.0", body="# Using this tool\n\nOnly with written consent.\n")
+    # The Indonesian text changes with the English one: a stale translation can no longer be published.
+    newer["translations"]["id"]["body"] = "# Memakai alat ini\n\nHanya dengan persetujuan tertulis.\n"
     newer["clauses"].append({"key": "no-politics", "kind": "must_not", "text": "No deception in politics."})
     assert maintainer_api.post("/api/v1/guidelines/fair-swap/versions", newer, format="json").status_code == 201
     maintainer_api.post("/api/v1/guidelines/fair-swap/versions/1.1.0/publish")

@@ -69,6 +69,8 @@ def test_drafts_are_hidden_from_strangers(client, draft, make_user):
 
 def test_the_version_picker_and_the_diff_page(client, published, guideline, maintainer, content):
     newer = content(version="1.1.0", body="# Using this tool\n\nOnly with written consent.\n")
+    # The Indonesian text changes with the English one: a stale translation can no longer be published.
+    newer["translations"]["id"]["body"] = "# Memakai alat ini\n\nHanya dengan persetujuan tertulis.\n"
     newer["clauses"].append({"key": "no-politics", "kind": "must_not", "text": "No deception in politics."})
     version = services.guideline_version_create(guideline=guideline, actor_role="owner", actor=maintainer, **newer)
     services.guideline_version_publish(version=version, actor_role="owner")
