@@ -153,6 +153,32 @@ def test_a_rotation_is_logged_as_a_retired_and_an_added_key(key_file):
 
     retired = next(key for key in keys.keyring().keys if key.kid == old_kid)
     assert leaves[0]["digest"] == sha256_digest(canonical_json(retired.public_jwk()))
+    # Each leaf has its outbox event, written in the same transaction (DESIGN.md invariant 1).
+    from registry.events.models import OutboxEvent
+
+    events = list(OutboxEvent.objects.order_by("pk").values_list("type", "payload"))
+    assert events == [
+        ("registry_key.retired", {"kid": old_kid, "purpose": "receipt", "digest": leaves[0]["digest"]}),
+        ("registry_key.added", {"kid": new_kid, "purpose": "receipt", "digest": leaves[1]["digest"]}),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_rotation_whose_event_cannot_be_written_changes_nothing(key_file, monkeypatch):
+    from registry import key_rotation
+
+    old_kid = keys.keyring().active(keys.RECEIPT).kid
+    before = key_file.read_bytes()
+
+    def refuse(**kwargs):
+        raise RuntimeError("the outbox refuses")
+
+    monkeypatch.setattr(key_rotation, "event_record", refuse)
+    with pytest.raises(RuntimeError):
+        key_rotation.registry_key_rotate(purpose="receipt")
+    assert key_file.read_bytes() == before
+    assert keys.keyring().active(keys.RECEIPT).kid == old_kid
+    assert not LogEntry.objects.exists()
 
 
 @pytest.mark.django_db

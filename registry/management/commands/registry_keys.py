@@ -6,11 +6,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from registry import keys
-from registry.lib.canonical import canonical_json, sha256_digest
-from registry.transparency.services import log_append
+from registry.key_rotation import registry_key_rotate
 
 
 class Command(BaseCommand):
@@ -30,25 +28,7 @@ class Command(BaseCommand):
             ring = keys.keyring() if path.exists() else keys.key_file_create(path)
             self.stdout.write(f"Key file {path}: {len(ring.keys)} keys.")
         elif action == "rotate":
-            before = keys.keyring().active(options["purpose"])
-
-            def log_rotation(retired: list[keys.RegistryKey], new: keys.RegistryKey) -> None:
-                # The retired key as it is now listed (with its end of validity), not as it was.
-                for key in retired:
-                    log_append(
-                        type="registry_key.retired",
-                        ref=f"kid_{key.kid}",
-                        digest=sha256_digest(canonical_json(key.public_jwk())),
-                    )
-                log_append(
-                    type="registry_key.added",
-                    ref=f"kid_{new.kid}",
-                    digest=sha256_digest(canonical_json(new.public_jwk())),
-                )
-
-            # The leaves first, then the file, then the commit: if logging fails, nothing rotates.
-            with transaction.atomic():
-                new = keys.key_rotate(options["purpose"], before_write=log_rotation)
+            before, new = registry_key_rotate(purpose=options["purpose"])
             self.stdout.write(self.style.SUCCESS(f"New {new.purpose} key {new.kid}; {before.kid} is retired."))
         elif action == "list":
             for key in keys.keyring().keys:
