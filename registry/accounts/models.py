@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -109,12 +111,37 @@ class Membership(models.Model):
 ROLE_RANK = {Membership.Role.MEMBER: 1, Membership.Role.ADMIN: 2, Membership.Role.OWNER: 3}
 
 
+def revoke_keys_of_ended_membership(collector: Any, field: Any, sub_objs: Any, using: str) -> None:
+    """``on_delete`` for ApiKey.membership: when the membership a key was made under ends, the key
+    is revoked for good (and the link cleared), whoever deletes the row and however.
+
+    A key acts as its creator within their role; matching the creator's *current* membership let
+    a key revive when they were added again. Tying the key to the membership row it was made under,
+    and revoking it when that row goes, makes "the creator left" final. Instances, not querysets,
+    so the two updates run by primary key and in either order.
+    """
+    keys = list(sub_objs)
+    collector.add_field_update(field, None, keys)
+    live = [key for key in ApiKey.objects.using(using).filter(pk__in=[k.pk for k in keys], revoked_at__isnull=True)]
+    if live:
+        collector.add_field_update(ApiKey._meta.get_field("revoked_at"), timezone.now(), live)
+
+
 class ApiKey(PublicIdModel):
     """A machine credential for one organization; only a SHA-256 digest of the secret is kept."""
 
     PREFIX = "key"
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    # The membership the key was made under; when it ends the key is revoked (see the function).
+    membership = models.ForeignKey(
+        Membership,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=revoke_keys_of_ended_membership,
+        related_name="api_keys",
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     digest = models.CharField(max_length=64, unique=True)
@@ -128,3 +155,53 @@ class ApiKey(PublicIdModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Invitation(PublicIdModel):
+    """An offer of authority (membership of an organization, representing a person) to an email.
+
+    Nothing is granted until the person who controls that email accepts: the kind's registered
+    ``accept`` callable (``services.invitation_kind_register``) grants it then. ``target`` is the
+    public id of what the invitation is to (``org_…``, ``sub_…``); ``payload`` holds the kind's
+    terms (a role, powers, a scope). Only a SHA-256 digest of the emailed link's token is kept.
+    """
+
+    PREFIX = "inv"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("expired")
+
+    kind = models.CharField(max_length=32)
+    email = models.EmailField()
+    target = models.CharField(max_length=40, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "kind"], name="invitation_email_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} invitation {self.public_id}"
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at is not None:
+            return self.Status.ACCEPTED
+        if self.cancelled_at is not None:
+            return self.Status.CANCELLED
+        if self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.Status.PENDING

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from registry.accounts.models import ApiKey, Membership, Organization, User
+from registry.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from registry.accounts.services import api_key_digest
 from registry.errors import NotFound
 
@@ -35,3 +36,16 @@ def api_key_by_secret(secret: str) -> ApiKey | None:
         .filter(digest=api_key_digest(secret), revoked_at__isnull=True)
         .first()
     )
+
+
+def invitations_for(*, user: User) -> QuerySet[Invitation]:
+    """Pending invitations addressed to one of the user's verified email addresses, newest first."""
+    from allauth.account.models import EmailAddress
+
+    addresses = [
+        address.lower()
+        for address in EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    ]
+    return Invitation.objects.filter(
+        email__in=addresses, accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("-created")

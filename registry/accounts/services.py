@@ -1,18 +1,32 @@
-"""Every write to accounts, organizations, memberships and API keys."""
+"""Every write to accounts, organizations, memberships, invitations and API keys."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registry.accounts.models import ROLE_RANK, ApiKey, Membership, Organization, User
-from registry.errors import Conflict, NotAllowed, ValidationFailed
+from registry.accounts.models import ROLE_RANK, ApiKey, Invitation, Membership, Organization, User
+from registry.accounts.presence import Presence, require_presence
+from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from registry.events.services import event_record
+from registry.lib.canonical import canonical_json
+from registry.transparency.services import log_append
+
+logger = logging.getLogger(__name__)
 
 API_KEY_SCHEME = "restu"
+# A prefix is 32 random bits: a collision is rare, several in a row mean something is wrong.
+API_KEY_PREFIX_ATTEMPTS = 5
+INVITATION_LIFETIME = timedelta(days=14)
 
 
 def organization_create(
@@ -45,11 +59,86 @@ def organization_update(*, organization: Organization, actor_role: str, **change
     return organization
 
 
-def membership_add(*, organization: Organization, actor_role: str, user: User, role: str) -> Membership:
-    """Add a member; admins add members and admins, only owners add owners."""
+def _utc(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _verification_digest(organization: Organization, status: str, at: Any) -> str:
+    # Ids, the declared kind and the moment only: an organization's name may be a person's
+    # (an estate), and the staff member is nobody's business (DESIGN.md invariant 3).
+    statement = {"organization": organization.public_id, "kind": organization.kind, "status": status, "at": _utc(at)}
+    return "sha256:" + hashlib.sha256(canonical_json(statement)).hexdigest()
+
+
+def _require_staff(staff_user: User) -> None:
+    if not (staff_user and staff_user.is_active and staff_user.is_staff):
+        raise NotAllowed("Only registry staff verify organizations.")
+
+
+def organization_verify(*, organization: Organization, staff_user: User) -> Organization:
+    """Registry staff confirm an organization is what it declares; logged and announced. Idempotent."""
+    _require_staff(staff_user)
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        if locked.verified_at is None:
+            now = timezone.now()
+            locked.verified_at = now
+            locked.updated = now
+            locked.save(update_fields=["verified_at", "updated"])
+            event_record(
+                type="organization.verified",
+                payload={"organization": locked.public_id, "kind": locked.kind, "at": _utc(now)},
+                audience=[locked.public_id],
+            )
+            log_append(
+                type="organization.verified",
+                ref=locked.public_id,
+                digest=_verification_digest(locked, "verified", now),
+                at=now,
+            )
+            logger.info("organization %s verified by staff user %s", locked.public_id, staff_user.pk)
+    organization.verified_at, organization.updated = locked.verified_at, locked.updated
+    return locked
+
+
+def organization_verification_withdraw(*, organization: Organization, staff_user: User) -> Organization:
+    """Registry staff withdraw a verification; logged and announced (``organization.verification_withdrawn``:
+    the consent app re-derives the assurance of every subject it vouched for). Idempotent."""
+    _require_staff(staff_user)
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        if locked.verified_at is not None:
+            now = timezone.now()
+            locked.verified_at = None
+            locked.updated = now
+            locked.save(update_fields=["verified_at", "updated"])
+            event_record(
+                type="organization.verification_withdrawn",
+                payload={"organization": locked.public_id, "kind": locked.kind, "at": _utc(now)},
+                audience=[locked.public_id],
+            )
+            log_append(
+                type="organization.verification_withdrawn",
+                ref=locked.public_id,
+                digest=_verification_digest(locked, "withdrawn", now),
+                at=now,
+            )
+            logger.info("organization %s verification withdrawn by staff user %s", locked.public_id, staff_user.pk)
+    organization.verified_at, organization.updated = locked.verified_at, locked.updated
+    return locked
+
+
+def membership_add(
+    *, organization: Organization, actor_role: str, user: User, role: str, presence: Presence | None = None
+) -> Membership:
+    """Add a member directly (staff tools, fixtures). People are added through ``member_invite``:
+    nobody gets authority over an organization without accepting. Only owners add owners, with
+    a fresh proof of presence."""
     _require_rank(actor_role, Membership.Role.ADMIN)
-    if role == Membership.Role.OWNER and actor_role != Membership.Role.OWNER:
-        raise NotAllowed("Only an owner can add another owner.")
+    if role == Membership.Role.OWNER:
+        if actor_role != Membership.Role.OWNER:
+            raise NotAllowed("Only an owner can add another owner.")
+        require_presence(presence, action="add an owner")
     try:
         with transaction.atomic():
             return Membership.objects.create(organization=organization, user=user, role=role)
@@ -75,6 +164,217 @@ def membership_remove(*, membership: Membership, actor: User, actor_role: str) -
         membership.delete()
 
 
+# --- invitations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationKind:
+    """What accepting an invitation of one kind grants, and how the email describes it."""
+
+    accept: Callable[[Invitation, User], Any]
+    describe: Callable[[Invitation], str] | None = None
+
+
+_INVITATION_KINDS: dict[str, InvitationKind] = {}
+
+
+def invitation_kind_register(
+    kind: str, *, accept: Callable[[Invitation, User], Any], describe: Callable[[Invitation], str] | None = None
+) -> None:
+    """Declare an invitation kind (from an AppConfig.ready(); core never imports the apps).
+
+    ``accept(invitation, user)`` runs inside the accepting transaction, with the invitation row
+    locked and the invitee checked; it grants what the invitation offers, or raises a DomainError
+    (nothing is then accepted). ``describe(invitation)`` is the email's "… invites you <to …>".
+    """
+    _INVITATION_KINDS[kind] = InvitationKind(accept=accept, describe=describe)
+
+
+def invitation_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def invitation_create(
+    *,
+    kind: str,
+    email: str,
+    created_by: User,
+    target: str,
+    payload: dict[str, Any] | None = None,
+    base_url: str = "",
+) -> Invitation:
+    """Invite ``email``; the link goes out by email once this commits.
+
+    The same work whoever the address belongs to, and no account is looked up: the answer and
+    its timing tell nothing about who has an account. An earlier pending invitation of the same
+    kind to the same address and target is cancelled (the newest link is the one that works).
+    """
+    if kind not in _INVITATION_KINDS:
+        raise ValidationFailed("Unknown invitation kind.", errors={"kind": [f"Unknown kind {kind!r}."]})
+    address = email.strip().lower()
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        Invitation.objects.filter(
+            kind=kind, target=target, email=address, accepted_at__isnull=True, cancelled_at__isnull=True
+        ).update(cancelled_at=now)
+        invitation = Invitation.objects.create(
+            kind=kind,
+            email=address,
+            target=target,
+            payload=payload or {},
+            token_hash=invitation_token_digest(token),
+            created_by=created_by,
+            created=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        # The token lives in this closure and in the email only, never in a row or a task queue.
+        transaction.on_commit(lambda: _invitation_email(invitation, token, base_url))
+    return invitation
+
+
+def invitation_describe(invitation: Invitation) -> str:
+    kind = _INVITATION_KINDS.get(invitation.kind)
+    return kind.describe(invitation) if kind and kind.describe else invitation.kind
+
+
+def _invitation_email(invitation: Invitation, token: str, base_url: str) -> None:
+    link = f"{base_url.rstrip('/')}/invitations/{token}/"
+    what = invitation_describe(invitation)
+    until = invitation.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    # In both of the registry's languages: we do not know which one the invitee reads.
+    send_mail(
+        subject="Restu: you are invited / Anda diundang",
+        message=(
+            f"You are invited {what}.\n\nTo accept, sign in to Restu with this email address (or sign up "
+            f"with it) and open:\n{link}\n\nThe invitation is valid until {until}. If you did not expect it, "
+            "ignore this message: nothing happens unless you accept.\n\n"
+            f"Anda diundang {what}.\n\nUntuk menerima, masuk ke Restu dengan alamat email ini (atau daftar "
+            f"dengan alamat ini) lalu buka:\n{link}\n\nUndangan berlaku sampai {until}. Jika Anda tidak "
+            "mengharapkannya, abaikan pesan ini: tidak ada yang terjadi kecuali Anda menerimanya."
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+        fail_silently=True,
+    )
+
+
+def _addresses_of(user: User, *, verified_only: bool) -> set[str]:
+    from allauth.account.models import EmailAddress
+
+    rows = EmailAddress.objects.filter(user=user)
+    if verified_only:
+        rows = rows.filter(verified=True)
+    found = {address.lower() for address in rows.values_list("email", flat=True)}
+    if not verified_only:
+        found.add(user.email.lower())
+    return found
+
+
+def _check_invitee(invitation: Invitation, user: User, token: str | None) -> None:
+    """The invitee is the person who controls the invited address: a signed-in account with that
+    address verified, or with that address and the emailed link. Anyone else: 404 (no oracle)."""
+    if token is not None:
+        if not secrets.compare_digest(invitation_token_digest(token), invitation.token_hash):
+            raise NotFound("No such invitation.")
+        if invitation.email not in _addresses_of(user, verified_only=False):
+            raise NotFound("No such invitation.")
+        return
+    if invitation.email in _addresses_of(user, verified_only=True):
+        return
+    if invitation.email in _addresses_of(user, verified_only=False):
+        raise NotAllowed("Verify your email address first (or open the link in the invitation email).")
+    raise NotFound("No such invitation.")
+
+
+def invitation_accept(*, invitation: Invitation, user: User, token: str | None = None) -> Invitation:
+    """Accept an invitation addressed to ``user``: only now does its authority start."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise NotAllowed("Sign in to accept an invitation.")
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        _check_invitee(locked, user, token)
+        status = locked.status
+        if status != Invitation.Status.PENDING:
+            raise Conflict(f"This invitation is {status}; ask for a new one.")
+        kind = _INVITATION_KINDS.get(locked.kind)
+        if kind is None:
+            raise Conflict("This invitation can no longer be accepted.")
+        kind.accept(locked, user)
+        locked.accepted_at = timezone.now()
+        locked.accepted_by = user
+        locked.save(update_fields=["accepted_at", "accepted_by"])
+    return locked
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    return Invitation.objects.filter(token_hash=invitation_token_digest(token)).first()
+
+
+def member_invite(
+    *,
+    organization: Organization,
+    actor: User,
+    actor_role: str,
+    email: str,
+    role: str,
+    presence: Presence | None,
+    base_url: str = "",
+) -> Invitation:
+    """Invite someone to the organization: admins invite members and admins; owners invite owners,
+    with a fresh proof of presence (an owner can hand the organization over)."""
+    _require_rank(actor_role, Membership.Role.ADMIN)
+    if role not in Membership.Role.values:
+        raise ValidationFailed("Unknown role.", errors={"role": [f"Unknown role {role!r}."]})
+    if role == Membership.Role.OWNER:
+        if actor_role != Membership.Role.OWNER:
+            raise NotAllowed("Only an owner can add another owner.")
+        require_presence(presence, action="add an owner")
+    return invitation_create(
+        kind="member",
+        email=email,
+        created_by=actor,
+        target=organization.public_id,
+        payload={"role": role},
+        base_url=base_url,
+    )
+
+
+def _member_accept(invitation: Invitation, user: User) -> Membership:
+    organization = Organization.objects.filter(public_id=invitation.target).first()
+    if organization is None:
+        raise Conflict("The organization no longer exists.")
+    role = str(invitation.payload.get("role", Membership.Role.MEMBER))
+    # The inviter's authority is checked again now: an invitation dies with it.
+    inviter_role = (
+        Membership.objects.filter(organization=organization, user_id=invitation.created_by_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    allowed = ROLE_RANK.get(inviter_role, 0) >= ROLE_RANK[Membership.Role.ADMIN]  # type: ignore[call-overload, index]
+    if role == Membership.Role.OWNER:
+        allowed = inviter_role == Membership.Role.OWNER
+    if not allowed:
+        raise Conflict("The person who invited you can no longer add members; ask for a new invitation.")
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(organization=organization, user=user, role=role)
+    except IntegrityError:
+        raise Conflict("You are already a member of this organization.") from None
+
+
+def _member_describe(invitation: Invitation) -> str:
+    organization = Organization.objects.filter(public_id=invitation.target).first()
+    name = organization.name if organization else "an organization"
+    return f"to join {name} as {invitation.payload.get('role', 'member')}"
+
+
+invitation_kind_register("member", accept=_member_accept, describe=_member_describe)
+
+
+# --- API keys -----------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class IssuedApiKey:
     """A new key: ``secret`` is shown once and never stored."""
@@ -89,15 +389,37 @@ def api_key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def api_key_create(*, organization: Organization, creator: User, actor_role: str, name: str) -> IssuedApiKey:
-    """Issue a key that acts for ``organization`` within its creator's role (admins and owners)."""
+def api_key_create(
+    *, organization: Organization, creator: User, actor_role: str, name: str, presence: Presence | None
+) -> IssuedApiKey:
+    """Issue a key that acts for ``organization`` within its creator's role (admins and owners).
+
+    A sensitive action: the creator must have proved presence moments ago (``presence``, from
+    ``presence_from_request``). The key is tied to the creator's membership: it dies with it.
+    """
     _require_rank(actor_role, Membership.Role.ADMIN)
-    prefix = secrets.token_hex(4)
-    secret = f"{API_KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(
-        organization=organization, created_by=creator, name=name, prefix=prefix, digest=api_key_digest(secret)
-    )
-    return IssuedApiKey(api_key=key, secret=secret)
+    require_presence(presence, action="create an API key")
+    membership = Membership.objects.filter(organization=organization, user=creator).first()
+    if membership is None or ROLE_RANK.get(membership.role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[index]
+        raise NotAllowed("This needs the admin role in the organization.")
+    for _ in range(API_KEY_PREFIX_ATTEMPTS):
+        prefix = secrets.token_hex(4)
+        secret = f"{API_KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                key = ApiKey.objects.create(
+                    organization=organization,
+                    created_by=creator,
+                    membership=membership,
+                    name=name,
+                    prefix=prefix,
+                    digest=api_key_digest(secret),
+                )
+        except IntegrityError:
+            # The lookup prefix is unique; another key has this one. Draw again.
+            continue
+        return IssuedApiKey(api_key=key, secret=secret)
+    raise Conflict("Could not issue a key with a unique prefix; please try again.")
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

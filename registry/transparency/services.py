@@ -48,6 +48,8 @@ LEAF_TYPES = frozenset(
         "registry_key.added",
         "registry_key.retired",
         "release.cleared",
+        "organization.verified",
+        "organization.verification_withdrawn",
     }
 )
 # Leaves carry ids and digests only: the shapes below leave no room for a name or an email.

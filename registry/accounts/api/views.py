@@ -1,4 +1,4 @@
-"""Organizations, members and API keys over HTTP: parse, call a service or selector, answer."""
+"""Organizations, members, invitations and API keys over HTTP: parse, call a service or selector, answer."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.accounts import selectors, services
 from registry.accounts.api import serializers as s
-from registry.accounts.models import ApiKey, Membership, Organization, User
-from registry.api.caller import api_key_of, caller_role
+from registry.accounts.models import ApiKey, Invitation, Membership, Organization
+from registry.accounts.presence import presence_from_request
+from registry.api.caller import api_key_of, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -31,9 +31,8 @@ def _organization_for(request: Request, public_id: str) -> tuple[Organization, s
     return organization, role
 
 
-def _people_only(request: Request) -> None:
-    if api_key_of(request) is not None:
-        raise PermissionDenied("API keys cannot manage organizations or keys; sign in as a person.")
+def _base_url(request: Request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
@@ -51,7 +50,7 @@ class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type
 
     @extend_schema(request=s.OrganizationIn, responses={201: s.OrganizationOut})
     def post(self, request: Request) -> Response:
-        _people_only(request)
+        require_person(request, action="create organizations")
         data = s.OrganizationIn(data=request.data)
         data.is_valid(raise_exception=True)
         organization = services.organization_create(creator=request.user, **data.validated_data)
@@ -95,24 +94,40 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: i
         members = organization.memberships.select_related("user").order_by("created")
         return Response({"results": s.MemberOut(members, many=True).data, "next": None, "previous": None})
 
-    @extend_schema(request=s.MemberIn, responses={201: s.MemberOut})
+    @extend_schema(
+        request=s.MemberIn,
+        responses={201: s.MemberInvitedOut, **problems(403)},
+        description="Invite someone by email; the membership starts when they accept "
+        "(POST /api/v1/invitations/{id}/accept, or the emailed link). The answer is the same whether "
+        "or not the address has an account. Inviting an owner needs a fresh proof of presence "
+        "(403 reauthentication-required).",
+    )
     def post(self, request: Request, org_id: str) -> Response:
         # A key must not add people: a leaked owner's key would otherwise let anyone make
         # themselves an owner, whose access outlives the key's revocation.
-        _people_only(request)
+        actor = require_person(request, action="invite members")
         organization, role = _organization_for(request, org_id)
         data = s.MemberIn(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.filter(email__iexact=data.validated_data["email"], is_active=True).first()
-        if user is None:
-            raise ValidationFailed(
-                "There is no Restu account with that email address; ask them to sign up first.",
-                errors={"email": ["No account with this email address."]},
-            )
-        membership = services.membership_add(
-            organization=organization, actor_role=role, user=user, role=data.validated_data["role"]
+        invitation = services.member_invite(
+            organization=organization,
+            actor=actor,
+            actor_role=role,
+            email=data.validated_data["email"],
+            role=data.validated_data["role"],
+            presence=presence_from_request(request),
+            base_url=_base_url(request),
         )
-        return Response(s.MemberOut(membership).data, status=status.HTTP_201_CREATED)
+        body = {
+            "status": "invited",
+            "id": invitation.public_id,
+            "email": invitation.email,
+            "role": invitation.payload["role"],
+            "organization": organization.public_id,
+            "created": invitation.created,
+            "expires": invitation.expires_at,
+        }
+        return Response(s.MemberInvitedOut(body).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
@@ -122,7 +137,7 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(responses={204: None, **problems(409)})  # 409: the last owner cannot leave
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
-        _people_only(request)
+        require_person(request, action="remove members")
         organization, role = _organization_for(request, org_id)
         membership = (
             Membership.objects.select_related("user").filter(organization=organization, user__public_id=user_id).first()
@@ -142,15 +157,20 @@ class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: igno
     def get_queryset(self) -> QuerySet[ApiKey]:
         if getattr(self, "swagger_fake_view", False):
             return ApiKey.objects.none()
-        _people_only(self.request)
+        require_person(self.request, action="manage API keys")
         admin_orgs = Membership.objects.filter(
             user=self.request.user, role__in=[Membership.Role.ADMIN, Membership.Role.OWNER]
         ).values("organization_id")
         return ApiKey.objects.select_related("organization").filter(organization_id__in=admin_orgs)
 
-    @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut})
+    @extend_schema(
+        request=s.ApiKeyIn,
+        responses={201: s.ApiKeyCreatedOut, **problems(403)},
+        description="Needs a person (not an API key) who proved presence within the last 5 minutes "
+        "(403 reauthentication-required otherwise).",
+    )
     def post(self, request: Request) -> Response:
-        _people_only(request)
+        creator = require_person(request, action="create API keys")
         data = s.ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -160,7 +180,11 @@ class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: igno
                 "You are not a member of that organization.", errors={"organization": ["Unknown organization."]}
             ) from None
         issued = services.api_key_create(
-            organization=organization, creator=request.user, actor_role=role, name=data.validated_data["name"]
+            organization=organization,
+            creator=creator,
+            actor_role=role,
+            name=data.validated_data["name"],
+            presence=presence_from_request(request),
         )
         body: dict[str, Any] = dict(s.ApiKeyOut(issued.api_key).data)
         body["key"] = issued.secret
@@ -173,7 +197,7 @@ class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.ApiKeyOut
 
     def _key(self, request: Request, key_id: str) -> ApiKey:
-        _people_only(request)
+        require_person(request, action="manage API keys")
         key = ApiKey.objects.select_related("organization").filter(public_id=key_id).first()
         if key is None or caller_role(request, key.organization) not in (Membership.Role.ADMIN, Membership.Role.OWNER):
             raise NotFound("No such API key.")
@@ -186,3 +210,40 @@ class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     def delete(self, request: Request, key_id: str) -> Response:
         services.api_key_revoke(api_key=self._key(request, key_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationList(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The pending invitations addressed to the caller's verified email addresses."""
+
+    serializer_class = s.InvitationOut
+    pagination_class = None
+    queryset = Invitation.objects.none()  # for the schema; get() reads through the selector
+
+    @extend_schema(operation_id="invitations_list", responses={200: whole_list("InvitationList", s.InvitationOut)})
+    def get(self, request: Request) -> Response:
+        person = require_person(request, action="read invitations")
+        invitations = selectors.invitations_for(user=person)
+        return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
+
+
+class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+    """Accept an invitation addressed to you: only now does its authority (membership, representation) start."""
+
+    serializer_class = s.InvitationOut
+
+    @extend_schema(
+        request=s.InvitationAcceptIn,
+        responses={200: s.InvitationOut, **problems(403, 404, 409)},
+        description="The signed-in person whose verified email address is the invited one (or who holds "
+        "the emailed link's token) accepts. Anyone else: 404. Already accepted, cancelled or expired: 409.",
+    )
+    def post(self, request: Request, invitation_id: str) -> Response:
+        person = require_person(request, action="accept invitations")
+        invitation = Invitation.objects.filter(public_id=invitation_id).first()
+        if invitation is None:
+            raise NotFound("No such invitation.")
+        data = s.InvitationAcceptIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        token = data.validated_data.get("token")
+        accepted = services.invitation_accept(invitation=invitation, user=person, token=token)
+        return Response(s.InvitationOut(accepted).data)

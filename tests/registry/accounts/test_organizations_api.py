@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.accounts.models import Membership, Organization
+from registry.accounts.models import Invitation, Membership, Organization
 
 
 @pytest.mark.django_db
@@ -59,7 +59,7 @@ def test_non_member_gets_404_for_organization_and_members(org, make_user, client
 
 
 @pytest.mark.django_db
-def test_member_cannot_add_owner_or_anyone(org, make_user, client_for):
+def test_member_cannot_invite_owner_or_anyone(org, make_user, client_for):
     member = make_user()
     Membership.objects.create(organization=org, user=member, role="member")
     newcomer = make_user()
@@ -68,10 +68,11 @@ def test_member_cannot_add_owner_or_anyone(org, make_user, client_for):
     )
     assert response.status_code == 403
     assert not Membership.objects.filter(user=newcomer).exists()
+    assert not Invitation.objects.exists()
 
 
 @pytest.mark.django_db
-def test_admin_adds_members_but_not_owners(org, make_user, client_for):
+def test_admin_invites_members_but_not_owners(org, make_user, client_for):
     admin = make_user()
     Membership.objects.create(organization=org, user=admin, role="admin")
     newcomer = make_user()
@@ -79,22 +80,31 @@ def test_admin_adds_members_but_not_owners(org, make_user, client_for):
     assert client_for(admin).post(url, {"email": newcomer.email, "role": "owner"}).status_code == 403
     response = client_for(admin).post(url, {"email": newcomer.email, "role": "member"})
     assert response.status_code == 201
+    assert response.json()["status"] == "invited"
     assert response.json()["role"] == "member"
+    # An invitation, not a membership: authority starts when the newcomer accepts.
+    assert not Membership.objects.filter(user=newcomer).exists()
 
 
 @pytest.mark.django_db
-def test_owner_adds_owner(api, org, make_user):
-    newcomer = make_user()
-    response = api.post(f"/api/v1/organizations/{org.public_id}/members", {"email": newcomer.email, "role": "owner"})
+def test_owner_invites_owner_who_accepts(fresh_api, org, make_user, client_for, verified):
+    newcomer = verified(make_user())
+    response = fresh_api.post(
+        f"/api/v1/organizations/{org.public_id}/members", {"email": newcomer.email, "role": "owner"}
+    )
     assert response.status_code == 201
+    assert not Membership.objects.filter(user=newcomer).exists()
+    accepted = client_for(newcomer).post(f"/api/v1/invitations/{response.json()['id']}/accept")
+    assert accepted.status_code == 200
     assert Membership.objects.get(user=newcomer).role == "owner"
 
 
 @pytest.mark.django_db
-def test_adding_unknown_person_is_a_validation_problem(api, org):
+def test_inviting_an_email_without_an_account_answers_like_any_other(api, org):
+    # Before invitations this was a 400 naming the email: an oracle telling who has an account.
     response = api.post(f"/api/v1/organizations/{org.public_id}/members", {"email": "nobody@example.org"})
-    assert response.status_code == 400
-    assert "email" in response.json()["errors"]
+    assert response.status_code == 201
+    assert response.json()["status"] == "invited"
 
 
 @pytest.mark.django_db
