@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "registry.api.middleware.ProblemsUnderApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
+    "registry.api.middleware.JsonDepthLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -238,7 +239,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser, refusing bodies nested more than 64 levels (400) before it decodes them.
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.DepthLimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -1,12 +1,14 @@
-"""Refuses oversized request bodies before anything reads them."""
+"""Refuses oversized and over-deep request bodies before anything reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
+from registry.api.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
 from registry.api.problems import problem_response
 
 
@@ -31,6 +33,51 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return too_large(request, limit)
         return self.get_response(request)
+
+
+# allauth's headless views decode every request body as JSON, whatever its declared type.
+_PARSED_AS_JSON_WHATEVER_THE_TYPE = ("/_allauth/",)
+
+
+def _declares_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("application/json", "text/json") or media.endswith("+json")
+
+
+class JsonDepthLimitMiddleware:
+    """400 problem for a JSON body nested more than ``MAX_JSON_DEPTH`` levels, before any view parses it.
+
+    Python's JSON decoder recurses per level, so a body a thousand levels deep is a RecursionError
+    (a 500) in any parser that is not ours: allauth's headless endpoints (login, sign-up…) parse
+    bodies themselves. The depth is measured by a linear scan (registry.api.jsondepth) of bodies
+    that declare a JSON type, and of every body sent to the headless endpoints. The body was
+    already held to its size limit by ``BodySizeLimitMiddleware``; Django keeps it for the view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
+            _declares_json(request.META.get("CONTENT_TYPE", ""))
+            or request.path.startswith(_PARSED_AS_JSON_WHATEVER_THE_TYPE)
+        ):
+            try:
+                body = request.body
+            except RequestDataTooBig:
+                return self.get_response(request)  # the view answers 413 as it always did
+            if body and json_depth_exceeds(_text(body, request.encoding), MAX_JSON_DEPTH):
+                return problem_response(400, too_deep_detail(MAX_JSON_DEPTH), instance=request.path)
+        return self.get_response(request)
+
+
+def _text(body: bytes, encoding: str | None) -> str:
+    # Brackets, quotes and backslashes are ASCII: a body in an unknown or non-text charset is
+    # measured as UTF-8, with anything undecodable replaced.
+    try:
+        return body.decode(encoding or "utf-8")
+    except (LookupError, UnicodeError, TypeError):
+        return body.decode("utf-8", "replace")
 
 
 class ProblemsUnderApiMiddleware:
