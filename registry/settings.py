@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from registry.env import envbool, envchoice, envint, envlist, envstr, required
 
@@ -230,6 +231,20 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Restu <noreply@localhost>")
 
+# --- Client addresses ---------------------------------------------------------------------------
+# How many reverse proxies of ours stand in front of the app. X-Forwarded-For is believed only
+# that far: with 0 (the default) the header is ignored and the connection's address is the
+# client; with 1 the last address in it (the one our proxy appended) is. Anything a client
+# writes in the header itself is never trusted, so it cannot escape per-address limits.
+REGISTRY_TRUSTED_PROXIES = envint("REGISTRY_TRUSTED_PROXIES", 0)
+if REGISTRY_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        f"REGISTRY_TRUSTED_PROXIES must be 0 or more (the number of proxies in front of the app); "
+        f"got {REGISTRY_TRUSTED_PROXIES}."
+    )
+# allauth's rate limits (login, sign-up, password reset) read the same count.
+ALLAUTH_TRUSTED_PROXY_COUNT = REGISTRY_TRUSTED_PROXIES
+
 # --- API ----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -261,6 +276,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "registry.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles identify anonymous callers by address; see REGISTRY_TRUSTED_PROXIES.
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_BODY_BYTES = 1024 * 1024

@@ -117,3 +117,42 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PROXY_PROBE = (
+    "import django, json; from django.conf import settings; django.setup(); "
+    "print(json.dumps({'trusted': settings.REGISTRY_TRUSTED_PROXIES, "
+    "'drf': settings.REST_FRAMEWORK['NUM_PROXIES'], 'allauth': settings.ALLAUTH_TRUSTED_PROXY_COUNT}))"
+)
+
+
+def _proxies(tmp_path, **env):
+    import json
+
+    clean = {k: v for k, v in os.environ.items() if k != "REGISTRY_TRUSTED_PROXIES"}
+    clean.update({"DJANGO_SETTINGS_MODULE": "registry.settings", "REGISTRY_DATA_DIR": str(tmp_path), "DEBUG": "1"})
+    clean.update(env)
+    result = subprocess.run(
+        [sys.executable, "-c", PROXY_PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result, (json.loads(result.stdout) if result.returncode == 0 else None)
+
+
+def test_x_forwarded_for_is_trusted_only_through_declared_proxies(tmp_path):
+    _, default = _proxies(tmp_path)
+    assert default == {"trusted": 0, "drf": 0, "allauth": 0}
+    _, behind_one = _proxies(tmp_path, REGISTRY_TRUSTED_PROXIES="1")
+    assert behind_one == {"trusted": 1, "drf": 1, "allauth": 1}
+
+
+@pytest.mark.parametrize("value", ["one", "-1"])
+def test_a_bad_trusted_proxy_count_is_a_clear_error(tmp_path, value):
+    result, _ = _proxies(tmp_path, REGISTRY_TRUSTED_PROXIES=value)
+    assert result.returncode != 0
+    assert "REGISTRY_TRUSTED_PROXIES" in result.stderr
