@@ -595,7 +595,9 @@ def _policy_vkey(text: str, sig_type: int, fail: object) -> Verifier:
         return parse_vkey(text, types=(sig_type,))
     except NoteError as exc:
         assert callable(fail)
-        raise fail(f"{exc.reason} (a {'log' if sig_type == SIG_ED25519 else 'witness'} key has type 0x0{sig_type})") from exc
+        raise fail(
+            f"{exc.reason} (a {'log' if sig_type == SIG_ED25519 else 'witness'} key has type 0x0{sig_type})"
+        ) from exc
 
 
 def _new_name(name: str, witnesses: Mapping[str, object], groups: Mapping[str, object], fail: object) -> None:

@@ -18,13 +18,13 @@ from registry.lib.note import NoteError
 SPEC_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 SPEC_NOTE = (
     "This is an example message.\n\n"
-    "\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
+    "\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"  # noqa: E501
 )
 # c2sp.org/tlog-cosignature, the example cosigned checkpoint (signatures not verifiable: no keys given).
 SPEC_COSIGNED = (
     "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n"
-    "\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"
-    "\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"
+    "\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n"  # noqa: E501
+    "\u2014 witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n"  # noqa: E501
 )
 
 
@@ -144,7 +144,12 @@ def test_checkpoint_round_trip_and_strictness() -> None:
     text = note.format_checkpoint("restu.example/log", 0, root)
     assert text == "restu.example/log\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
     assert note.parse_checkpoint(text) == note.Checkpoint("restu.example/log", 0, root)
-    for bad in ("o\n01\n" + text.split("\n")[2] + "\n", "o\n1\nAAAA\n", "o\n1\n", "o\n-1\n" + text.split("\n")[2] + "\n"):
+    for bad in (
+        "o\n01\n" + text.split("\n")[2] + "\n",
+        "o\n1\nAAAA\n",
+        "o\n1\n",
+        "o\n-1\n" + text.split("\n")[2] + "\n",
+    ):
         with pytest.raises(NoteError):
             note.parse_checkpoint(bad)
 
@@ -199,7 +204,7 @@ def test_policy_parse_and_quorum_like_the_sigsum_example() -> None:
     with pytest.raises(NoteError, match="quorum"):
         note.verify_cosigned_checkpoint(note.format_note(body, sigs[:3]), policy)
     # A cosignature from the future does not count.
-    future = sigs[:3] + [note.cosign(body, "w.example/Y2", keys["Y2"][0], 1_800_000_000)]
+    future = [*sigs[:3], note.cosign(body, "w.example/Y2", keys["Y2"][0], 1800000000)]
     with pytest.raises(NoteError, match="quorum"):
         note.verify_cosigned_checkpoint(note.format_note(body, future), policy, now=1_700_000_000)
 
@@ -233,5 +238,8 @@ def test_quorum_none_needs_no_cosignature() -> None:
     key = Ed25519PrivateKey.generate()
     policy = note.parse_policy(f"log {note.format_vkey('o.example/log', 1, key)}\nquorum none\n")
     body = note.format_checkpoint("o.example/log", 1, b"\x01" * 32)
-    verified = note.verify_cosigned_checkpoint(note.format_note(body, [note.sign_ed25519(body, "o.example/log", key)]), policy)
-    assert verified.quorum_met and verified.cosigned_by == ()
+    verified = note.verify_cosigned_checkpoint(
+        note.format_note(body, [note.sign_ed25519(body, "o.example/log", key)]), policy
+    )
+    assert verified.quorum_met
+    assert verified.cosigned_by == ()
