@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "registry.events",
     "guidelines",
     "consent",
+    "provenance",
 ]
 
 MIDDLEWARE = [
@@ -288,6 +289,17 @@ IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 # Longer than any request may run (gunicorn kills a worker after 30 s): an older claim was abandoned.
 IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS = 120
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+
+# --- Provenance: "check a file" (C2PA) -------------------------------------------------------------
+# A PEM file of the root certificates whose C2PA signers count as trusted; empty: c2pa-rs's own list.
+REGISTRY_C2PA_TRUST_ANCHORS = envstr("REGISTRY_C2PA_TRUST_ANCHORS", "") or ""
+REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES = envint("REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+# Files above this are checked by a worker (202 + status URL); measured with bench/provenance.py.
+REGISTRY_PROVENANCE_ASYNC_BYTES = envint("REGISTRY_PROVENANCE_ASYNC_BYTES", 8 * 1024 * 1024)
+# Where uploads are streamed while checked (deleted after); web and worker must share it.
+REGISTRY_PROVENANCE_TEMP_DIR = envstr("REGISTRY_PROVENANCE_TEMP_DIR", str(DATA_DIR / "provenance-uploads"))
+# Anyone may check a file; each check costs a parse of up to 100 MiB, so the rate is strict.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["provenance_check"] = envstr("THROTTLE_PROVENANCE_CHECK", "10/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Restu API",
