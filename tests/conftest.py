@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from registry.accounts import services
 from registry.accounts.models import Organization, User
+from tests.presence import fresh_presence
 
 _counter = itertools.count(1)
 
@@ -89,7 +90,9 @@ def api(user: User, client_for: Callable[[User], APIClient]) -> APIClient:
 @pytest.fixture
 def key_client(org: Organization, user: User) -> Callable[..., tuple[APIClient, str]]:
     def make(organization: Organization = org, creator: User = user) -> tuple[APIClient, str]:
-        issued = services.api_key_create(organization=organization, creator=creator, actor_role="owner", name="ci")
+        issued = services.api_key_create(
+            organization=organization, creator=creator, actor_role="owner", name="ci", presence=fresh_presence()
+        )
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
         return api, issued.secret

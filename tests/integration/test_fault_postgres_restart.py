@@ -208,9 +208,12 @@ import json
 from consent.models import Subject
 from registry.accounts import services
 from registry.accounts.models import Organization, User
+from django.utils import timezone
+from registry.accounts.presence import Presence
 studio = Organization.objects.get(slug="studio-layar-lebar")
 owner = User.objects.get(email="studio@demo.restu.example")
-issued = services.api_key_create(organization=studio, creator=owner, actor_role="owner", name="fault test")
+issued = services.api_key_create(organization=studio, creator=owner, actor_role="owner", name="fault test",
+    presence=Presence(authenticated_at=timezone.now(), second_factor=False, method="password"))
 subject = Subject.objects.get(representatives__user__email="performer@demo.restu.example")
 print("SEED " + json.dumps({"key": issued.secret, "subject": subject.public_id}))
 """

@@ -48,6 +48,7 @@ from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
 from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.services import checkpoint_publish
 from tests.database_state import database_snapshot
+from tests.presence import fresh_presence
 
 PASSWORD = "correct horse battery"
 PROBLEM = "application/problem+json"
@@ -743,7 +744,9 @@ def _bad_input_world() -> SimpleNamespace:
     w.attestation = guideline_services.attestation_store(project=w.project, actor_role="owner", envelope=_envelope(w))
     studio_owner = _person("Budi Studio")
     w.studio = _org(studio_owner, "studio")
-    issued = account_services.api_key_create(organization=w.studio, creator=studio_owner, actor_role="owner", name="ci")
+    issued = account_services.api_key_create(
+        organization=w.studio, creator=studio_owner, actor_role="owner", name="ci", presence=fresh_presence()
+    )
     w.studio_key = APIClient()
     w.studio_key.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     w.person_api, w.maintainer_api = APIClient(), APIClient()

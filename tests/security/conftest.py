@@ -36,6 +36,7 @@ from registry.events.models import Delivery, OutboxEvent, WebhookEndpoint
 from registry.lib.canonical import canonical_json
 from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
 from tests.consent.terms import consent_terms
+from tests.presence import fresh_presence
 
 PERSONS = ("stranger", "member", "admin", "owner", "rep")
 KEYS = ("grantee_key", "other_key", "revoked_key")
@@ -199,11 +200,19 @@ def build_world() -> World:
             account_services.membership_add(organization=organization, actor_role="owner", user=users[name], role=name)
     account_services.membership_add(organization=studio, actor_role="owner", user=member2, role="member")
 
-    issued = account_services.api_key_create(organization=studio, creator=owner, actor_role="owner", name="grantee")
-    other = account_services.api_key_create(organization=guild, creator=other_owner, actor_role="owner", name="other")
-    revoked = account_services.api_key_create(organization=studio, creator=owner, actor_role="owner", name="old")
+    issued = account_services.api_key_create(
+        organization=studio, creator=owner, actor_role="owner", name="grantee", presence=fresh_presence()
+    )
+    other = account_services.api_key_create(
+        organization=guild, creator=other_owner, actor_role="owner", name="other", presence=fresh_presence()
+    )
+    revoked = account_services.api_key_create(
+        organization=studio, creator=owner, actor_role="owner", name="old", presence=fresh_presence()
+    )
     account_services.api_key_revoke(api_key=revoked.api_key)
-    target = account_services.api_key_create(organization=studio, creator=owner, actor_role="owner", name="target")
+    target = account_services.api_key_create(
+        organization=studio, creator=owner, actor_role="owner", name="target", presence=fresh_presence()
+    )
 
     rep = users["rep"]
     subject = consent_services.subject_create(creator=rep, display_name=SUBJECT_NAME, status="living")

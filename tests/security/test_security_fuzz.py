@@ -36,6 +36,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.presence import fresh_presence
+
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
 # Cases per operation and caller: 4 callers x (4 + 2) = 24 cases per operation, ~2,000 in all, which
@@ -94,8 +96,12 @@ def _world() -> dict[str, Any]:
     studio_owner = User.objects.get(email="studio@demo.restu.example")
     studio = Organization.objects.get(slug="studio-layar-lebar")
     project = Organization.objects.get(slug="open-faceswap")
-    studio_key = accounts.api_key_create(organization=studio, creator=studio_owner, actor_role="owner", name="fuzz")
-    project_key = accounts.api_key_create(organization=project, creator=maintainer, actor_role="owner", name="fuzz")
+    studio_key = accounts.api_key_create(
+        organization=studio, creator=studio_owner, actor_role="owner", name="fuzz", presence=fresh_presence()
+    )
+    project_key = accounts.api_key_create(
+        organization=project, creator=maintainer, actor_role="owner", name="fuzz", presence=fresh_presence()
+    )
     events.webhook_create(organization=studio, url="https://hooks.example.org/restu", events=["consent.revoked"])
     subject = Subject.objects.first()
     consent = Consent.objects.filter(subject=subject).first()

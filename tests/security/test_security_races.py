@@ -36,6 +36,7 @@ from registry.accounts.presence import Presence
 from registry.api.models import IdempotencyRecord
 from registry.events.models import OutboxEvent
 from registry.transparency.models import LogEntry
+from tests.presence import fresh_presence
 
 from ..guidelines.conftest import content
 
@@ -203,7 +204,9 @@ def project_key(live_server, make_user, make_org):  # type: ignore[no-untyped-de
         organization=project, actor_role="owner", slug=f"race-{project.slug}", title="Fair swap"
     )
     secrets = [
-        account_services.api_key_create(organization=project, creator=owner, actor_role="owner", name=f"ci {i}").secret
+        account_services.api_key_create(
+            organization=project, creator=owner, actor_role="owner", name=f"ci {i}", presence=fresh_presence()
+        ).secret
         for i in range(2)
     ]
     return owner, project, guideline, secrets
