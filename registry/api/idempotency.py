@@ -1,8 +1,16 @@
-"""``Idempotency-Key`` on creating POSTs, per the IETF httpapi draft: replay, 422, 409."""
+"""``Idempotency-Key`` on creating POSTs, per the IETF httpapi draft: replay, 422, 409.
+
+Secrets are never replayed (API.md, "v1.1 — trust"): an answer that carried a secret shown once
+(an API key's ``key``, a webhook's ``secret``) is stored with that field ``null`` and
+``"secret_redacted": true``, so the table never holds a credential and a replay cannot hand one
+to whoever holds the caller's Idempotency-Key.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +25,12 @@ from registry.api.models import IdempotencyRecord
 from registry.errors import Conflict, Unprocessable, ValidationFailed
 
 HEADER = "Idempotency-Key"
+
+# Fields that carry a secret in some answers. A field a view declares secret is always redacted;
+# for the others (an attestation's ``key`` is a public key id) only a value shaped like a secret
+# the registry issues is: an API key (``restu_<prefix>_…``) or a Standard Webhooks secret.
+SECRET_FIELDS = ("key", "secret")
+_SECRET_SHAPE = re.compile(r"^(?:restu_[0-9a-f]{8}_|whsec_)")
 
 
 class Replay(Exception):
@@ -72,8 +86,37 @@ def idempotency_begin(request: Request) -> IdempotencyRecord | None:
     raise Replay(replay)
 
 
-def idempotency_finish(record: IdempotencyRecord, response: HttpResponseBase) -> None:
-    """Store the first answer; a server error releases the key so the client may retry."""
+def without_secrets(body: bytes, content_type: str, secret_fields: tuple[str, ...] = ()) -> bytes:
+    """``body`` as it may be stored: each secret field ``null`` and ``"secret_redacted": true``.
+
+    ``secret_fields`` are the fields the view declares secret; ``key`` and ``secret`` are also
+    redacted whenever their value looks like a secret the registry issues. Bodies that are not a
+    JSON object, or carry no secret, are returned unchanged.
+    """
+    if not body or "json" not in content_type.split(";", 1)[0]:
+        return body
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    if not isinstance(document, dict):
+        return body
+    redacted = False
+    for name in dict.fromkeys((*secret_fields, *SECRET_FIELDS)):
+        value = document.get(name)
+        if isinstance(value, str) and value and (name in secret_fields or _SECRET_SHAPE.match(value)):
+            document[name] = None
+            redacted = True
+    if not redacted:
+        return body
+    document["secret_redacted"] = True
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def idempotency_finish(
+    record: IdempotencyRecord, response: HttpResponseBase, *, secret_fields: tuple[str, ...] = ()
+) -> None:
+    """Store the first answer, without its secrets; a server error releases the key so the client may retry."""
     if response.status_code >= 500:
         record.delete()
         return
@@ -81,8 +124,8 @@ def idempotency_finish(record: IdempotencyRecord, response: HttpResponseBase) ->
         response.render()
     record.state = IdempotencyRecord.State.COMPLETED
     record.status_code = response.status_code
-    record.response_body = getattr(response, "content", b"")
     record.content_type = response.get("Content-Type", "application/json")
+    record.response_body = without_secrets(getattr(response, "content", b""), record.content_type, secret_fields)
     record.save(update_fields=["state", "status_code", "response_body", "content_type"])
 
 
@@ -98,8 +141,13 @@ def purge_expired(*, now: datetime | None = None) -> int:
 
 
 class IdempotentPostMixin:
-    """For views whose POST creates something: honours ``Idempotency-Key``."""
+    """For views whose POST creates something: honours ``Idempotency-Key``.
 
+    A view whose answer shows a secret once names its field in ``idempotency_secret_fields``:
+    the stored answer (and so every replay) has it ``null`` with ``"secret_redacted": true``.
+    """
+
+    idempotency_secret_fields: tuple[str, ...] = ()
     _idempotency_record: IdempotencyRecord | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -118,5 +166,5 @@ class IdempotentPostMixin:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:
-            idempotency_finish(record, response)
+            idempotency_finish(record, response, secret_fields=self.idempotency_secret_fields)
         return response

@@ -115,7 +115,7 @@ def _generic_statuses(view_class: type, method: str, operation: dict[str, Any]) 
     if any(p.get("in") == "path" for p in parameters):
         statuses.add(404)
     if any(p.get("in") == "query" and p.get("name") == "cursor" for p in parameters):
-        statuses.add(404)  # DRF's cursor pagination answers an invalid cursor with 404
+        statuses.add(400)  # a cursor the server did not make (registry.api.pagination)
     if method == "GET" and (
         getattr(view_class, "filterset_class", None) or getattr(view_class, "filterset_fields", None)
     ):
@@ -141,7 +141,9 @@ def _idempotency_key_parameter() -> dict[str, Any]:
         "description": (
             "A unique key for this creation (1 to 255 printable characters): a repeat with the same key and "
             "body answers the first response again (`Idempotent-Replayed: true`); the same key with another "
-            "body is 422; a repeat while the first is being processed is 409."
+            "body is 422; a repeat while the first is being processed is 409. A secret shown once (an API "
+            "key, a webhook's signing secret) is never replayed: the repeat has it `null` and "
+            '`"secret_redacted": true`.'
         ),
     }
 
@@ -171,6 +173,7 @@ def declare_problem_responses(result: dict[str, Any], generator: Any, request: A
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
                     parameters.append(_idempotency_key_parameter())
+                _declare_redacted_secrets(result, operation, getattr(view_class, "idempotency_secret_fields", ()))
             responses = operation["responses"]
             for status in sorted(_generic_statuses(view_class, method.upper(), operation)):
                 if str(status) in responses:
@@ -185,6 +188,32 @@ def declare_problem_responses(result: dict[str, Any], generator: Any, request: A
             operation["responses"] = dict(sorted(responses.items()))
         _declare_etags(operations)
     return result
+
+
+def _declare_redacted_secrets(result: dict[str, Any], operation: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """A secret field of a creating POST's answer is null in a replay, which adds ``secret_redacted``."""
+    if not fields:
+        return
+    schemas = result.get("components", {}).get("schemas", {})
+    for status, response in operation.get("responses", {}).items():
+        if not status.startswith("2"):
+            continue
+        for media in response.get("content", {}).values():
+            ref = media.get("schema", {}).get("$ref", "")
+            component = schemas.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/components/schemas/") else None
+            properties = (component or {}).get("properties", {})
+            declared = [name for name in fields if name in properties]
+            if not declared:
+                continue
+            for name in declared:
+                properties[name]["nullable"] = True
+                properties[name]["description"] = (
+                    properties[name].get("description", "") + " Null in an Idempotency-Key replay."
+                ).strip()
+            properties.setdefault(
+                "secret_redacted",
+                {"type": "boolean", "description": "Present (true) in a replay, whose secret is null."},
+            )
 
 
 def _declare_etags(operations: dict[str, Any]) -> None:

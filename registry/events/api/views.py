@@ -51,6 +51,8 @@ class WebhookListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
     """The webhooks of organizations you administer; register one (its secret is shown once)."""
 
     serializer_class = s.WebhookOut
+    # A replay (Idempotency-Key) answers the same body with the secret null: it is shown once.
+    idempotency_secret_fields = ("secret",)
 
     def get_queryset(self) -> QuerySet[WebhookEndpoint]:
         if getattr(self, "swagger_fake_view", False):
