@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from guidelines.content import BODY
 from guidelines.vocabulary import CLAUSE_KINDS
 
 CLAUSE_HELP = _(
@@ -49,6 +54,20 @@ class DraftForm(forms.Form):
         help_text=CLAUSE_ID_HELP,
     )
 
+    def __init__(self, *args: Any, outdated: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if outdated:
+            self.fields["reviewed"] = forms.MultipleChoiceField(
+                label=_("Indonesian texts that are still correct"),
+                help_text=_(
+                    "The English text of these changed after they were translated. Update the Indonesian "
+                    "text above, or tick it here if it is still correct."
+                ),
+                choices=[(key, _("Main text") if key == BODY else key) for key in outdated],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+            )
+
     def clean_clauses(self) -> list[dict[str, Any]]:
         clauses = []
         for number, line in enumerate(self.cleaned_data["clauses"].splitlines(), start=1):
@@ -83,7 +102,15 @@ class DraftForm(forms.Form):
         translations = {}
         if data["body_id"].strip() or data["clauses_id"]:
             translations["id"] = {"body": data["body_id"], "clauses": data["clauses_id"]}
-        return {"language": "en", "body": data["body"], "clauses": data["clauses"], "translations": translations}
+        content: dict[str, Any] = {
+            "language": "en",
+            "body": data["body"],
+            "clauses": data["clauses"],
+            "translations": translations,
+        }
+        if data.get("reviewed"):
+            content["translations_reviewed"] = {"id": list(data["reviewed"])}
+        return content
 
     def add_service_errors(self, errors: dict[str, list[str]] | None, detail: str) -> None:
         """Show a service's ValidationFailed next to the field it concerns."""
@@ -117,5 +144,90 @@ class PublishForm(forms.Form):
 
     confirm = forms.BooleanField(
         label=_("I understand that a published version can never be changed, and that it goes into the public log."),
+        required=True,
+    )
+
+
+class ProjectForm(forms.Form):
+    """A new project organization: its name, its address on Restu and where its code lives."""
+
+    name = forms.CharField(label=_("Project name"), max_length=200)
+    slug = forms.SlugField(
+        label=_("Short name for the address"),
+        max_length=80,
+        help_text=_("Lower-case letters, digits and hyphens. Your project's page will be at /projects/short-name/."),
+    )
+    repository_url = forms.URLField(
+        label=_("Source code repository"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("For example https://github.com/you/your-tool. You can later prove that the repository is yours."),
+    )
+    homepage = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(_("This short name is reserved. Please choose another."))
+        return slug
+
+
+# Page addresses under /projects/ that a project's short name must not take.
+RESERVED_SLUGS = {"new"}
+
+
+class SigningKeyForm(forms.Form):
+    """A project's public signing key, pasted as PEM (what openssl prints) or as a JSON Web Key."""
+
+    public_key = forms.CharField(
+        label=_("Public key"),
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_(
+            "Paste the public key: the text from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----, "
+            "or an Ed25519 JSON Web Key. Never paste the private key."
+        ),
+    )
+
+    def clean_public_key(self) -> dict[str, Any]:
+        text = self.cleaned_data["public_key"].strip()
+        if "PRIVATE KEY" in text or _json_has_private_part(text):
+            raise forms.ValidationError(
+                _("This is a private key. Keep it secret and paste only the public key (openssl pkey -pubout).")
+            )
+        if text.startswith("-----BEGIN"):
+            return _jwk_from_pem(text)
+        try:
+            jwk = json.loads(text)
+        except ValueError:
+            jwk = None
+        if not isinstance(jwk, dict):
+            raise forms.ValidationError(_("This is neither a PEM public key nor a JSON Web Key."))
+        return jwk
+
+
+def _json_has_private_part(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "d" in value
+
+
+def _jwk_from_pem(text: str) -> dict[str, Any]:
+    try:
+        key = serialization.load_pem_public_key(text.encode("ascii", errors="replace"))
+    except ValueError:
+        raise forms.ValidationError(_("This PEM text could not be read as a public key.")) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise forms.ValidationError(_("This is not an Ed25519 key. Restu accepts Ed25519 signing keys only."))
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")}
+
+
+class RetireKeyForm(forms.Form):
+    """Retiring a key cannot be undone, so it takes an explicit confirmation."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that this key will sign nothing new. What it signed before stays valid."),
         required=True,
     )

@@ -13,6 +13,10 @@ urlpatterns = [
     path("guidelines/<slug:slug>/versions/new/", views.version_edit, name="version-new"),
     path("guidelines/<slug:slug>/versions/<str:version>/edit/", views.version_edit, name="version-edit"),
     path("guidelines/<slug:slug>/versions/<str:version>/publish/", views.version_publish, name="publish"),
+    # Before the project page: "new" is reserved, no project may take it as its short name.
+    path("projects/new/", views.project_new, name="project-new"),
     path("projects/<slug:org_slug>/", views.project_page, name="project"),
+    path("projects/<slug:org_slug>/keys/", views.signing_keys, name="keys"),
+    path("projects/<slug:org_slug>/keys/<str:kid>/retire/", views.signing_key_retire, name="key-retire"),
     path("projects/<slug:org_slug>/guidelines/new/", views.guideline_new, name="new"),
 ]

@@ -4,22 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from guidelines import selectors, services
-from guidelines.forms import DraftForm, NewGuidelineForm, PublishForm, clauses_to_text, translated_clauses_to_text
+from guidelines.content import BODY
+from guidelines.forms import (
+    DraftForm,
+    NewGuidelineForm,
+    ProjectForm,
+    PublishForm,
+    RetireKeyForm,
+    SigningKeyForm,
+    clauses_to_text,
+    translated_clauses_to_text,
+)
 from guidelines.models import Guideline, GuidelineVersion
 from guidelines.rendering import render_markdown
 from guidelines.vocabulary import CLAUSE_KINDS, CONTENT_LANGUAGES, safeguard_label
 from registry.accounts.models import Membership, Organization
+from registry.accounts.presence import presence_from_request, presence_is_fresh
 from registry.accounts.selectors import role_in
-from registry.errors import DomainError, NotFound, ValidationFailed
+from registry.accounts.services import organization_create
+from registry.errors import Conflict, DomainError, NotFound, ReauthenticationRequired, ValidationFailed
 
 ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
@@ -196,7 +211,8 @@ def version_edit(request: HttpRequest, slug: str, version: str | None = None) ->
             "body_id": translation.get("body", ""),
             "clauses_id": translated_clauses_to_text(translation.get("clauses", {})),
         }
-    form = DraftForm(request.POST or None, initial=initial)
+    outdated = draft.translations_outdated.get("id", []) if draft is not None else []
+    form = DraftForm(request.POST or None, initial=initial, outdated=outdated)
     if draft is not None:
         form.fields["version"].disabled = True
     if request.method == "POST" and form.is_valid():
@@ -217,8 +233,34 @@ def version_edit(request: HttpRequest, slug: str, version: str | None = None) ->
             form.add_error(None, exc.detail)
         else:
             return redirect("guidelines:publish", slug=guideline.slug, version=saved.version)
-    context = {"form": form, "guideline": guideline, "organization": guideline.organization, "draft": draft}
+    context = {
+        "form": form,
+        "guideline": guideline,
+        "organization": guideline.organization,
+        "draft": draft,
+        "outdated": _outdated_rows(draft, outdated) if draft is not None else [],
+    }
     return render(request, "guidelines/editor.html", context)
+
+
+def _outdated_rows(version: GuidelineVersion, keys: list[str]) -> list[dict[str, str]]:
+    """For each outdated Indonesian text: what the English now says, and what the Indonesian still says."""
+    translation = version.translations.get("id", {})
+    english = {clause["key"]: clause["text"] for clause in version.clauses}
+    rows = []
+    for key in keys:
+        if key == BODY:
+            rows.append({"key": "", "label": _("Main text"), "english": "", "indonesian": ""})
+        else:
+            rows.append(
+                {
+                    "key": key,
+                    "label": key,
+                    "english": english.get(key, ""),
+                    "indonesian": translation.get("clauses", {}).get(key, ""),
+                }
+            )
+    return rows
 
 
 @login_required
@@ -238,16 +280,147 @@ def version_publish(request: HttpRequest, slug: str, version: str) -> HttpRespon
             form.add_error(None, exc.detail)
         else:
             return redirect(f"{guideline_url(guideline)}?version={draft.version}")
-    _, body, clauses = selectors.version_in_language(draft, None)
     context = {
         "form": form,
         "guideline": guideline,
         "version": draft,
-        "body_html": render_markdown(body, heading_offset=2),
-        "clauses": _clauses_for_page(clauses, _ui_language()),
+        "previews": [_preview(draft, code) for code in (draft.language, *_other_languages(draft))],
+        "outdated": any(draft.translations_outdated.values()),
     }
     return render(request, "guidelines/publish.html", context)
 
 
+def _other_languages(version: GuidelineVersion) -> list[str]:
+    return [code for code in CONTENT_LANGUAGES if code != version.language]
+
+
+def _preview(version: GuidelineVersion, language: str) -> dict[str, Any]:
+    """The draft as readers of ``language`` will see it, with what is untranslated or outdated marked."""
+    translation = version.translations.get(language) if language != version.language else None
+    _shown, body, clauses = selectors.version_in_language(version, language)
+    outdated = set(version.translations_outdated.get(language, []))
+    translated = set((translation or {}).get("clauses", {}))
+    rows = _clauses_for_page(clauses, _ui_language())
+    for row in rows:
+        row["outdated"] = row["key"] in outdated
+        row["untranslated"] = language != version.language and row["key"] not in translated
+    return {
+        "code": language,
+        "name": CONTENT_LANGUAGES.get(language, language),
+        "original": language == version.language,
+        "missing": language != version.language and translation is None,
+        "body_outdated": BODY in outdated,
+        "body_html": render_markdown(body, heading_offset=2),
+        "clauses": rows,
+    }
+
+
 def guideline_url(guideline: Guideline) -> str:
     return reverse("guidelines:detail", kwargs={"slug": guideline.slug})
+
+
+# --- the maintainer's start: a project organization and its signing keys ------------------------
+
+PENDING_KEY = "guidelines.pending_signing_key"
+
+
+def _reauthenticate(request: HttpRequest, back_to: str) -> HttpResponse:
+    messages.info(
+        request,
+        _("For your safety, please confirm your password first. Then you come back here, with what you typed kept."),
+    )
+    return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back_to})}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_new(request: HttpRequest) -> HttpResponse:
+    """Create a project organization; its creator becomes its first owner."""
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = organization_create(
+                creator=request.user,  # type: ignore[arg-type]  # login_required: a User
+                kind=Organization.Kind.PROJECT,
+                **form.cleaned_data,
+            )
+        except Conflict:
+            form.add_error("slug", _("Another organization already uses this short name. Please choose another."))
+        except ValidationFailed as exc:
+            form.add_error(None, exc.detail)
+        else:
+            messages.success(request, _("Your project is on Restu. Next, register a signing key."))
+            return redirect("guidelines:project", org_slug=organization.slug)
+    return render(request, "guidelines/project_new.html", {"form": form})
+
+
+def _project_for_editing(request: HttpRequest, org_slug: str) -> tuple[Organization, str]:
+    organization = get_object_or_404(Organization, slug=org_slug, kind=Organization.Kind.PROJECT)
+    return organization, _editor_role(request, organization)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signing_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """What a signing key is, the ids a release process needs, and registering a public key."""
+    organization, role = _project_for_editing(request, org_slug)
+    here = reverse("guidelines:keys", kwargs={"org_slug": organization.slug})
+    initial: dict[str, Any] = {}
+    pending = request.session.pop(PENDING_KEY, None) if request.method == "GET" else None
+    if isinstance(pending, dict) and pending.get("organization") == organization.public_id:
+        initial["public_key"] = pending.get("public_key", "")
+    form = SigningKeyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = services.project_key_add(
+                organization=organization,
+                actor_role=role,
+                actor=request.user,  # type: ignore[arg-type]  # login_required: a User
+                public_jwk=form.cleaned_data["public_key"],
+                presence=presence_from_request(request),
+            )
+        except ReauthenticationRequired:
+            request.session[PENDING_KEY] = {
+                "organization": organization.public_id,
+                "public_key": form.data.get("public_key", "")[:4000],
+            }
+            return _reauthenticate(request, here)
+        except Conflict:
+            form.add_error("public_key", _("This key is already registered for the project."))
+        except ValidationFailed:
+            form.add_error("public_key", _("This is not an Ed25519 public key. Paste the output of the command above."))
+        else:
+            messages.success(request, _("Signing key registered. Its key id is %(kid)s.") % {"kid": key.kid})
+            return redirect(here)
+    context = {
+        "organization": organization,
+        "form": form,
+        "keys": selectors.project_keys(organization=organization),
+        "present": presence_is_fresh(presence_from_request(request)),
+    }
+    return render(request, "guidelines/signing_keys.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signing_key_retire(request: HttpRequest, org_slug: str, kid: str) -> HttpResponse:
+    """Retire a signing key, after an explicit confirmation."""
+    organization, role = _project_for_editing(request, org_slug)
+    try:
+        key = selectors.project_key_get(organization=organization, kid=kid)
+    except NotFound:
+        raise Http404 from None
+    keys_page = reverse("guidelines:keys", kwargs={"org_slug": organization.slug})
+    if not key.is_active:
+        return redirect(keys_page)
+    form = RetireKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_key_retire(key=key, actor_role=role, presence=presence_from_request(request))
+        except ReauthenticationRequired:
+            return _reauthenticate(request, request.path)
+        messages.success(request, _("The key is retired. It signs nothing new."))
+        return redirect(keys_page)
+    return render(
+        request, "guidelines/signing_key_retire.html", {"organization": organization, "key": key, "form": form}
+    )

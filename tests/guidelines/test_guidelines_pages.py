@@ -215,3 +215,230 @@ def test_markdown_keeps_ordinary_formatting():
     assert "<strong>bold</strong>" in html
     assert 'href="https://example.org"' in html
     assert 'rel="noopener noreferrer nofollow"' in html
+
+
+# --- the maintainer's start on the website (issue 14, item 2) ---------------------------------------
+
+PASSWORD = "correct horse battery"  # make_user's default
+
+
+@pytest.fixture
+def present_client(signed_in: Client) -> Client:
+    """Signed in and, just now, confirmed the password on allauth's page (a proof of presence)."""
+    assert signed_in.post("/accounts/reauthenticate/", {"password": PASSWORD}).status_code == 302
+    return signed_in
+
+
+def _pem(private_key) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def test_a_maintainer_creates_a_project_organization_on_the_website(signed_in, maintainer):
+    from registry.accounts.models import Membership, Organization
+
+    page = signed_in.get("/projects/new/")
+    assert page.status_code == 200
+    assert_csp_clean(page.content.decode())
+
+    response = signed_in.post(
+        "/projects/new/",
+        {"name": "Open FaceSwap", "slug": "open-faceswap", "repository_url": "https://code.example/open-faceswap"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/open-faceswap/"
+    project = Organization.objects.get(slug="open-faceswap")
+    assert project.kind == "project"
+    assert Membership.objects.get(organization=project).user == maintainer
+    html = signed_in.get("/projects/open-faceswap/").content.decode()
+    assert project.public_id in html  # the id the release process needs, shown to members
+    assert "/projects/open-faceswap/keys/" in html
+    assert "POST /api/v1/organizations/{id}/keys" not in html
+
+
+def test_a_taken_or_reserved_short_name_is_refused_on_the_page(signed_in, project):
+    from registry.accounts.models import Organization
+
+    count = Organization.objects.count()
+    taken = signed_in.post("/projects/new/", {"name": "Copy", "slug": project.slug})
+    reserved = signed_in.post("/projects/new/", {"name": "New", "slug": "new"})
+
+    assert taken.status_code == reserved.status_code == 200
+    assert "Another organization already uses this short name" in taken.content.decode()
+    assert "reserved" in reserved.content.decode()
+    assert Organization.objects.count() == count
+
+
+def test_creating_a_project_needs_an_account(client):
+    response = client.get("/projects/new/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_keys_page_explains_signing_keys_and_shows_the_ids(signed_in, project, project_key):
+    html = signed_in.get(f"/projects/{project.slug}/keys/").content.decode()
+
+    assert "A signing key is how your project proves" in html
+    assert project.public_id in html
+    assert project_key.kid in html
+    assert "openssl genpkey -algorithm ed25519" in html
+    assert_csp_clean(html)
+
+
+def test_the_keys_page_is_for_the_projects_owners_and_admins(client, project, make_user):
+    from registry.accounts.services import membership_add
+
+    stranger, member = make_user(), make_user()
+    membership_add(organization=project, actor_role="owner", user=member, role="member")
+    client.force_login(stranger)
+    assert client.get(f"/projects/{project.slug}/keys/").status_code == 404
+    client.force_login(member)
+    assert client.get(f"/projects/{project.slug}/keys/").status_code == 403
+
+
+def test_registering_a_key_asks_to_confirm_it_is_you_and_keeps_what_was_typed(signed_in, project, private_key):
+    from guidelines.models import ProjectKey
+
+    url = f"/projects/{project.slug}/keys/"
+    pem = _pem(private_key)
+
+    response = signed_in.post(url, {"public_key": pem})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert not ProjectKey.objects.exists()
+    assert signed_in.post(response["Location"], {"password": PASSWORD}).status_code == 302
+    back = signed_in.get(url).content.decode()
+    assert "BEGIN PUBLIC KEY" in back  # what the maintainer pasted is still there
+
+    registered = signed_in.post(url, {"public_key": pem})
+
+    assert registered.status_code == 302
+    key = ProjectKey.objects.get()
+    assert key.organization == project and key.is_active
+    assert key.kid in signed_in.get(url).content.decode()
+
+
+def test_a_private_key_or_another_kind_of_key_is_refused_on_the_page(present_client, project, private_key):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from guidelines.models import ProjectKey
+
+    url = f"/projects/{project.slug}/keys/"
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    ec_pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    for text, message in (
+        (private_pem, "This is a private key"),
+        (ec_pem, "This is not an Ed25519 key"),
+        ("hello", "neither a PEM public key nor a JSON Web Key"),
+    ):
+        response = present_client.post(url, {"public_key": text})
+        assert response.status_code == 200
+        assert message in response.content.decode()
+    assert not ProjectKey.objects.exists()
+
+
+def test_retiring_a_key_on_the_page_needs_a_confirmation(present_client, project, project_key):
+    url = f"/projects/{project.slug}/keys/{project_key.kid}/retire/"
+    assert present_client.get(url).status_code == 200
+
+    assert present_client.post(url, {}).status_code == 200
+    project_key.refresh_from_db()
+    assert project_key.is_active
+
+    assert present_client.post(url, {"confirm": "on"}).status_code == 302
+    project_key.refresh_from_db()
+    assert not project_key.is_active
+
+
+def _next_draft(guideline, maintainer, content):
+    newer = content(version="1.1.0")
+    newer["clauses"][0]["text"] = "Get the written consent of every person whose face you use."
+    return services.guideline_version_create(guideline=guideline, actor_role="owner", actor=maintainer, **newer)
+
+
+def test_the_publish_page_previews_both_languages(signed_in, draft):
+    html = signed_in.get("/guidelines/fair-swap/versions/1.0.0/publish/").content.decode()
+
+    assert "Preview in English" in html
+    assert "Preview in Bahasa Indonesia" in html
+    assert "Get the consent of every person whose face you use." in html
+    assert "Dapatkan persetujuan setiap orang yang wajahnya Anda pakai." in html
+    assert_csp_clean(html)
+
+
+def test_publishing_asks_for_outdated_indonesian_texts(signed_in, published, guideline, maintainer, content):
+    _next_draft(guideline, maintainer, content)
+    url = "/guidelines/fair-swap/versions/1.1.0/publish/"
+
+    page = signed_in.get(url).content.decode()
+    assert "Out of date: the English text changed" in page
+    refused = signed_in.post(url, {"confirm": "on"})
+
+    assert refused.status_code == 200
+    assert "before you publish" in refused.content.decode()
+    assert GuidelineVersion.objects.get(version="1.1.0").status == "draft"
+
+    signed_in.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    in_indonesian = signed_in.post(url, {"confirm": "on"}).content.decode()
+    assert "Tidak ada butir" not in in_indonesian
+    assert "sebelum Anda menerbitkan" in in_indonesian
+
+
+def test_the_editor_lets_the_maintainer_confirm_or_update_an_outdated_translation(
+    signed_in, published, guideline, maintainer, content
+):
+    _next_draft(guideline, maintainer, content)
+    url = "/guidelines/fair-swap/versions/1.1.0/edit/"
+    page = signed_in.get(url).content.decode()
+    assert 'id="outdated-translations"' in page
+    assert "consent-of-everyone" in page
+
+    form = {
+        "body": content()["body"],
+        "clauses": "\n".join(
+            [
+                "consent-of-everyone | must | Get the written consent of every person whose face you use. "
+                "| consent_token_check",
+                "label-output | must | Label synthetic output as synthetic. | visible_watermark, c2pa_manifest",
+                "no-minors | must_not | Never use it on children.",
+            ]
+        ),
+        "body_id": content()["translations"]["id"]["body"],
+        "clauses_id": "\n".join(f"{k} | {v}" for k, v in content()["translations"]["id"]["clauses"].items()),
+        "reviewed": ["consent-of-everyone"],
+    }
+    assert signed_in.post(url, form).status_code == 302
+    version = GuidelineVersion.objects.get(version="1.1.0")
+    assert version.translations_outdated == {}
+    assert signed_in.post("/guidelines/fair-swap/versions/1.1.0/publish/", {"confirm": "on"}).status_code == 302
+
+
+def test_the_indonesian_diff_shows_the_change_the_english_diff_shows(client, published, guideline, maintainer, content):
+    draft = _next_draft(guideline, maintainer, content)
+    services.guideline_version_update(
+        version=draft, actor_role="owner", translations_reviewed={"id": ["consent-of-everyone"]}
+    )
+    services.guideline_version_publish(version=draft, actor_role="owner")
+
+    english = client.get("/guidelines/fair-swap/diff/?from=1.0.0&to=1.1.0&lang=en").content.decode()
+    client.post("/i18n/setlang/", {"language": "id", "next": "/"})
+    indonesian = client.get("/guidelines/fair-swap/diff/?from=1.0.0&to=1.1.0").content.decode()
+
+    assert "consent-of-everyone" in english
+    assert "consent-of-everyone" in indonesian
+    assert "Tidak ada butir yang berubah" not in indonesian
