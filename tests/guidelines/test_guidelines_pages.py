@@ -321,7 +321,8 @@ def test_registering_a_key_asks_to_confirm_it_is_you_and_keeps_what_was_typed(si
 
     assert registered.status_code == 302
     key = ProjectKey.objects.get()
-    assert key.organization == project and key.is_active
+    assert key.organization == project
+    assert key.is_active
     assert key.kid in signed_in.get(url).content.decode()
 
 
