@@ -21,3 +21,6 @@ class ConsentConfig(AppConfig):
             "attestation.stored",
         ):
             handler_register(event_type=event_type, task_name="consent.tasks.recheck_releases")
+        # ``vouched`` lasts only while the vouching organization stays verified.
+        for event_type in ("organization.verification_withdrawn", "organization.verified"):
+            handler_register(event_type=event_type, task_name="consent.tasks.assurance_refresh_for_organization")

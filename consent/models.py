@@ -76,6 +76,12 @@ class SubjectProfile(models.Model):
         return f"profile of {self.subject.public_id}"
 
 
+# What a representative may do (API.md v1.1). Self, guardian and estate hold all of them; an agent
+# holds what the person delegated, by default signing and revoking.
+POWERS = ("sign", "revoke", "manage_keys", "manage_representatives", "edit_profile", "read_access_log", "erase")
+AGENT_DEFAULT_POWERS = ("sign", "revoke")
+
+
 class Representative(PublicIdModel):
     """A user who acts for a subject: themselves, a guardian, the estate, or a delegated agent."""
 
@@ -94,11 +100,21 @@ class Representative(PublicIdModel):
     delegated_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="agents")
     scope = models.JSONField(default=dict, blank=True)
     valid_until = models.DateField(null=True, blank=True)
+    # An agent's delegated powers (a subset of POWERS); self, guardian and estate hold all of them.
+    powers = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=timezone.now, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "subject"], name="rep_user_subject")]
+
+    @property
+    def effective_powers(self) -> list[str]:
+        """What this representative may do, in the order of POWERS."""
+        if self.role != self.Role.AGENT:
+            return list(POWERS)
+        held = set(self.powers or ())
+        return [p for p in POWERS if p in held]
 
     def is_active_on(self, day: date) -> bool:
         if self.ended_at is not None:
@@ -233,6 +249,10 @@ class Consent(PublicIdModel):
     revocation_reason = models.TextField(blank=True, max_length=2000)
     revocation_signature = models.TextField(blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person was erased: the free text in the terms (intended use, conditions' text,
+    # court reference), the summary shown and a subject key's signed payload were removed. The
+    # digest, the ids and the status stay, so receipts and log proofs still verify.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -15,14 +15,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from consent import vocabulary as v
 from consent.models import (
+    AGENT_DEFAULT_POWERS,
+    POWERS,
     AccessLogEntry,
     Consent,
     ConsentEvent,
     Dispute,
+    ReleaseReliance,
     Representative,
     Subject,
     SubjectKey,
@@ -32,7 +38,7 @@ from consent.models import (
 from consent.summary import LANGUAGES, consent_summary
 from registry import keys
 from registry.accounts.models import ApiKey, Organization, User
-from registry.accounts.presence import Presence, presence_window
+from registry.accounts.presence import Presence, require_presence
 from registry.background import enqueue
 from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.events.services import event_record
@@ -46,6 +52,10 @@ REVOCATION_TYPE = "restu.consent-revocation/v1"
 WITNESS_TYP = "restu-consent-witness+jws"
 GUIDELINE_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}@(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
 MAX_NOTICE_DAYS = 365
+# A permit for a minor never covers these (API.md v1.1, "Minors"); a deny may name them.
+MINOR_FORBIDDEN_PURPOSES = ("sexual_content", "political")
+# Who relied on a subject, for disputes: permitted answers this recent, and releases naming them.
+RELIANCE_DAYS = 365
 
 AUTHORITY = {
     Subject.Status.LIVING: Representative.Role.SELF,
@@ -85,8 +95,16 @@ def _touch(subject: Subject) -> None:
 # --- Representatives and authority ------------------------------------------------------------
 
 
+def representation_in_force(rep: Representative, subject: Subject, day: date) -> bool:
+    """Whether ``rep`` carries authority and access on ``day``: not ended, within its dates, and —
+    for a guardian — only while the subject is a minor (coming of age ends it by itself)."""
+    if not rep.is_active_on(day):
+        return False
+    return not (rep.role == Representative.Role.GUARDIAN and not subject.is_minor_on(day))
+
+
 def representative_of(*, user: User, subject: Subject, on: date | None = None) -> Representative | None:
-    """The user's active representation of the subject (the strongest one, if several)."""
+    """The user's representation of the subject in force on ``on`` (the strongest one, if several)."""
     day = on or today()
     if not getattr(user, "is_authenticated", False):
         return None
@@ -95,7 +113,7 @@ def representative_of(*, user: User, subject: Subject, on: date | None = None) -
         for r in Representative.objects.select_related("delegated_by").filter(
             subject=subject, user=user, ended_at__isnull=True
         )
-        if r.is_active_on(day)
+        if representation_in_force(r, subject, day)
     ]
     order = [Representative.Role.SELF, Representative.Role.GUARDIAN, Representative.Role.ESTATE]
     reps.sort(key=lambda r: order.index(r.role) if r.role in order else len(order))
@@ -105,8 +123,41 @@ def representative_of(*, user: User, subject: Subject, on: date | None = None) -
 def _require_representative(user: User, subject: Subject) -> Representative:
     rep = representative_of(user=user, subject=subject)
     if rep is None:
-        raise NotFound("No such subject.")
+        raise NotFound(_("No such subject."))
     return rep
+
+
+POWER_WORDS = {
+    "sign": gettext_noop("sign consents"),
+    "revoke": gettext_noop("revoke consents"),
+    "manage_keys": gettext_noop("manage the person's signing keys"),
+    "manage_representatives": gettext_noop("manage who represents the person"),
+    "edit_profile": gettext_noop("edit the person's profile"),
+    "read_access_log": gettext_noop("read who checked the person"),
+    "erase": gettext_noop("erase the person's data"),
+}
+
+
+def require_power(rep: Representative, power: str) -> None:
+    """403 unless ``rep`` holds ``power`` (self, guardian and estate hold every power)."""
+    if power not in rep.effective_powers:
+        raise NotAllowed(
+            _("The person did not give you the power to %(what)s.") % {"what": _(POWER_WORDS.get(power, power))}
+        )
+
+
+def _clean_powers(powers: Any) -> list[str]:
+    if powers is None:
+        return list(AGENT_DEFAULT_POWERS)
+    if not isinstance(powers, (list, tuple)) or not all(isinstance(p, str) for p in powers):
+        raise ValidationFailed(_("The powers are not valid."), errors={"powers": [_("A list of powers.")]})
+    unknown = sorted(set(powers) - set(POWERS))
+    if unknown:
+        raise ValidationFailed(
+            _("The powers are not valid."),
+            errors={"powers": [_("Unknown power: %(power)s.") % {"power": p} for p in unknown]},
+        )
+    return [p for p in POWERS if p in set(powers)]
 
 
 def _within_delegation(rep: Representative, consent: Consent) -> bool:
@@ -136,16 +187,16 @@ def authority_check(*, rep: Representative, subject: Subject, consent: Consent |
         return
     if rep.role == Representative.Role.AGENT and status == Subject.Status.LIVING:
         if rep.delegated_by is None or rep.delegated_by.role != Representative.Role.SELF:
-            raise NotAllowed("This agent was not appointed by the person themselves.")
+            raise NotAllowed(_("This agent was not appointed by the person themselves."))
         if not rep.is_active_on(today()):
-            raise NotAllowed("Your delegation has ended.")
+            raise NotAllowed(_("Your delegation has ended."))
         if consent is not None and not _within_delegation(rep, consent):
-            raise NotAllowed("This goes beyond what the person delegated to you.")
+            raise NotAllowed(_("This goes beyond what the person delegated to you."))
         return
     messages = {
-        Subject.Status.LIVING: "Only the person (or an agent they appointed) can do this for a living adult.",
-        Subject.Status.MINOR: "Only a guardian can do this for a minor.",
-        Subject.Status.DECEASED: "Only the estate can do this for a deceased person.",
+        Subject.Status.LIVING: _("Only the person (or an agent they appointed) can do this for a living adult."),
+        Subject.Status.MINOR: _("Only a guardian can do this for a minor."),
+        Subject.Status.DECEASED: _("Only the estate can do this for a deceased person."),
     }
     raise NotAllowed(messages[status])
 
@@ -156,7 +207,14 @@ def authority_check(*, rep: Representative, subject: Subject, consent: Consent |
 def _assurance_for(subject: Subject) -> str:
     from allauth.account.models import EmailAddress
 
-    if Vouch.objects.filter(subject=subject, revoked_at__isnull=True).exists():
+    # Only a vouch from an organization that is still a verified guild or agency counts.
+    standing = Vouch.objects.filter(
+        subject=subject,
+        revoked_at__isnull=True,
+        organization__verified_at__isnull=False,
+        organization__kind__in=(Organization.Kind.GUILD, Organization.Kind.AGENCY),
+    )
+    if standing.exists():
         return Subject.Assurance.VOUCHED
     users = Representative.objects.filter(subject=subject, ended_at__isnull=True).values("user_id")
     if EmailAddress.objects.filter(user_id__in=users, verified=True).exists():
@@ -174,6 +232,21 @@ def subject_assurance_refresh(*, subject: Subject) -> Subject:
     return subject
 
 
+def assurance_refresh_for_organization(*, organization_public_id: str) -> int:
+    """Recompute the assurance of every subject an organization vouches for (after its verification
+    was withdrawn, or given again); returns how many subjects changed."""
+    subject_ids = Vouch.objects.filter(
+        organization__public_id=organization_public_id, revoked_at__isnull=True
+    ).values_list("subject_id", flat=True)
+    changed = 0
+    for subject in Subject.objects.filter(pk__in=list(subject_ids)):
+        before = subject.assurance
+        with transaction.atomic():
+            if subject_assurance_refresh(subject=subject).assurance != before:
+                changed += 1
+    return changed
+
+
 def subject_create(
     *,
     creator: User,
@@ -189,29 +262,29 @@ def subject_create(
     errors: dict[str, list[str]] = {}
     if status == Subject.Status.MINOR:
         if adult_on is None:
-            errors["adult_on"] = ["Required for a minor: the day they come of age."]
+            errors["adult_on"] = [_("Required for a minor: the day they come of age.")]
         elif adult_on <= day:
-            errors["adult_on"] = ["Must be in the future; from that day on they act for themselves."]
+            errors["adult_on"] = [_("Must be in the future; from that day on they act for themselves.")]
     elif adult_on is not None:
-        errors["adult_on"] = ["Only for a minor."]
+        errors["adult_on"] = [_("Only for a minor.")]
     if status == Subject.Status.DECEASED:
         if deceased_on is None:
-            errors["deceased_on"] = ["Required for a deceased person."]
+            errors["deceased_on"] = [_("Required for a deceased person.")]
         elif deceased_on > day:
-            errors["deceased_on"] = ["Cannot be in the future."]
+            errors["deceased_on"] = [_("Cannot be in the future.")]
     elif deceased_on is not None:
-        errors["deceased_on"] = ["Only for a deceased person."]
+        errors["deceased_on"] = [_("Only for a deceased person.")]
     if status not in Subject.Status.values:
-        errors["status"] = ["Must be living, minor or deceased."]
+        errors["status"] = [_("Must be living, minor or deceased.")]
     if errors:
-        raise ValidationFailed("The subject's details are not valid.", errors=errors)
+        raise ValidationFailed(_("The subject's details are not valid."), errors=errors)
     role = AUTHORITY[status]
     with transaction.atomic():
         if (
             role == Representative.Role.SELF
             and Representative.objects.filter(user=creator, role=role, ended_at__isnull=True).exists()
         ):
-            raise Conflict("You are already registered as yourself; a person has one subject record.")
+            raise Conflict(_("You are already registered as yourself; a person has one subject record."))
         subject = Subject.objects.create(status=status, adult_on=adult_on, deceased_on=deceased_on)
         SubjectProfile.objects.create(subject=subject, display_name=display_name, bio=bio, is_public=is_public)
         Representative.objects.create(subject=subject, user=creator, role=role)
@@ -220,21 +293,77 @@ def subject_create(
     return subject
 
 
-def subject_profile_update(*, subject: Subject, actor: User, **changes: Any) -> Subject:
-    """Change the subject's name, bio, notes or whether the profile is public (representatives)."""
-    _require_representative(actor, subject)
+def subject_profile_update(
+    *, subject: Subject, actor: User, presence: Presence | None = None, **changes: Any
+) -> Subject:
+    """Change the subject's name, bio, notes or whether the profile is public (``edit_profile``).
+
+    Changing who may see the profile is sensitive: it needs a fresh proof of presence."""
+    rep = _require_representative(actor, subject)
+    require_power(rep, "edit_profile")
     allowed = {"display_name", "bio", "notes", "is_public"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationFailed("Unknown profile fields.", errors={k: ["Not a profile field."] for k in unknown})
+        raise ValidationFailed(_("Unknown profile fields."), errors={k: [_("Not a profile field.")] for k in unknown})
+    current = SubjectProfile.objects.filter(subject=subject).first()
+    if "is_public" in changes and bool(changes["is_public"]) != bool(current and current.is_public):
+        require_presence(presence, action=_("change who may see this profile"))
     with transaction.atomic():
-        profile, _ = SubjectProfile.objects.get_or_create(subject=subject, defaults={"display_name": ""})
+        profile, _created = SubjectProfile.objects.get_or_create(subject=subject, defaults={"display_name": ""})
         for field, value in changes.items():
             setattr(profile, field, value)
         profile.updated = timezone.now()
         profile.save()
         _touch(subject)
     return subject
+
+
+def former_guardian_of(*, user: User, subject: Subject, on: date | None = None) -> Representative | None:
+    """The user's guardianship of a person who has come of age and holds no record of their own yet:
+    from then on a former guardian may do one thing, invite the person's own account as ``self``."""
+    day = on or today()
+    if not getattr(user, "is_authenticated", False) or subject.status != Subject.Status.MINOR:
+        return None
+    if subject.is_minor_on(day) or subject.adult_on is None:
+        return None
+    if Representative.objects.filter(subject=subject, role=Representative.Role.SELF, ended_at__isnull=True).exists():
+        return None
+    came_of_age = datetime.combine(subject.adult_on, datetime.min.time(), tzinfo=UTC)
+    return (
+        Representative.objects.filter(subject=subject, user=user, role=Representative.Role.GUARDIAN)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=came_of_age))
+        .order_by("-created")
+        .first()
+    )
+
+
+def _end_guardians(subject: Subject, now: datetime) -> int:
+    guardians = Representative.objects.filter(subject=subject, role=Representative.Role.GUARDIAN, ended_at__isnull=True)
+    ids = list(guardians.values_list("public_id", flat=True))
+    guardians.update(ended_at=now)
+    for public_id in ids:
+        event_record(
+            type="representative.ended",
+            payload={"subject": subject.public_id, "representative": public_id, "reason": "came_of_age"},
+        )
+    return len(ids)
+
+
+def guardianships_end_due(*, on: date | None = None) -> int:
+    """The daily sweep: end the guardianships of everyone who has come of age (idempotent)."""
+    day = on or today()
+    due = Subject.objects.filter(
+        status=Subject.Status.MINOR,
+        adult_on__lte=day,
+        representatives__role=Representative.Role.GUARDIAN,
+        representatives__ended_at__isnull=True,
+    ).distinct()
+    ended = 0
+    for subject in due:
+        with transaction.atomic():
+            ended += _end_guardians(subject, timezone.now())
+            subject_assurance_refresh(subject=subject)
+    return ended
 
 
 def representative_add(
@@ -245,46 +374,132 @@ def representative_add(
     role: str,
     scope: dict[str, list[str]] | None = None,
     valid_until: date | None = None,
+    powers: list[str] | None = None,
+    presence: Presence | None = None,
 ) -> Representative:
     """Add a guardian (to a minor), an estate member (to a deceased person) or an agent (to a living adult).
 
-    An agent is appointed by the person themselves, limited to ``scope`` (media, activities,
-    purposes) and, if ``valid_until`` is set, until that day.
+    An agent is appointed by the person (or by an agent holding ``manage_representatives``, never
+    beyond what it holds itself), limited to ``scope`` (media, activities, purposes), ``powers``
+    (default sign and revoke) and, if ``valid_until`` is set, until that day. Once a minor has come
+    of age, a former guardian may only add the person's own account as ``self``; that hands the
+    record over and ends every guardian. Needs a fresh proof of presence.
     """
-    appointer = _require_representative(actor, subject)
-    status = subject.effective_status(today())
+    day = today()
+    appointer = representative_of(user=actor, subject=subject)
+    if role == Representative.Role.SELF:
+        return _hand_over(subject=subject, actor=actor, user=user, appointer=appointer, presence=presence)
+    if appointer is None:
+        raise NotFound(_("No such subject."))
+    require_power(appointer, "manage_representatives")
+    status = subject.effective_status(day)
+    principal = appointer
     if role == Representative.Role.AGENT:
-        if status != Subject.Status.LIVING or appointer.role != Representative.Role.SELF:
-            raise NotAllowed("Only a living adult can appoint an agent, for themselves.")
-        scope = _clean_scope(scope or {})
-        if valid_until is not None and valid_until < today():
-            raise ValidationFailed("The delegation would end in the past.", errors={"valid_until": ["In the past."]})
-    else:
-        if role != AUTHORITY.get(status) or role == Representative.Role.SELF:
+        if status != Subject.Status.LIVING or appointer.role not in (
+            Representative.Role.SELF,
+            Representative.Role.AGENT,
+        ):
+            raise NotAllowed(_("Only a living adult can appoint an agent, for themselves."))
+        if appointer.role == Representative.Role.AGENT:
+            authority_check(rep=appointer, subject=subject)
+            principal = appointer.delegated_by  # type: ignore[assignment]  # checked by authority_check
+        require_presence(presence, action=_("add a representative"))
+        powers = _clean_powers(powers)
+        scope = _clean_scope(scope or (appointer.scope if appointer.role == Representative.Role.AGENT else {}))
+        if valid_until is not None and valid_until < day:
             raise ValidationFailed(
-                "That role does not fit this person.",
-                errors={"role": [f"For a {status} person you can add: {_addable(status)}."]},
+                _("The delegation would end in the past."), errors={"valid_until": [_("In the past.")]}
+            )
+        if appointer.role == Representative.Role.AGENT:
+            _within_appointer(appointer, powers=powers, scope=scope, valid_until=valid_until)
+            if valid_until is None:
+                valid_until = appointer.valid_until
+    else:
+        if role != AUTHORITY.get(status):
+            raise ValidationFailed(
+                _("That role does not fit this person."),
+                errors={
+                    "role": [
+                        _("For a %(status)s person you can add: %(roles)s.")
+                        % {"status": status, "roles": _addable(status)}
+                    ]
+                },
+            )
+        if powers is not None:
+            raise ValidationFailed(
+                _("Only an agent's powers are chosen; a %(role)s holds them all.") % {"role": role},
+                errors={"powers": [_("Only for an agent.")]},
             )
         authority_check(rep=appointer, subject=subject)
-        scope, valid_until = {}, None
+        require_presence(presence, action=_("add a representative"))
+        scope, valid_until, powers = {}, None, list(POWERS)
     with transaction.atomic():
         if Representative.objects.filter(subject=subject, user=user, role=role, ended_at__isnull=True).exists():
-            raise Conflict("This person already represents the subject in that role.")
-        rep = Representative.objects.create(
+            raise Conflict(_("This person already represents the subject in that role."))
+        new = Representative.objects.create(
             subject=subject,
             user=user,
             role=role,
             scope=scope,
             valid_until=valid_until,
-            delegated_by=appointer if role == Representative.Role.AGENT else None,
+            powers=powers,
+            delegated_by=principal if role == Representative.Role.AGENT else None,
         )
         subject_assurance_refresh(subject=subject)
         event_record(
             type="representative.added",
-            payload={"subject": subject.public_id, "representative": rep.public_id, "role": role},
+            payload={"subject": subject.public_id, "representative": new.public_id, "role": role},
         )
-        _notify(subject, "representative.added", rep.public_id)
-    return rep
+        _notify(subject, "representative.added", new.public_id)
+    return new
+
+
+def _within_appointer(
+    appointer: Representative, *, powers: list[str], scope: dict[str, list[str]], valid_until: date | None
+) -> None:
+    """An agent appoints another only within what it holds: powers, scope and dates."""
+    beyond = sorted(set(powers) - set(appointer.effective_powers))
+    if beyond:
+        raise NotAllowed(_("You cannot delegate powers you do not hold: %(powers)s.") % {"powers": ", ".join(beyond)})
+    mine, theirs = appointer.scope or {}, scope
+    for key, mask in (("media", v.media_mask), ("activities", v.activity_mask), ("purposes", v.purpose_mask)):
+        try:
+            if mask(theirs.get(key, [])) & ~mask(mine.get(key, [])):
+                raise NotAllowed(_("You cannot delegate beyond your own delegation."))
+        except (KeyError, ValueError, TypeError):
+            raise NotAllowed(_("You cannot delegate beyond your own delegation.")) from None
+    if appointer.valid_until is not None and valid_until is not None and valid_until > appointer.valid_until:
+        raise NotAllowed(_("You cannot delegate beyond the end of your own delegation."))
+
+
+def _hand_over(
+    *, subject: Subject, actor: User, user: User, appointer: Representative | None, presence: Presence | None
+) -> Representative:
+    """A person who has come of age takes their record over (added by a former guardian)."""
+    guardian = former_guardian_of(user=actor, subject=subject)
+    if guardian is None:
+        if appointer is None:
+            raise NotFound(_("No such subject."))
+        raise NotAllowed(_("Only a former guardian can hand the record to the person, once they have come of age."))
+    require_presence(presence, action=_("hand the record to the person"))
+    with transaction.atomic():
+        if Representative.objects.filter(user=user, role=Representative.Role.SELF, ended_at__isnull=True).exists():
+            raise Conflict(_("That account already holds a record of its own."))
+        now = timezone.now()
+        new = Representative.objects.create(
+            subject=subject, user=user, role=Representative.Role.SELF, powers=list(POWERS)
+        )
+        _end_guardians(subject, now)
+        # The person holds the record now: they act for themselves from here on.
+        Subject.objects.filter(pk=subject.pk).update(status=Subject.Status.LIVING, updated=now)
+        subject.status = Subject.Status.LIVING
+        subject_assurance_refresh(subject=subject)
+        event_record(
+            type="representative.added",
+            payload={"subject": subject.public_id, "representative": new.public_id, "role": new.role},
+        )
+        _notify(subject, "representative.added", new.public_id)
+    return new
 
 
 def _addable(status: str) -> str:
@@ -300,21 +515,36 @@ def _clean_scope(scope: dict[str, Any]) -> dict[str, list[str]]:
     errors.update(_check_activities(activities, "scope.activities"))
     errors.update(_check_purposes(purposes, "scope.purposes"))
     if errors:
-        raise ValidationFailed("The delegation is not valid.", errors=errors)
+        raise ValidationFailed(_("The delegation is not valid."), errors=errors)
     return {"media": sorted(set(media)), "activities": sorted(set(activities)), "purposes": sorted(set(purposes))}
 
 
-def representative_end(*, representative: Representative, actor: User) -> Representative:
-    """End a representation: one's own, or an agent one appointed. Ending a principal ends its agents."""
+def representative_end(
+    *, representative: Representative, actor: User, presence: Presence | None = None
+) -> Representative:
+    """End a representation: one's own, or an agent one appointed (``manage_representatives``).
+    Ending a principal ends its agents. Needs a fresh proof of presence."""
     if representative.ended_at is not None:
         return representative
     actor_rep = representative_of(user=actor, subject=representative.subject)
     if actor_rep is None:
-        raise NotFound("No such representative.")
+        raise NotFound(_("No such representative."))
     own = representative.user_id == actor.pk
-    appointed = representative.delegated_by_id == actor_rep.pk
-    if not (own or appointed):
-        raise NotAllowed("You can end only your own representation or an agent you appointed.")
+    if not own:
+        require_power(actor_rep, "manage_representatives")
+        principal = actor_rep if actor_rep.role != Representative.Role.AGENT else actor_rep.delegated_by
+        appointed = (
+            representative.role == Representative.Role.AGENT
+            and principal is not None
+            and representative.delegated_by_id == principal.pk
+            and (
+                actor_rep.role != Representative.Role.AGENT
+                or set(representative.effective_powers) <= set(actor_rep.effective_powers)
+            )
+        )
+        if not appointed:
+            raise NotAllowed(_("You can end only your own representation or an agent you appointed."))
+    require_presence(presence, action=_("end a representation"))
     with transaction.atomic():
         now = timezone.now()
         Representative.objects.filter(pk=representative.pk).update(ended_at=now)
@@ -341,18 +571,23 @@ def subject_key_statement(key: SubjectKey) -> dict[str, Any]:
     }
 
 
-def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any) -> SubjectKey:
-    """Register an Ed25519 public key the subject signs with; its kid is the RFC 7638 thumbprint."""
+def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any, presence: Presence | None = None) -> SubjectKey:
+    """Register an Ed25519 public key the subject signs with; its kid is the RFC 7638 thumbprint.
+
+    A key signs and revokes consents, so adding one needs ``manage_keys`` and a fresh proof of
+    presence: a key added without one can never exist."""
     rep = _require_representative(actor, subject)
+    require_power(rep, "manage_keys")
     authority_check(rep=rep, subject=subject)
+    require_presence(presence, action=_("add a signing key"))
     try:
         jwk = normalize_public_jwk(public_jwk)
     except ValueError as exc:
-        raise ValidationFailed("That is not an Ed25519 public JWK.", errors={"public_jwk": [str(exc)]}) from None
+        raise ValidationFailed(_("That is not an Ed25519 public JWK."), errors={"public_jwk": [str(exc)]}) from None
     kid = jwk_thumbprint(jwk)
     with transaction.atomic():
         if SubjectKey.objects.filter(subject=subject, kid=kid).exists():
-            raise Conflict("This key is already registered for the subject (keys are never reused).")
+            raise Conflict(_("This key is already registered for the subject (keys are never reused)."))
         key = SubjectKey.objects.create(subject=subject, kid=kid, public_jwk={**jwk, "kid": kid}, added_by=rep)
         digest = _statement_digest(subject_key_statement(key))
         event_record(type="subject_key.added", payload={"subject": subject.public_id, "kid": kid, "digest": digest})
@@ -360,10 +595,13 @@ def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any) -> Subjec
     return key
 
 
-def subject_key_retire(*, key: SubjectKey, actor: User) -> SubjectKey:
-    """Retire a key: it signs nothing new, and signatures it made stay verifiable."""
+def subject_key_retire(*, key: SubjectKey, actor: User, presence: Presence | None = None) -> SubjectKey:
+    """Retire a key: it signs nothing new, and signatures it made stay verifiable (``manage_keys``,
+    fresh proof of presence)."""
     rep = _require_representative(actor, key.subject)
+    require_power(rep, "manage_keys")
     authority_check(rep=rep, subject=key.subject)
+    require_presence(presence, action=_("retire a signing key"))
     # Locked and read again: a concurrent retirement, or a failed attempt that changed only the
     # caller's copy, must neither log twice nor skip the log.
     with transaction.atomic():
@@ -397,16 +635,17 @@ def vouch_statement(vouch: Vouch) -> dict[str, Any]:
 def vouch_give(
     *, subject: Subject, organization: Organization, actor_role: str | None, user: User, api_key: ApiKey | None = None
 ) -> Vouch:
-    """A guild or agency vouches for the subject's identity (any member of it may)."""
+    """A guild or agency verified by registry staff vouches for the subject's identity (any member
+    of it may); any other organization is refused (403) and nothing is written."""
     if actor_role is None:
         raise ValidationFailed(
-            "You are not a member of that organization.", errors={"organization": ["Unknown organization."]}
+            _("You are not a member of that organization."), errors={"organization": [_("Unknown organization.")]}
         )
     if not organization.may_vouch:
-        raise NotAllowed("Only a guild or an agency can vouch for someone.")
+        raise NotAllowed(_("Only a guild or an agency verified by Restu's staff can vouch for someone."))
     with transaction.atomic():
         if Vouch.objects.filter(subject=subject, organization=organization, revoked_at__isnull=True).exists():
-            raise Conflict("This organization already vouches for the subject.")
+            raise Conflict(_("This organization already vouches for the subject."))
         vouch = Vouch.objects.create(subject=subject, organization=organization, given_by=user, given_by_key=api_key)
         subject_assurance_refresh(subject=subject)
         digest = _statement_digest(vouch_statement(vouch))
@@ -422,7 +661,7 @@ def vouch_give(
 def vouch_revoke(*, vouch: Vouch, actor_role: str | None) -> Vouch:
     """The vouching organization withdraws its vouch; the subject's assurance drops accordingly."""
     if actor_role is None:
-        raise NotFound("No such vouch.")
+        raise NotFound(_("No such vouch."))
     with transaction.atomic():  # locked and read again, as for a key's retirement
         locked = (
             Vouch.objects.select_for_update(of=("self",)).select_related("subject", "organization").get(pk=vouch.pk)
@@ -446,40 +685,62 @@ def vouch_revoke(*, vouch: Vouch, actor_role: str | None) -> Vouch:
 
 def _check_media(media: Any, field: str = "media") -> dict[str, list[str]]:
     if not isinstance(media, list) or not media:
-        return {field: ["Name at least one of face, voice, body — or likeness for all of them."]}
+        return {field: [_("Name at least one of face, voice, body — or likeness for all of them.")]}
     unknown = [m for m in media if m not in (*v.MEDIA_KEYS, v.LIKENESS)]
-    return {field: [f"Unknown medium: {m}." for m in unknown]} if unknown else {}
+    return {field: [_("Unknown medium: %(medium)s.") % {"medium": m} for m in unknown]} if unknown else {}
 
 
 def _check_activities(activities: Any, field: str = "activities") -> dict[str, list[str]]:
     if not isinstance(activities, list) or not activities:
-        return {field: ["Name at least one activity."]}
+        return {field: [_("Name at least one activity.")]}
     unknown = [a for a in activities if a not in v.ACTIVITY_KEYS]
-    return {field: [f"Unknown activity: {a}." for a in unknown]} if unknown else {}
+    return {field: [_("Unknown activity: %(activity)s.") % {"activity": a} for a in unknown]} if unknown else {}
 
 
 def _check_purposes(purposes: Any, field: str = "purposes") -> dict[str, list[str]]:
     if not isinstance(purposes, list) or not purposes:
-        return {field: ["Name at least one purpose, or * for every purpose that is not sensitive."]}
+        return {field: [_("Name at least one purpose, or * for every purpose that is not sensitive.")]}
     problems = []
     for p in purposes:
         if not isinstance(p, str):
-            problems.append("Each purpose is a word from the vocabulary.")
+            problems.append(_("Each purpose is a word from the vocabulary."))
         elif "*" in p and p != v.ANY:
             # "sexual_*", "*sensitive" and the like: a wildcard must never reach a sensitive purpose.
             problems.append(
-                f"{p}: a wildcard cannot cover sensitive purposes; name political or sexual_content one by one."
+                _(
+                    "%(purpose)s: a wildcard cannot cover sensitive purposes; "
+                    "name political or sexual_content one by one."
+                )
+                % {"purpose": p}
             )
         elif p != v.ANY and p not in v.PURPOSE_KEYS:
-            problems.append(f"Unknown purpose: {p}.")
+            problems.append(_("Unknown purpose: %(purpose)s.") % {"purpose": p})
     return {field: problems} if problems else {}
+
+
+def _check_minor_purposes(purposes: Any) -> dict[str, list[str]]:
+    """A permit for a minor never covers a sexual or political purpose (a deny may name them)."""
+    named = [p for p in MINOR_FORBIDDEN_PURPOSES if isinstance(purposes, (list, tuple)) and p in purposes]
+    if not named:
+        return {}
+    return {"purposes": [_("A permit for a minor can never include %(purpose)s.") % {"purpose": p} for p in named]}
+
+
+def _minor_permit_forbidden(consent: Consent) -> dict[str, list[str]]:
+    """The same rule on a stored consent: its purposes and its purpose mask."""
+    if consent.effect != Consent.Effect.PERMIT or consent.subject.status != Subject.Status.MINOR:
+        return {}
+    named = set(consent.purposes or []) | {
+        p for p in MINOR_FORBIDDEN_PURPOSES if consent.purpose_mask & v.bit(v.PURPOSE_KEYS, p)
+    }
+    return _check_minor_purposes(sorted(named))
 
 
 def _check_territories(territories: Any) -> dict[str, list[str]]:
     import pycountry
 
     if not isinstance(territories, list) or not territories:
-        return {"territories": ["Name at least one country (ISO 3166-1 alpha-2), or * for everywhere."]}
+        return {"territories": [_("Name at least one country (ISO 3166-1 alpha-2), or * for everywhere.")]}
     if v.ANY in territories:
         return {} if territories == [v.ANY] else {"territories": ["* means everywhere: use it alone."]}
     unknown = [
@@ -487,7 +748,7 @@ def _check_territories(territories: Any) -> dict[str, list[str]]:
         for t in territories
         if not isinstance(t, str) or len(t) != 2 or not t.isupper() or pycountry.countries.get(alpha_2=t) is None
     ]
-    return {"territories": [f"Unknown country code: {t}." for t in unknown]} if unknown else {}
+    return {"territories": [_("Unknown country code: %(code)s.") % {"code": t} for t in unknown]} if unknown else {}
 
 
 @dataclass
@@ -530,7 +791,8 @@ def _guideline_digest(ref: str) -> str:
     except ImportError:
         # Without the guidelines app we cannot confirm the version is published: refuse.
         raise ValidationFailed(
-            "Guidelines cannot be checked right now.", errors={"guideline": ["Not a published guideline version."]}
+            _("Guidelines cannot be checked right now."),
+            errors={"guideline": [_("Not a published guideline version.")]},
         ) from None
     try:
         version = guideline_version_get_published(ref=ref)
@@ -539,7 +801,7 @@ def _guideline_digest(ref: str) -> str:
             exc.detail, errors={"guideline": (exc.errors or {}).get("guideline", [exc.detail])}
         ) from None
     except NotFound as exc:
-        raise ValidationFailed(exc.detail, errors={"guideline": ["Not a published guideline version."]}) from None
+        raise ValidationFailed(exc.detail, errors={"guideline": [_("Not a published guideline version.")]}) from None
     return str(version.digest)
 
 
@@ -547,13 +809,13 @@ def _validate_terms(subject: Subject, data: dict[str, Any]) -> Terms:
     errors: dict[str, list[str]] = {}
     effect = data.get("effect")
     if effect not in Consent.Effect.values:
-        errors["effect"] = ["Must be permit or deny."]
+        errors["effect"] = [_("Must be permit or deny.")]
     grantee = data.get("grantee")
     grantee_org = None
     if grantee != v.ANY:
         grantee_org = Organization.objects.filter(public_id=grantee).first() if isinstance(grantee, str) else None
         if grantee_org is None:
-            errors["grantee"] = ["An organization id (org_…) or * for anyone."]
+            errors["grantee"] = [_("An organization id (org_…) or * for anyone.")]
     media = data.get("media")
     activities = data.get("activities") or list(v.DEFAULT_ACTIVITIES)
     purposes = data.get("purposes")
@@ -561,44 +823,52 @@ def _validate_terms(subject: Subject, data: dict[str, Any]) -> Terms:
     errors.update(_check_media(media))
     errors.update(_check_activities(activities))
     errors.update(_check_purposes(purposes))
+    if effect == Consent.Effect.PERMIT and subject.status == Subject.Status.MINOR:
+        errors.update(_check_minor_purposes(purposes))
     errors.update(_check_territories(territories))
     valid_from = data.get("valid_from") or today()
     valid_until = data.get("valid_until")
     if valid_until is not None and valid_until < valid_from:
-        errors["valid_until"] = ["Must not be before valid_from."]
+        errors["valid_until"] = [_("Must not be before valid_from.")]
     if subject.status == Subject.Status.MINOR and subject.adult_on is not None:
         # A consent for a minor ends no later than the day they come of age.
         if valid_until is None:
             valid_until = subject.adult_on
         elif valid_until > subject.adult_on:
-            errors["valid_until"] = [f"A consent for a minor ends by the day they come of age ({subject.adult_on})."]
+            errors["valid_until"] = [
+                _("A consent for a minor ends by the day they come of age (%(day)s).") % {"day": subject.adult_on}
+            ]
         if valid_from >= subject.adult_on:
-            errors["valid_from"] = ["The person is an adult by then; they decide for themselves."]
+            errors["valid_from"] = [_("The person is an adult by then; they decide for themselves.")]
     conditions = {**CONDITION_DEFAULTS, **(data.get("conditions") or {})}
     unknown_conditions = set(conditions) - set(CONDITION_DEFAULTS)
     if unknown_conditions:
-        errors["conditions"] = [f"Unknown condition: {c}." for c in sorted(unknown_conditions)]
+        errors["conditions"] = [
+            _("Unknown condition: %(condition)s.") % {"condition": c} for c in sorted(unknown_conditions)
+        ]
     revocation = data.get("revocation") or {"policy": "anytime"}
     policy = revocation.get("policy", "anytime")
     notice_days = revocation.get("notice_days", 0) if policy == "notice" else 0
     if policy not in Consent.RevocationPolicy.values:
-        errors["revocation.policy"] = ["Must be anytime or notice."]
+        errors["revocation.policy"] = [_("Must be anytime or notice.")]
     elif policy == "notice" and not (
         isinstance(notice_days, int) and not isinstance(notice_days, bool) and 1 <= notice_days <= MAX_NOTICE_DAYS
     ):
-        errors["revocation.notice_days"] = [f"Between 1 and {MAX_NOTICE_DAYS} days for a notice policy."]
+        errors["revocation.notice_days"] = [
+            _("Between 1 and %(days)s days for a notice policy.") % {"days": MAX_NOTICE_DAYS}
+        ]
     representation = data.get("representation") or Consent.Representation.NONE
     if representation not in Consent.Representation.values:
-        errors["representation"] = ["Must be counsel, union or none."]
+        errors["representation"] = [_("Must be counsel, union or none.")]
     intended_use = (data.get("intended_use") or "").strip()
     if effect == Consent.Effect.PERMIT and len(intended_use) < 10:
-        errors["intended_use"] = ["Describe the intended use in a few words (at least 10 characters)."]
+        errors["intended_use"] = [_("Describe the intended use in a few words (at least 10 characters).")]
     guideline_ref = data.get("guideline")
     guideline_digest = None
     if guideline_ref is not None and not (isinstance(guideline_ref, str) and GUIDELINE_REF.match(guideline_ref)):
-        errors["guideline"] = ["A guideline reference looks like slug@1.2.0."]
+        errors["guideline"] = [_("A guideline reference looks like slug@1.2.0.")]
     if errors:
-        raise ValidationFailed("The consent's terms are not valid.", errors=errors)
+        raise ValidationFailed(_("The consent's terms are not valid."), errors=errors)
     if guideline_ref is not None:
         guideline_digest = _guideline_digest(guideline_ref)
     return Terms(
@@ -683,6 +953,7 @@ def _apply_terms(consent: Consent, terms: Terms) -> None:
 def consent_create(*, subject: Subject, actor: User, terms: dict[str, Any]) -> Consent:
     """Write a draft consent (permit or deny) for a subject the actor represents."""
     rep = _require_representative(actor, subject)
+    require_power(rep, "sign")
     validated = _validate_terms(subject, terms)
     consent = Consent(subject=subject, created_by=rep, public_id=new_public_id(Consent.PREFIX))
     _apply_terms(consent, validated)
@@ -695,8 +966,9 @@ def consent_create(*, subject: Subject, actor: User, terms: dict[str, Any]) -> C
 def consent_update(*, consent: Consent, actor: User, changes: dict[str, Any]) -> Consent:
     """Change a draft's terms; a signed consent never changes (409): make a new one instead."""
     rep = _require_representative(actor, consent.subject)
+    require_power(rep, "sign")
     if consent.status != Consent.Status.DRAFT:
-        raise Conflict("A signed consent cannot be changed; revoke it and create a new one.")
+        raise Conflict(_("A signed consent cannot be changed; revoke it and create a new one."))
     current = {
         "effect": consent.effect,
         "grantee": consent.grantee,
@@ -718,7 +990,7 @@ def consent_update(*, consent: Consent, actor: User, changes: dict[str, Any]) ->
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.status != Consent.Status.DRAFT:
-            raise Conflict("A signed consent cannot be changed; revoke it and create a new one.")
+            raise Conflict(_("A signed consent cannot be changed; revoke it and create a new one."))
         _apply_terms(consent, validated)
         consent.updated = timezone.now()
         consent.save()
@@ -733,27 +1005,19 @@ def _subject_jwks(subject: Subject) -> dict[str, list[dict[str, Any]]]:
     return {"keys": [dict(k.public_jwk) for k in SubjectKey.objects.filter(subject=subject, retired_at__isnull=True)]}
 
 
-def _check_witness(witness: Presence | None) -> Presence:
-    if witness is None or timezone.now() - witness.authenticated_at > presence_window():
-        raise NotAllowed(
-            "Please confirm it is you: re-authenticate (password or second factor) and sign within 5 minutes."
-        )
-    return witness
-
-
 def _verify_subject_signature(subject: Subject, signature: str | None, expected: bytes) -> str:
     if not signature:
-        raise ValidationFailed("A signature is required.", errors={"signature": ["A compact JWS."]})
+        raise ValidationFailed(_("A signature is required."), errors={"signature": [_("A compact JWS.")]})
     try:
         verified = verify_compact(signature, _subject_jwks(subject))
     except VerificationError as exc:
         raise ValidationFailed(
-            "The signature does not verify against the subject's active keys.",
+            _("The signature does not verify against the subject's active keys."),
             errors={"signature": [exc.reason]},
         ) from None
     if verified.payload != expected:
         raise ValidationFailed(
-            "The signature is over other bytes than this record's signing input.",
+            _("The signature is over other bytes than this record's signing input."),
             errors={"signature": ["payload differs from the signing input"]},
         )
     return verified.kid
@@ -777,26 +1041,30 @@ def consent_sign(
     subject = consent.subject
     rep = _require_representative(actor, subject)
     if consent.status != Consent.Status.DRAFT:
-        raise Conflict("This consent is already signed.")
+        raise Conflict(_("This consent is already signed."))
+    require_power(rep, "sign")
     authority_check(rep=rep, subject=subject, consent=consent)
+    forbidden = _minor_permit_forbidden(consent)
+    if forbidden:
+        raise ValidationFailed(_("This permit cannot be signed for a minor."), errors=forbidden)
     if consent.effect == Consent.Effect.PERMIT and subject.disputed:
-        raise Conflict("A dispute about this person is open; new permits wait until staff resolve it.")
+        raise Conflict(_("A dispute about this person is open; new permits wait until staff resolve it."))
     if consent.valid_until is not None and consent.valid_until < today():
-        raise Conflict("This consent would already have ended; change its dates first.")
+        raise Conflict(_("This consent would already have ended; change its dates first."))
     if subject.status == Subject.Status.MINOR and not subject.is_minor_on(today()):
-        raise NotAllowed("The person has come of age; only they can give consent now.")
+        raise NotAllowed(_("The person has come of age; only they can give consent now."))
     language = language if language in LANGUAGES else "en"
     summary = consent_summary(consent, language)
     shown_digest = sha256_digest(summary.encode("utf-8"))
     if notice_digest is not None and notice_digest != shown_digest:
-        raise Conflict("The summary you saw is out of date; read it again before signing.")
+        raise Conflict(_("The summary you saw is out of date; read it again before signing."))
     now = timezone.now()
     second_factor: bool | None = None
     if method == Consent.Method.SUBJECT_KEY:
         kid = _verify_subject_signature(subject, signature, canonical_json(consent.terms))
         stored_signature = str(signature)
     elif method == Consent.Method.WITNESSED:
-        evidence = _check_witness(witness)
+        evidence = require_presence(witness, action=_("sign this consent"))
         second_factor = evidence.second_factor
         registry_key = keys.keyring().active(keys.RECEIPT)
         kid = registry_key.kid
@@ -817,11 +1085,11 @@ def consent_sign(
             canonical_json(countersignature), registry_key.private_key, registry_key.kid, typ=WITNESS_TYP
         )
     else:
-        raise ValidationFailed("Unknown signing method.", errors={"method": ["subject_key or witnessed."]})
+        raise ValidationFailed(_("Unknown signing method."), errors={"method": ["subject_key or witnessed."]})
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.status != Consent.Status.DRAFT or locked.digest != consent.digest:
-            raise Conflict("This consent changed or was signed meanwhile.")
+            raise Conflict(_("This consent changed or was signed meanwhile."))
         consent.status = Consent.Status.ACTIVE
         consent.signed_at, consent.signed_by, consent.method = now, rep, method
         consent.signature, consent.signer_kid, consent.second_factor = stored_signature, kid, second_factor
@@ -877,24 +1145,39 @@ def consent_revoke(
     subject = consent.subject
     rep = _require_representative(actor, subject)
     if consent.status != Consent.Status.ACTIVE:
-        raise Conflict(f"Only an active consent can be revoked; this one is {consent.status}.")
+        raise Conflict(_("Only an active consent can be revoked; this one is %(status)s.") % {"status": consent.status})
+    require_power(rep, "revoke")
     authority_check(rep=rep, subject=subject, consent=consent)
     revocation_signature = ""
     if method == Consent.Method.SUBJECT_KEY:
         _verify_subject_signature(subject, signature, canonical_json(revocation_statement(consent)))
         revocation_signature = str(signature)
     elif method == Consent.Method.WITNESSED:
-        _check_witness(witness)
+        require_presence(witness, action=_("revoke this consent"))
     else:
-        raise ValidationFailed("Unknown method.", errors={"method": ["subject_key or witnessed."]})
+        raise ValidationFailed(_("Unknown method."), errors={"method": [_("subject_key or witnessed.")]})
     now = timezone.now()
     effective = now
     if consent.effect == Consent.Effect.PERMIT and consent.revocation_policy == Consent.RevocationPolicy.NOTICE:
         effective = now + timedelta(days=consent.revocation_notice_days)
+    return _revoke(consent, rep, reason=reason, revocation_signature=revocation_signature, now=now, effective=effective)
+
+
+def _revoke(
+    consent: Consent,
+    rep: Representative,
+    *,
+    reason: str,
+    revocation_signature: str,
+    now: datetime,
+    effective: datetime,
+) -> Consent:
+    """The revocation itself, once who and how were checked: logged and evented for the grantee."""
+    subject = consent.subject
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         if locked.status != Consent.Status.ACTIVE:
-            raise Conflict("This consent was revoked or expired meanwhile.")
+            raise Conflict(_("This consent was revoked or expired meanwhile."))
         consent.status = Consent.Status.REVOKED
         consent.revoked_at, consent.revocation_effective_at, consent.revoked_by = now, effective, rep
         consent.revocation_reason, consent.revocation_signature = reason, revocation_signature
@@ -961,27 +1244,45 @@ def consent_expire(*, consent: Consent, on: date | None = None) -> Consent | Non
 
 def consents_expire_due(*, on: date | None = None) -> int:
     """The beat sweep: expire every active consent past its end date or its minor's coming of age."""
-    from django.db.models import Q
-
     day = on or today()
     due = Consent.objects.filter(status=Consent.Status.ACTIVE).filter(
         Q(valid_until__lt=day) | Q(subject__status=Subject.Status.MINOR, subject__adult_on__lte=day)
     )
     # One transaction per consent: each holds the log lock only for its own leaf.
-    return sum(1 for consent in due.only("pk") if consent_expire(consent=consent, on=day) is not None)
+    expired = sum(1 for consent in due.only("pk") if consent_expire(consent=consent, on=day) is not None)
+    # The same day ends the guardianships of everyone who came of age (their access had already
+    # ended by date: representative_of checks it on every request).
+    guardianships_end_due(on=day)
+    return expired
 
 
 # --- Disputes ---------------------------------------------------------------------------------
 
 
+def organizations_relying_on(subject: Subject) -> list[str]:
+    """Organizations that got a ``permitted`` answer for the subject in the last RELIANCE_DAYS days,
+    or hold a release that names them: the ones a dispute about the subject must reach."""
+    since = timezone.now() - timedelta(days=RELIANCE_DAYS)
+    answered = AccessLogEntry.objects.filter(
+        subject=subject, decision="permitted", created__gte=since, caller_org__isnull=False
+    ).values_list("caller_org__public_id", flat=True)
+    releasing = ReleaseReliance.objects.filter(ref=subject.public_id).values_list(
+        "release__organization__public_id", flat=True
+    )
+    return sorted({*answered, *releasing} - {None})
+
+
 def dispute_open(
     *, subject: Subject, opened_by: User, kind: str, statement: str = "", consent: Consent | None = None
 ) -> Dispute:
-    """Anyone signed in may dispute a subject; its permits freeze until staff resolve it."""
+    """Anyone signed in may dispute a subject; its permits freeze until staff resolve it, and every
+    organization that relied on the subject is told (``subject.disputed``)."""
     if kind not in Dispute.Kind.values:
-        raise ValidationFailed("Unknown kind of dispute.", errors={"kind": ["not_me or impersonation."]})
+        raise ValidationFailed(_("Unknown kind of dispute."), errors={"kind": [_("not_me or impersonation.")]})
     if consent is not None and consent.subject_id != subject.pk:
-        raise ValidationFailed("That consent is not about this subject.", errors={"consent": ["Not this subject's."]})
+        raise ValidationFailed(
+            _("That consent is not about this subject."), errors={"consent": [_("Not this subject's.")]}
+        )
     with transaction.atomic():
         dispute = Dispute.objects.create(
             subject=subject, opened_by=opened_by, kind=kind, statement=statement, consent=consent
@@ -989,16 +1290,24 @@ def dispute_open(
         Subject.objects.filter(pk=subject.pk).update(disputed=True, updated=timezone.now())
         subject.disputed = True
         event_record(type="dispute.opened", payload={"dispute": dispute.public_id, "subject": subject.public_id})
+        relying = organizations_relying_on(subject)
+        if relying:
+            event_record(
+                type="subject.disputed",
+                payload={"subject": subject.public_id, "dispute": dispute.public_id, "kind": kind},
+                audience=relying,
+            )
         _notify(subject, "dispute.opened", dispute.public_id)
     return dispute
 
 
 def dispute_resolve(*, dispute: Dispute, staff_user: User, resolution: str) -> Dispute:
-    """Staff close a dispute; the subject's permits thaw once no dispute is left open."""
+    """Staff close a dispute; the subject's permits thaw once no dispute is left open, and the
+    organizations that relied on the subject are told (``subject.dispute_resolved``)."""
     if not staff_user.is_staff:
-        raise NotAllowed("Only staff resolve disputes.")
+        raise NotAllowed(_("Only staff resolve disputes."))
     if dispute.status != Dispute.Status.OPEN:
-        raise Conflict("This dispute is already resolved.")
+        raise Conflict(_("This dispute is already resolved."))
     with transaction.atomic():
         dispute.status, dispute.resolved_at = Dispute.Status.RESOLVED, timezone.now()
         dispute.resolved_by, dispute.resolution = staff_user, resolution
@@ -1008,6 +1317,17 @@ def dispute_resolve(*, dispute: Dispute, staff_user: User, resolution: str) -> D
         event_record(
             type="dispute.resolved", payload={"dispute": dispute.public_id, "subject": dispute.subject.public_id}
         )
+        relying = organizations_relying_on(dispute.subject)
+        if relying:
+            event_record(
+                type="subject.dispute_resolved",
+                payload={
+                    "subject": dispute.subject.public_id,
+                    "dispute": dispute.public_id,
+                    "still_disputed": still_open,
+                },
+                audience=relying,
+            )
     return dispute
 
 
@@ -1040,44 +1360,165 @@ def access_log_record(
     )
 
 
+def access_log_read(*, subject: Subject, actor: User) -> Any:
+    """Who checked the subject (``read_access_log``): the entries, newest last."""
+    rep = _require_representative(actor, subject)
+    require_power(rep, "read_access_log")
+    return AccessLogEntry.objects.filter(subject=subject).select_related("caller_org", "consent", "caller_key")
+
+
 # --- Erasure ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Erasure:
-    """What ``person_erase`` removed."""
+    """What ``person_erase`` removed, and what it kept."""
 
     profiles: int
     statements: int
     representations: int
+    revoked: int = 0
+    consents_scrubbed: int = 0
+    subjects: tuple[str, ...] = ()
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "erased": {
+                "profiles": self.profiles,
+                "statements": self.statements,
+                "consents_scrubbed": self.consents_scrubbed,
+                "account": "name, email addresses, second factors, memberships, sign-in",
+            },
+            "revoked": self.revoked,
+            "representations_ended": self.representations,
+            "subjects": list(self.subjects),
+            "kept": {
+                "what": "public ids, statuses, digests and log leaves",
+                "why": "so that every receipt and every log proof issued before still verifies",
+            },
+        }
 
 
-def person_erase(*, user: User) -> Erasure:
-    """Delete a person's personal data and close their account.
+_ERASED_CONDITION_TEXT = ("notes", "compensation_ref")
 
-    Removes the profiles of the subjects they were (themselves, or the last one acting for),
-    their dispute statements and revocation reasons, their email addresses and second factors,
-    and anonymizes the account. Consents, log leaves and receipts hold ids and digests only, so
-    all of them still verify afterwards; signed consents stay in force until revoked or expired.
+
+def _scrubbed_terms(terms: dict[str, Any]) -> dict[str, Any]:
+    conditions = dict(terms.get("conditions") or {})
+    for key in _ERASED_CONDITION_TEXT:
+        if key in conditions:
+            conditions[key] = ""
+    return {**terms, "intended_use": "", "conditions": conditions, "court_approval_ref": None}
+
+
+def _detached(jws: str) -> str:
+    """A compact JWS without its payload (RFC 7515 appendix F): it still verifies against the terms
+    if someone holds them, and no longer carries them."""
+    parts = jws.split(".")
+    return f"{parts[0]}..{parts[2]}" if len(parts) == 3 else ""
+
+
+def _erase_subject(subject: Subject, rep: Representative) -> tuple[int, int]:
+    """Revoke the subject's active permits (logged, grantees told), then remove their personal data.
+
+    Denies stay in force: they protect the person. Returns (permits revoked, consents scrubbed)."""
+    now = timezone.now()
+    revoked = 0
+    for consent in Consent.objects.select_related("subject", "grantee_org").filter(
+        subject=subject, effect=Consent.Effect.PERMIT, status=Consent.Status.ACTIVE
+    ):
+        # Erasure takes effect at once, whatever notice the permit promised.
+        _revoke(consent, rep, reason="", revocation_signature="", now=now, effective=now)
+        revoked += 1
+    scrubbed = 0
+    with transaction.atomic():
+        for consent in Consent.objects.select_for_update().filter(subject=subject):
+            conditions = dict(consent.conditions or {})
+            for key in _ERASED_CONDITION_TEXT:
+                if key in conditions:
+                    conditions[key] = ""
+            consent.intended_use, consent.conditions, consent.court_approval_ref = "", conditions, None
+            consent.terms = _scrubbed_terms(consent.terms or {})
+            consent.notice_summary, consent.revocation_reason = "", ""
+            if consent.method == Consent.Method.SUBJECT_KEY and consent.signature:
+                consent.signature = _detached(consent.signature)
+            consent.erased_at = now
+            consent.save(
+                update_fields=[
+                    "intended_use",
+                    "conditions",
+                    "court_approval_ref",
+                    "terms",
+                    "notice_summary",
+                    "revocation_reason",
+                    "signature",
+                    "erased_at",
+                ]
+            )
+            scrubbed += 1
+        SubjectProfile.objects.filter(subject=subject).delete()
+        # Every dispute about the person: what others wrote about them, and what staff answered.
+        Dispute.objects.filter(subject=subject).update(statement="", resolution="")
+        Subject.objects.filter(pk=subject.pk).update(adult_on=None, deceased_on=None, updated=now)
+        event_record(type="subject.erased", payload={"subject": subject.public_id})
+    return revoked, scrubbed
+
+
+def subject_erase(*, subject: Subject, actor: User, presence: Presence | None = None) -> Erasure:
+    """A representative holding ``erase`` erases the subject's personal data (fresh proof of presence)."""
+    rep = _require_representative(actor, subject)
+    require_power(rep, "erase")
+    require_presence(presence, action=_("erase this person's data"))
+    revoked, scrubbed = _erase_subject(subject, rep)
+    return Erasure(
+        profiles=1,
+        statements=0,
+        representations=0,
+        revoked=revoked,
+        consents_scrubbed=scrubbed,
+        subjects=(subject.public_id,),
+    )
+
+
+def person_erase(*, user: User, presence: Presence | None = None, operator: bool = False) -> Erasure:
+    """Erase a person: their subjects' data, what they wrote, and their account.
+
+    The subjects erased are the ones they are (``self``), or the last one acting for (and holding
+    ``erase``). For each, every active permit is revoked first (logged, grantees notified), then
+    names, profiles, subject dates, intended-use texts, notes, conditions' free text, shown
+    summaries and court references are removed; then their dispute statements and revocation
+    reasons, their email addresses, second factors, social logins, stored API responses, and the
+    account itself. Public ids, statuses, digests and log leaves stay, so every receipt and log
+    proof still verifies. The person proves presence; ``operator`` is for the staff command run on
+    a verified erasure request.
     """
     from allauth.account.models import EmailAddress
     from allauth.mfa.models import Authenticator
 
+    if not operator:
+        require_presence(presence, action=_("erase your data"))
+    revoked = scrubbed = profiles = 0
+    erased: list[str] = []
+    reps = list(
+        Representative.objects.select_related("subject", "delegated_by").filter(user=user, ended_at__isnull=True)
+    )
+    for rep in reps:
+        subject = rep.subject
+        others = Representative.objects.filter(subject=subject, ended_at__isnull=True).exclude(user=user)
+        if (rep.role == Representative.Role.SELF or not others.exists()) and "erase" in rep.effective_powers:
+            profiles += SubjectProfile.objects.filter(subject=subject).count()
+            r, c = _erase_subject(subject, rep)
+            revoked, scrubbed = revoked + r, scrubbed + c
+            erased.append(subject.public_id)
     with transaction.atomic():
-        reps = list(Representative.objects.select_related("subject").filter(user=user, ended_at__isnull=True))
-        erased_subjects = []
-        for rep in reps:
-            others = Representative.objects.filter(subject=rep.subject, ended_at__isnull=True).exclude(user=user)
-            if rep.role == Representative.Role.SELF or not others.exists():
-                erased_subjects.append(rep.subject_id)
-        profiles, _ = SubjectProfile.objects.filter(subject_id__in=erased_subjects).delete()
         statements = Dispute.objects.filter(opened_by=user).exclude(statement="").update(statement="")
+        Dispute.objects.filter(resolved_by=user).exclude(resolution="").update(resolution="")
         Consent.objects.filter(revoked_by__user=user).exclude(revocation_reason="").update(revocation_reason="")
         now = timezone.now()
         ended = Representative.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
         Representative.objects.filter(delegated_by__user=user, ended_at__isnull=True).update(ended_at=now)
         EmailAddress.objects.filter(user=user).delete()
         Authenticator.objects.filter(user=user).delete()
+        _erase_elsewhere(user)
         user.memberships.all().delete()
         user.email = f"erased-{user.public_id}@erased.invalid"
         user.display_name = ""
@@ -1085,4 +1526,27 @@ def person_erase(*, user: User) -> Erasure:
         user.set_unusable_password()
         user.save()
         event_record(type="person.erased", payload={"user": user.public_id})
-    return Erasure(profiles=profiles, statements=statements, representations=ended)
+    return Erasure(
+        profiles=profiles,
+        statements=statements,
+        representations=ended,
+        revoked=revoked,
+        consents_scrubbed=scrubbed,
+        subjects=tuple(erased),
+    )
+
+
+def _erase_elsewhere(user: User) -> None:
+    """What other apps keep about the person: social logins and stored API answers (which repeat
+    what they sent: names, notes, intended uses)."""
+    from django.apps import apps
+
+    if apps.is_installed("allauth.socialaccount"):
+        from allauth.socialaccount.models import SocialAccount
+
+        SocialAccount.objects.filter(user=user).delete()
+    try:
+        from registry.api.models import IdempotencyRecord
+    except ImportError:  # pragma: no cover - the API app is always installed
+        return
+    IdempotencyRecord.objects.filter(caller=f"user:{user.pk}").delete()

@@ -98,3 +98,17 @@ def recheck_releases(event_id: str) -> int:
         return 0
     refs = [str(value) for key, value in event.payload.items() if key in ("consent", "subject", "attestation")]
     return len(releases_recheck_for(refs=refs))
+
+
+@shared_task(name="consent.tasks.assurance_refresh_for_organization", acks_late=True)
+def assurance_refresh_for_organization(event_id: str) -> int:
+    """After staff withdraw (or give) an organization's verification, recompute the assurance of every
+    subject it vouches for: ``vouched`` stands only while a vouch from a verified one does."""
+    from consent.services import assurance_refresh_for_organization as refresh
+    from registry.events.models import OutboxEvent
+
+    event = OutboxEvent.objects.filter(public_id=event_id).first()
+    organization = event.payload.get("organization") if event is not None else None
+    if not isinstance(organization, str):
+        return 0
+    return refresh(organization_public_id=organization)

@@ -23,7 +23,7 @@ from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
 from consent.summary import consent_summary
 from registry.accounts.presence import presence_from_request
-from registry.errors import DomainError, NotAllowed, NotFound
+from registry.errors import DomainError, NotFound, ReauthenticationRequired
 from registry.lib.canonical import sha256_digest
 
 
@@ -39,9 +39,29 @@ def _consent(request: HttpRequest, consent_id: str) -> Consent:
     return consent
 
 
-def _reauthenticate(request: HttpRequest, back_to: str) -> HttpResponse:
-    messages.info(request, _("For your safety, please confirm your password first. Then sign again."))
+# What a person typed before being sent to re-authenticate, kept in their session (never in a URL).
+_KEPT = "consent.kept_input"
+
+
+def _reauthenticate(
+    request: HttpRequest, back_to: str, message: str, kept: dict[str, str] | None = None
+) -> HttpResponse:
+    """Through allauth's re-authentication and back to ``back_to`` (a path of ours), with what the
+    person typed kept for the page they return to."""
+    if kept:
+        request.session[_KEPT] = {"path": back_to, "fields": kept}
+    messages.info(request, message)
     return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back_to})}")
+
+
+def _kept_input(request: HttpRequest, path: str) -> dict[str, str]:
+    """What the person typed on ``path`` before re-authenticating (once)."""
+    kept = request.session.get(_KEPT)
+    if not isinstance(kept, dict) or kept.get("path") != path:
+        return {}
+    del request.session[_KEPT]
+    fields = kept.get("fields")
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, dict) else {}
 
 
 @login_required
@@ -135,10 +155,10 @@ def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
             language=_language(),
             notice_digest=request.POST.get("notice_digest") or None,
         )
-    except NotAllowed as exc:
-        if method == "witnessed" and "re-authenticate" in exc.detail:
-            return _reauthenticate(request, review)
-        messages.error(request, exc.detail)
+    except ReauthenticationRequired:
+        return _reauthenticate(
+            request, review, _("For your safety, please confirm your password first. Then sign again.")
+        )
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
@@ -151,8 +171,9 @@ def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
     consent = _consent(request, consent_id)
-    form = RevokeForm(request.POST or None)
     here = reverse("consent:consent-revoke", kwargs={"consent_id": consent.public_id})
+    kept = _kept_input(request, here) if request.method == "GET" else {}
+    form = RevokeForm(request.POST or None, initial={"reason": kept.get("reason", "")})
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_revoke(
@@ -161,10 +182,13 @@ def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 witness=presence_from_request(request),
             )
-        except NotAllowed as exc:
-            if "re-authenticate" in exc.detail:
-                return _reauthenticate(request, here)
-            messages.error(request, exc.detail)
+        except ReauthenticationRequired:
+            return _reauthenticate(
+                request,
+                here,
+                _("For your safety, please confirm your password first. Then revoke again."),
+                kept={"reason": form.cleaned_data["reason"]},
+            )
         except DomainError as exc:
             messages.error(request, exc.detail)
         else:
@@ -209,7 +233,14 @@ def erase(request: HttpRequest) -> HttpResponse:
         if request.POST.get("confirm") != "erase":
             messages.error(request, _("Tick the box to confirm."))
             return redirect("consent:erase")
-        services.person_erase(user=request.user)
+        try:
+            services.person_erase(user=request.user, presence=presence_from_request(request))
+        except ReauthenticationRequired:
+            return _reauthenticate(
+                request,
+                reverse("consent:erase"),
+                _("For your safety, please confirm your password first. Then confirm the erasure again."),
+            )
         logout(request)
         messages.success(request, _("Your personal data has been deleted and your account closed."))
         return redirect("home")

@@ -7,7 +7,17 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from consent.models import AccessLogEntry, Consent, ConsentEvent, Dispute, Representative, Subject, SubjectKey, Vouch
+from consent.models import (
+    POWERS,
+    AccessLogEntry,
+    Consent,
+    ConsentEvent,
+    Dispute,
+    Representative,
+    Subject,
+    SubjectKey,
+    Vouch,
+)
 from consent.services import consent_signing_input, revocation_signing_input
 from registry.api.serializers import StrictSerializer
 
@@ -57,6 +67,13 @@ class RepresentativeIn(StrictSerializer):
     role = choice(Representative.Role.choices)
     scope = ScopeIn(required=False)
     valid_until = serializers.DateField(required=False, allow_null=True, default=None)
+    powers = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        allow_null=True,
+        max_length=len(POWERS),
+        help_text="An agent's powers (default sign and revoke); self, guardian and estate hold all of them.",
+    )
 
 
 class KeyIn(StrictSerializer):
@@ -151,6 +168,7 @@ def representative_out(rep: Representative) -> dict[str, Any]:
         "role": rep.role,
         "delegated_by": rep.delegated_by.public_id if rep.delegated_by_id and rep.delegated_by else None,
         "scope": rep.scope or None,
+        "powers": rep.effective_powers,
         "valid_until": _date(rep.valid_until),
         "created": rep.created.isoformat(),
         "ended_at": rep.ended_at.isoformat() if rep.ended_at else None,
@@ -353,6 +371,7 @@ class RepresentativeOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.CharField()
     user = serializers.CharField()
     role = serializers.CharField()
+    powers = serializers.ListField(child=serializers.ChoiceField(choices=POWERS))
 
 
 class DisputeOut(serializers.Serializer):  # type: ignore[type-arg]

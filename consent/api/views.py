@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,9 +15,9 @@ from consent import selectors, services
 from consent.api import serializers as s
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectKey, Vouch
 from consent.vocabulary import vocabulary_document
-from registry.accounts.models import Organization, User
+from registry.accounts.models import Membership, Organization, User
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import api_key_of, caller_role
+from registry.api.caller import api_key_of, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -27,9 +26,41 @@ from registry.errors import NotFound, ValidationFailed
 from registry.events.services import acknowledgements_for
 
 
-def _people_only(request: Request) -> None:
-    if api_key_of(request) is not None:
-        raise PermissionDenied("API keys cannot act for a person; sign in as the person or their representative.")
+def _people_only(request: Request, action: str = "act for a person") -> User:
+    """API keys do machine work only (API.md v1.1): 403 before anything is looked up."""
+    return require_person(request, action=action)
+
+
+def _subject_reachable(request: Request, subject_id: str, *, vouching: bool = False) -> Subject:
+    """The subject if the caller may know it exists: its profile is public, the caller represents it,
+    or (``vouching``) the caller acts for a verified guild or agency. 404 otherwise, the same as for a
+    subject that does not exist — decided before the body is read, so the body's errors cannot tell."""
+    subject = (
+        Subject.objects.select_related("profile").filter(public_id=subject_id).first()
+        if isinstance(subject_id, str)
+        else None
+    )
+    if subject is not None:
+        profile = getattr(subject, "profile", None)
+        if profile is not None and profile.is_public:
+            return subject
+        key = api_key_of(request)
+        user = request.user if request.user and request.user.is_authenticated else None
+        if key is None and user is not None and services.representative_of(user=user, subject=subject):
+            return subject
+        if vouching and _acts_for_a_voucher(request):
+            return subject
+    raise NotFound("No such subject.")
+
+
+def _acts_for_a_voucher(request: Request) -> bool:
+    key = api_key_of(request)
+    if key is not None:
+        return bool(key.organization.may_vouch)
+    if not request.user or not request.user.is_authenticated:
+        return False
+    memberships = Membership.objects.select_related("organization").filter(user=request.user)
+    return any(m.organization.may_vouch for m in memberships)
 
 
 def _parse(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -71,13 +102,13 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
         operation_id="subjects_list", responses={200: whole_list("SubjectList", s.SubjectOut), **problems(403)}
     )
     def get(self, request: Request) -> Response:
-        _people_only(request)
+        _people_only(request, "list a person's subjects")
         subjects = selectors.subjects_for(user=request.user)
         return Response({"results": [s.subject_out(x, private=True) for x in subjects], "next": None, "previous": None})
 
     @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})
     def post(self, request: Request) -> Response:
-        _people_only(request)
+        _people_only(request, "register a person")
         subject = services.subject_create(creator=request.user, **_parse(s.SubjectIn, request))
         response = Response(s.subject_out(subject, private=True), status=status.HTTP_201_CREATED)
         response["ETag"] = _subject_etag(subject)
@@ -90,6 +121,7 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.SubjectOut
 
     def get(self, request: Request, subject_id: str) -> Response:
+        _people_only(request, "read a subject as its creator's person")
         subject, rep = selectors.subject_visible(user=request.user, public_id=subject_id)
         response = Response(s.subject_out(subject, private=rep is not None))
         if rep is not None:
@@ -98,11 +130,14 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.SubjectPatchIn, parameters=[IF_MATCH], responses={200: s.SubjectOut})
     def patch(self, request: Request, subject_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "change a subject")
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         check_if_match(request, _subject_etag(subject))
         subject = services.subject_profile_update(
-            subject=subject, actor=request.user, **_parse(s.SubjectPatchIn, request)
+            subject=subject,
+            actor=request.user,
+            presence=presence_from_request(request),
+            **_parse(s.SubjectPatchIn, request),
         )
         subject.refresh_from_db()
         response = Response(s.subject_out(subject, private=True))
@@ -118,8 +153,15 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
 
     @extend_schema(request=s.RepresentativeIn, responses={201: s.RepresentativeOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        _people_only(request)
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "manage representatives")
+        subject = Subject.objects.filter(public_id=subject_id).first() if isinstance(subject_id, str) else None
+        # Its representatives, and a former guardian of a person who has come of age (who may hand
+        # the record to the person, and nothing else); 404 for everyone else.
+        if subject is None or not (
+            services.representative_of(user=actor, subject=subject)
+            or services.former_guardian_of(user=actor, subject=subject)
+        ):
+            raise NotFound("No such subject.")
         data = _parse(s.RepresentativeIn, request)
         user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
         if user is None:
@@ -134,6 +176,8 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
             role=data["role"],
             scope=data.get("scope"),
             valid_until=data.get("valid_until"),
+            powers=data.get("powers"),
+            presence=presence_from_request(request),
         )
         return Response(s.representative_out(rep), status=status.HTTP_201_CREATED)
 
@@ -145,12 +189,12 @@ class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     queryset = Representative.objects.none()
 
     def delete(self, request: Request, subject_id: str, rep_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "manage representatives")
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         rep = Representative.objects.filter(subject=subject, public_id=rep_id).first()
         if rep is None:
             raise NotFound("No such representative.")
-        services.representative_end(representative=rep, actor=request.user)
+        services.representative_end(representative=rep, actor=request.user, presence=presence_from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,15 +207,18 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
 
     @extend_schema(operation_id="subjects_keys_list", responses={200: whole_list("SubjectKeyList", s.KeyOut)})
     def get(self, request: Request, subject_id: str) -> Response:
+        _people_only(request, "read a subject's keys")
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         keys = [s.key_out(k) for k in subject.keys.order_by("created")]
         return Response({"results": keys, "next": None, "previous": None})
 
     @extend_schema(request=s.KeyIn, responses={201: s.KeyOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "manage a subject's keys")
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
-        key = services.subject_key_add(subject=subject, actor=request.user, **_parse(s.KeyIn, request))
+        key = services.subject_key_add(
+            subject=subject, actor=request.user, presence=presence_from_request(request), **_parse(s.KeyIn, request)
+        )
         return Response(s.key_out(key), status=status.HTTP_201_CREATED)
 
 
@@ -183,12 +230,12 @@ class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(responses={200: s.KeyOut})
     def delete(self, request: Request, subject_id: str, kid: str) -> Response:
-        _people_only(request)
+        _people_only(request, "manage a subject's keys")
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         key = SubjectKey.objects.select_related("subject").filter(subject=subject, kid=kid).first()
         if key is None:
             raise NotFound("No such key.")
-        key = services.subject_key_retire(key=key, actor=request.user)
+        key = services.subject_key_retire(key=key, actor=request.user, presence=presence_from_request(request))
         return Response(s.key_out(key))
 
 
@@ -200,7 +247,7 @@ class VouchCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore
 
     @extend_schema(request=s.VouchIn, responses={201: s.VouchOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        subject = selectors.subject_get(public_id=subject_id)
+        subject = _subject_reachable(request, subject_id, vouching=True)
         data = _parse(s.VouchIn, request)
         organization = Organization.objects.filter(public_id=data["organization"]).first()
         role = caller_role(request, organization) if organization else None
@@ -242,8 +289,8 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: igno
 
     @extend_schema(request=s.DisputeIn, responses={201: s.DisputeOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        _people_only(request)
-        subject = selectors.subject_get(public_id=subject_id)
+        _people_only(request, "open a dispute")
+        subject = _subject_reachable(request, subject_id)
         data = _parse(s.DisputeIn, request)
         consent = None
         if data.get("consent"):
@@ -264,8 +311,9 @@ class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[AccessLogEntry]:
         if getattr(self, "swagger_fake_view", False):
             return AccessLogEntry.objects.none()
-        subject, _ = selectors.subject_for_representative(user=self.request.user, public_id=self.kwargs["subject_id"])
-        return selectors.access_log_for(subject=subject)
+        actor = _people_only(self.request, "read an access log")  # type: ignore[arg-type]
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=self.kwargs["subject_id"])
+        return services.access_log_read(subject=subject, actor=actor)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -307,7 +355,7 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
 
     @extend_schema(request=s.ConsentIn, responses={201: s.ConsentOut})
     def post(self, request: Request) -> Response:
-        _people_only(request)
+        _people_only(request, "write a consent")
         data = _parse(s.ConsentIn, request)
         try:
             subject, _ = selectors.subject_for_representative(user=request.user, public_id=data.pop("subject"))
@@ -334,7 +382,7 @@ class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.ConsentPatchIn, parameters=[IF_MATCH], responses={200: s.ConsentOut, **problems(409)})
     def patch(self, request: Request, consent_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "edit a consent")
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
         check_if_match(request, _consent_etag(consent))
         changes = _parse(s.ConsentPatchIn, request)
@@ -351,7 +399,7 @@ class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.SignIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "sign a consent")
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
         data = _parse(s.SignIn, request)
         consent = services.consent_sign(
@@ -373,7 +421,7 @@ class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.RevokeIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
-        _people_only(request)
+        _people_only(request, "revoke a consent")
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
         data = _parse(s.RevokeIn, request)
         consent = services.consent_revoke(
@@ -410,6 +458,7 @@ class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg
 
     @extend_schema(responses={200: whole_list("AcknowledgementList", s.AcknowledgementOut)})
     def get(self, request: Request, consent_id: str) -> Response:
+        _people_only(request, "read who acknowledged a consent's end")
         consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
         acknowledgements = acknowledgements_for(key="consent", value=consent.public_id)
         return Response(

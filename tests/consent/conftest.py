@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from consent import services
 from consent.models import Subject
-from registry.accounts.models import User
+from registry.accounts.models import Organization, User
 from tests.consent.terms import consent_terms
 
 PASSWORD = "correct horse battery"
@@ -47,6 +47,23 @@ class Signer:
         body = b64url(payload)
         signature = self.private.sign(f"{header}.{body}".encode())
         return f"{header}.{body}.{b64url(signature)}"
+
+
+@pytest.fixture
+def make_org(make_org: Callable[..., Organization]) -> Callable[..., Organization]:
+    """As the suite's ``make_org``; a guild or agency is verified by staff unless ``verified=False``
+    (only a verified one may vouch), and ``verified=True`` verifies any kind."""
+
+    def make(owner: User, kind: str = "studio", slug: str | None = None, verified: bool | None = None) -> Organization:
+        organization = make_org(owner, kind=kind, slug=slug)
+        if verified is None:
+            verified = kind in ("guild", "agency")
+        if verified:
+            Organization.objects.filter(pk=organization.pk).update(verified_at=timezone.now())
+            organization.refresh_from_db()
+        return organization
+
+    return make
 
 
 @pytest.fixture

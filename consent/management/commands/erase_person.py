@@ -12,8 +12,9 @@ from registry.accounts.models import User
 
 class Command(BaseCommand):
     help = (
-        "Delete a person's personal data: their subjects' profiles, dispute statements, email addresses, "
-        "and close the account. Log leaves and receipts hold no personal data and keep verifying."
+        "Erase a person: revoke their subjects' active permits, delete profiles, subject dates, intended uses, "
+        "notes, conditions' text, summaries, court references, dispute statements and email addresses, and close "
+        "the account. Ids, statuses, digests and log leaves stay, so receipts and log proofs keep verifying."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -23,10 +24,13 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=options["email"]).first()
         if user is None:
             raise CommandError("No account with that email address.")
-        erased = person_erase(user=user)
+        # Run by registry staff on a verified erasure request: the operator stands in for the
+        # person's proof of presence.
+        erased = person_erase(user=user, operator=True)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Erased {user.public_id}: {erased.profiles} profile(s), {erased.statements} statement(s), "
-                f"{erased.representations} representation(s) ended."
+                f"{erased.representations} representation(s) ended, {erased.revoked} permit(s) revoked, "
+                f"{erased.consents_scrubbed} consent(s) cleared of personal text."
             )
         )

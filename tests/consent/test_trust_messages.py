@@ -1,0 +1,49 @@
+"""Every message the consent services show a person is marked for translation (Indonesian pages
+must not fall back to English by construction)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import consent.services
+
+_MARKERS = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext"}
+# A sentence shown to a person: starts with a capital letter, has words, ends with a full stop.
+_SENTENCE = re.compile(r"^[A-Z][^\n]* [^\n]*[.!?]$")
+
+
+def _unmarked_sentences(source: str) -> list[tuple[int, str]]:
+    tree = ast.parse(source)
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str) and _SENTENCE.match(node.value)):
+            continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.Expr):  # a docstring
+            continue
+        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id in _MARKERS:
+            continue
+        found.append((node.lineno, node.value[:70]))
+    # f-strings cannot be translated: a message must be "… %(name)s …" % {...}.
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            if " " in text and re.match(r"^[A-Z]", text):
+                found.append((node.lineno, ast.unparse(node)[:70]))
+    return sorted(found)
+
+
+def test_every_message_in_the_services_is_marked_for_translation() -> None:
+    assert _unmarked_sentences(Path(consent.services.__file__).read_text()) == []
+
+
+def test_the_check_finds_an_unmarked_message() -> None:
+    sample = 'def f():\n    raise NotAllowed("Only staff resolve disputes.")\n'
+    assert _unmarked_sentences(sample) == [(2, "Only staff resolve disputes.")]
+    assert _unmarked_sentences(sample.replace('NotAllowed("', 'NotAllowed(_("').replace('.")', '."))')) == []
