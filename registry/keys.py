@@ -1,4 +1,5 @@
-"""The registry's own signing keys: one purpose each (receipts, log checkpoints), rotated, never reused.
+"""The registry's own signing keys: one purpose each (receipts, log checkpoints, witness
+cosignatures), rotated, never reused.
 
 The key file (``REGISTRY_SIGNING_KEY_FILE``) is JSON holding private JWKs with their purpose and
 validity. On the embedded default it is generated into the data folder on first use; in
@@ -33,7 +34,12 @@ from registry.lib.signing import (
 
 RECEIPT = "receipt"
 CHECKPOINT = "checkpoint"
+WITNESS = "witness"
+# Every key file has an active key for each of these from the start.
 PURPOSES = (RECEIPT, CHECKPOINT)
+# The witness cosigning key (C2SP tlog-cosignature, type 0x04) is added to a key file the first
+# time the registry acts as a witness (``witness_key``), and rotated like the others.
+ROTATABLE = (*PURPOSES, WITNESS)
 _FORMAT_VERSION = 1
 
 
@@ -206,8 +212,8 @@ def key_rotate(
     replaced: the caller logs the rotation there, inside its transaction, so that a failure to log
     leaves the file (and the active key) as it was.
     """
-    if purpose not in PURPOSES:
-        raise ValueError(f"purpose must be one of {', '.join(PURPOSES)}")
+    if purpose not in ROTATABLE:
+        raise ValueError(f"purpose must be one of {', '.join(ROTATABLE)}")
     path: Path = settings.REGISTRY_SIGNING_KEY_FILE
     keyring()  # creates the file on the embedded default
     with _lock, _file_lock(path):
@@ -229,3 +235,39 @@ def key_rotate(
         _write(path, data)
         _cache.clear()
     return keyring().active(purpose)
+
+
+def key_ensure(purpose: str) -> RegistryKey:
+    """The active key for ``purpose``, adding one to the key file if it has none yet.
+
+    For the purposes a key file did not always have (the witness key): an existing file gains
+    the key the first time it is needed, under the same lock as a rotation.
+    """
+    if purpose not in ROTATABLE:
+        raise ValueError(f"purpose must be one of {', '.join(ROTATABLE)}")
+    ring = keyring()
+    if any(key.purpose == purpose and key.active for key in ring.keys):
+        return ring.active(purpose)
+    path: Path = settings.REGISTRY_SIGNING_KEY_FILE
+    with _lock, _file_lock(path):
+        data = _read(path)
+        if not any(entry["purpose"] == purpose and not entry.get("retired") for entry in data["keys"]):
+            entry = _new_entry(purpose)
+            used = {existing["kid"] for existing in data["keys"]}
+            while entry["kid"] in used:
+                entry = _new_entry(purpose)
+            data["keys"].append(entry)
+            _parse(data)
+            try:
+                _write(path, data)
+            except OSError as exc:
+                raise ImproperlyConfigured(
+                    f"The registry key file {path} has no {purpose} key and cannot be written: {exc}"
+                ) from exc
+            _cache.clear()
+    return keyring().active(purpose)
+
+
+def witness_key() -> RegistryKey:
+    """The registry's active witness cosigning key (created on first use)."""
+    return key_ensure(WITNESS)

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "registry.accounts",
     "registry.api",
     "registry.transparency",
+    "registry.witness",
     "registry.events",
     "guidelines",
     "consent",
@@ -329,6 +330,23 @@ REGISTRY_ISSUER = envstr("REGISTRY_ISSUER", "https://restu.example") or "https:/
 # A checkpoint is signed at most this many seconds after an append, and swept every interval.
 REGISTRY_CHECKPOINT_DELAY = envint("REGISTRY_CHECKPOINT_DELAY", 2)
 REGISTRY_CHECKPOINT_INTERVAL = envint("REGISTRY_CHECKPOINT_INTERVAL", 10)
+
+# --- Witnessing (docs/witnessing.md) -- begin ---------------------------------------------------
+# A Sigsum-style policy file with C2SP vkeys: the witnesses to submit checkpoints to, and the
+# quorum a checkpoint needs before it is served. No file: no witnessing (the log works as before).
+REGISTRY_WITNESS_POLICY = envstr("REGISTRY_WITNESS_POLICY") or None
+# The logs this registry witnesses: a file, one log vkey (type 0x01, named by its origin) a line.
+REGISTRY_WITNESSED_LOGS = envstr("REGISTRY_WITNESSED_LOGS") or None
+# The key name of this registry's witness cosigning key (default: the log origin + "/witness").
+REGISTRY_WITNESS_NAME = envstr("REGISTRY_WITNESS_NAME") or f"{REGISTRY_LOG_ORIGIN}/witness"
+REGISTRY_WITNESS_TIMEOUT = envint("REGISTRY_WITNESS_TIMEOUT", 10)  # seconds per submission
+REGISTRY_WITNESS_MIN_INTERVAL = envint("REGISTRY_WITNESS_MIN_INTERVAL", 1)  # per witness, seconds
+REGISTRY_WITNESS_BACKOFF_MAX = envint("REGISTRY_WITNESS_BACKOFF_MAX", 600)  # seconds
+# /health reports an alert when the newest checkpoint has waited this long for its quorum.
+REGISTRY_WITNESS_ALERT_AFTER = envint("REGISTRY_WITNESS_ALERT_AFTER", 300)
+# A returned cosignature dated more than this far in the future is refused.
+REGISTRY_WITNESS_MAX_CLOCK_SKEW = envint("REGISTRY_WITNESS_MAX_CLOCK_SKEW", 600)
+# --- Witnessing -- end ------------------------------------------------------------------------------
 
 # --- Outbound HTTP (webhooks, proof files): never to private addresses unless allowed -----------
 # Networks that may be contacted although private (CIDRs, comma-separated); none by default.

@@ -11,6 +11,7 @@ from registry.api.trust_views import JwksView, ReceiptVerifyView
 api_v1 = [
     path("", include("registry.accounts.api.urls")),
     path("", include("registry.transparency.api.urls")),
+    path("", include("registry.witness.api.urls")),
     path("", include("registry.events.api.urls")),
     path("", include("guidelines.api.urls")),
     path("", include("consent.api.urls")),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("guidelines.urls")),
     path("", include("consent.urls")),
+    path("", include("provenance.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,6 +6,9 @@ _N = r"(?P<index_path>(?:x\d{3}/)*\d{3})"
 
 urlpatterns = [
     path("log/checkpoint", views.CheckpointView.as_view(), name="log-checkpoint"),
+    path("log/checkpoint/latest", views.LatestCheckpointView.as_view(), name="log-checkpoint-latest"),
+    path("log/witnesses", views.WitnessesView.as_view(), name="log-witnesses"),
+    path("log/proof/tlog", views.TlogProofView.as_view(), name="log-proof-tlog"),
     path("log/key", views.LogKeyView.as_view(), name="log-key"),
     path("log/entries", views.EntryListView.as_view(), name="log-entries"),
     path("log/entries/<int:index>", views.EntryDetailView.as_view(), name="log-entry"),

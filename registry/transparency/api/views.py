@@ -24,6 +24,7 @@ from registry.lib.signing import verifier_key_string
 from registry.transparency import selectors
 from registry.transparency.models import LogEntry
 from registry.transparency.services import checkpoint_publish
+from registry.witness import selectors as witness_selectors
 
 MAX_ENTRIES_PER_PAGE = 1000
 _B64 = serializers.ListField(child=serializers.CharField())
@@ -74,15 +75,85 @@ _ENTRY = inline_serializer(
 
 
 class CheckpointView(PublicLogView):
-    """The latest signed checkpoint, as a C2SP signed note (text/plain)."""
+    """The checkpoint to rely on, as a C2SP signed note (text/plain); also the tlog-tiles path.
+
+    With a witness policy (``REGISTRY_WITNESS_POLICY``): the newest checkpoint whose cosignatures
+    meet the quorum, with every counted cosignature line after the registry's own (404 until one
+    is witnessed). Without one: the newest signed checkpoint, as before.
+    """
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, **problems(404, 429)})
+    def get(self, request: Request) -> HttpResponse:
+        if witness_selectors.witnessing_enabled():
+            witnessed = witness_selectors.newest_witnessed()
+            if witnessed is None:
+                raise NotFound("No checkpoint has met the witness quorum yet; see /api/v1/log/checkpoint/latest.")
+            return _note_response(witnessed.note)
+        return LatestCheckpointView.latest()
+
+
+def _note_response(note: str) -> HttpResponse:
+    response = HttpResponse(note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+class LatestCheckpointView(PublicLogView):
+    """The newest signed checkpoint, witnessed or not (C2SP signed note, text/plain)."""
 
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR, **problems(429)})
     def get(self, request: Request) -> HttpResponse:
+        return self.latest()
+
+    @staticmethod
+    def latest() -> HttpResponse:
         checkpoint = selectors.latest_checkpoint() or checkpoint_publish()
         if checkpoint is None:  # published by someone else in between
             checkpoint = selectors.latest_checkpoint()
         assert checkpoint is not None
-        response = HttpResponse(checkpoint.note, content_type="text/plain; charset=utf-8")
+        return _note_response(checkpoint.note)
+
+
+class WitnessesView(PublicLogView):
+    """Each witness of the policy: key, URL, last cosigned size and time, last error."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "LogWitnesses",
+                {
+                    "witnessing": serializers.BooleanField(),
+                    "quorum_met_size": serializers.IntegerField(allow_null=True),
+                    "witnesses": serializers.ListField(child=serializers.DictField()),
+                },
+            ),
+            **problems(429),
+        }
+    )
+    def get(self, request: Request) -> Response:
+        witnessed = witness_selectors.newest_witnessed() if witness_selectors.witnessing_enabled() else None
+        return Response(
+            {
+                "witnessing": witness_selectors.witnessing_enabled(),
+                "quorum_met_size": witnessed.size if witnessed else None,
+                "witnesses": witness_selectors.witnesses_state(),
+            }
+        )
+
+
+class TlogProofView(PublicLogView):
+    """C2SP tlog-proof of leaf ``index`` against the newest witnessed checkpoint (text/plain)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("index", int, required=True)],
+        responses={(200, "text/plain"): OpenApiTypes.STR, **problems(400, 404, 429)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        index = _int_param(request, "index")
+        proof = witness_selectors.tlog_proof(index)
+        if proof is None:
+            raise NotFound("No witnessed checkpoint covers that index yet.")
+        response = HttpResponse(proof.format(), content_type="text/plain; charset=utf-8")
         response["Cache-Control"] = "no-cache"
         return response
 
