@@ -25,9 +25,10 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from registry import outbound
-from registry.accounts.models import Membership, Organization
+from registry.accounts.models import ROLE_RANK, Membership, Organization
 from registry.background import enqueue
-from registry.errors import NotFound, ValidationFailed
+from registry.errors import NotAllowed, NotFound, ValidationFailed
+from registry.events.addresses import check_webhook_url
 from registry.events.models import Acknowledgement, Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 from registry.events.vocabulary import EVENT_TYPES, PUBLIC_EVENT_TYPES
 
@@ -101,8 +102,7 @@ def _validate_events(events: list[str]) -> list[str]:
 def _validate_url(url: str) -> str:
     # A name that does not resolve today is accepted: every delivery checks the address again.
     try:
-        _, host, port, _ = outbound.check_url(url)
-        outbound.resolve_checked(host, port)
+        check_webhook_url(url)
     except outbound.OutboundUnresolved:
         pass
     except outbound.OutboundRefused as exc:
@@ -110,10 +110,20 @@ def _validate_url(url: str) -> str:
     return url
 
 
+def _require_admin(actor_role: str | None) -> None:
+    """Webhooks are managed by the organization's admins and owners, whoever asks (page, API, command)."""
+    if ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[call-overload]
+        raise NotAllowed("Only admins and owners manage webhooks.")
+
+
 def webhook_create(
-    *, organization: Organization, url: str, events: list[str], description: str = ""
+    *, organization: Organization, actor_role: str | None, url: str, events: list[str], description: str = ""
 ) -> WebhookEndpoint:
-    """Register an endpoint; its signing secret is returned on the object once."""
+    """Register an endpoint; its signing secret is returned on the object once.
+
+    ``actor_role`` is the acting person's (or API key's) role in ``organization``: admin or owner.
+    """
+    _require_admin(actor_role)
     events = _validate_events(events)
     return WebhookEndpoint.objects.create(
         organization=organization,
@@ -248,6 +258,9 @@ def delivery_attempt(*, delivery_id: int, manual: bool = False) -> str:
     error = ""
     excerpt = ""
     try:
+        # The addresses again, with the transition prefixes registry.outbound does not know yet;
+        # outbound.request then resolves, checks and pins the address it connects to.
+        check_webhook_url(endpoint.url)
         response = outbound.request(
             "POST",
             endpoint.url,

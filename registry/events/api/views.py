@@ -16,7 +16,7 @@ from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.schema import IF_MATCH
 from registry.api.serializers import StrictSerializer
-from registry.errors import NotAllowed, NotFound, ValidationFailed
+from registry.errors import NotFound, ValidationFailed
 from registry.events import services
 from registry.events.api import serializers as s
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -81,9 +81,9 @@ class WebhookListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
                 raise ValidationFailed("Unknown organization.", errors={"organization": ["Unknown organization."]})
         else:
             raise ValidationFailed("Name the organization.", errors={"organization": ["This field is required."]})
-        if caller_role(request, organization) not in _ADMIN:
-            raise NotAllowed("Only admins and owners manage webhooks.")
-        endpoint = services.webhook_create(organization=organization, **fields)
+        endpoint = services.webhook_create(
+            organization=organization, actor_role=caller_role(request, organization), **fields
+        )
         return Response(s.WebhookWithSecretOut(endpoint).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from registry.accounts.models import Membership
+from registry.errors import NotAllowed
 from registry.events import services
 from registry.events.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 
@@ -21,7 +22,7 @@ def _record(type_="consent.revoked", audience=None, payload=None):
 
 @pytest.fixture
 def endpoint(org, receiver):
-    return services.webhook_create(organization=org, url=receiver.url, events=["consent.revoked"])
+    return services.webhook_create(organization=org, actor_role="owner", url=receiver.url, events=["consent.revoked"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -58,8 +59,10 @@ def test_delivery_is_signed_per_standard_webhooks(endpoint, receiver):
 @pytest.mark.django_db
 def test_only_subscribed_endpoints_in_the_audience_get_the_event(endpoint, receiver, make_org, user):
     other_org = make_org(user)
-    services.webhook_create(organization=other_org, url=receiver.url, events=["consent.revoked"])
-    services.webhook_create(organization=endpoint.organization, url=receiver.url, events=["release.status_changed"])
+    services.webhook_create(organization=other_org, actor_role="owner", url=receiver.url, events=["consent.revoked"])
+    services.webhook_create(
+        organization=endpoint.organization, actor_role="admin", url=receiver.url, events=["release.status_changed"]
+    )
     _record(audience=[endpoint.organization.public_id])
     created = services.outbox_dispatch()[0]
     assert [Delivery.objects.get(pk=pk).endpoint_id for pk in created] == [endpoint.pk]
@@ -232,3 +235,36 @@ def test_registered_handlers_react_to_their_events_once():
     _, reactions = services.outbox_dispatch()
     assert reactions == [("tests.react", event.public_id)]
     assert services.outbox_dispatch() == ([], [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["member", "", "superuser", None])
+def test_the_service_refuses_webhooks_from_anyone_below_admin(org, receiver, role):
+    # The rule lives in the service, so pages, API and commands all obey it.
+    with pytest.raises(NotAllowed):
+        services.webhook_create(organization=org, actor_role=role, url=receiver.url, events=["consent.revoked"])
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "owner"])
+def test_admins_and_owners_register_webhooks_through_the_service(org, receiver, role):
+    endpoint = services.webhook_create(organization=org, actor_role=role, url=receiver.url, events=["consent.revoked"])
+    assert endpoint.secret.startswith("whsec_")
+
+
+def test_the_service_needs_the_actors_role():
+    with pytest.raises(TypeError):
+        services.webhook_create(organization=None, url="https://example.org/x", events=["consent.revoked"])  # type: ignore[call-arg]
+
+
+@pytest.mark.django_db
+def test_api_owners_and_admins_still_register_webhooks(org, make_user, client_for, receiver):
+    admin = make_user()
+    Membership.objects.create(organization=org, user=admin, role="admin")
+    for person, events in ((org.memberships.get(role="owner").user, ["consent.revoked"]), (admin, ["consent.expired"])):
+        response = client_for(person).post(
+            "/api/v1/webhooks", {"url": receiver.url, "events": events, "organization": org.public_id}, format="json"
+        )
+        assert response.status_code == 201
+    assert WebhookEndpoint.objects.filter(organization=org).count() == 2
