@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("guidelines.urls")),
     path("", include("consent.urls")),
+    path("", include("provenance.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

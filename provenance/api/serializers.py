@@ -1,0 +1,66 @@
+"""Shapes of the provenance API (documentation for the OpenAPI schema; the services build the dicts)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class CheckIn(serializers.Serializer):  # type: ignore[type-arg]
+    file = serializers.FileField(help_text="The media file, as a multipart part named `file` (100 MiB at most).")
+
+
+class SignerOut(serializers.Serializer):  # type: ignore[type-arg]
+    common_name = serializers.CharField(allow_null=True)
+    issuer = serializers.CharField(allow_null=True)
+    alg = serializers.CharField(allow_null=True)
+    time = serializers.CharField(allow_null=True)
+    trusted = serializers.BooleanField()
+
+
+class C2paOut(serializers.Serializer):  # type: ignore[type-arg]
+    present = serializers.BooleanField()
+    validation_state = serializers.ChoiceField(choices=["Invalid", "Valid", "Trusted"], allow_null=True)
+    signer = SignerOut(allow_null=True)
+    errors = serializers.ListField(child=serializers.CharField())
+
+
+class ConsentClaimOut(serializers.Serializer):  # type: ignore[type-arg]
+    consent = serializers.CharField(allow_null=True)
+    subject = serializers.CharField(allow_null=True)
+    receipt_valid = serializers.BooleanField()
+    decision_then = serializers.CharField(allow_null=True)
+    status_now = serializers.CharField(allow_null=True)
+    log_proof_valid = serializers.BooleanField(allow_null=True, help_text="null: no log proof, or not checked.")
+    training_mining_consistent = serializers.BooleanField(
+        allow_null=True, help_text="null: the file states no cawg.training-mining assertion."
+    )
+    reason = serializers.CharField(allow_null=True)
+
+
+class CheckOut(serializers.Serializer):  # type: ignore[type-arg]
+    sha256 = serializers.CharField()
+    c2pa = C2paOut()
+    consents = ConsentClaimOut(many=True)
+    verdict = serializers.ChoiceField(
+        choices=["consented", "consent_revoked", "consent_invalid", "no_consent_claim", "no_manifest", "unreadable"]
+    )
+
+
+class CheckQueuedOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "done", "failed"])
+    sha256 = serializers.CharField()
+    status_url = serializers.CharField()
+
+
+class CheckStatusOut(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "done", "failed"])
+    sha256 = serializers.CharField()
+    result = CheckOut(allow_null=True)
+
+
+class ReleaseC2paOut(serializers.Serializer):  # type: ignore[type-arg]
+    release = serializers.CharField()
+    status = serializers.CharField()
+    appearances = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,27 @@
+"""Background work: checking a large file off the request path."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from provenance import services, uploads
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def provenance_check_file(check_id: str, path: str, sha256: str) -> None:
+    """Check the uploaded file at ``path`` and store the result under ``check_id``; always delete it."""
+    if not uploads.owns(path):
+        logger.error("Provenance check %s: refusing a path outside the upload folder.", check_id)
+        return
+    result = None
+    try:
+        result = services.provenance_check(path=path, sha256=sha256)
+    except Exception:
+        logger.exception("Provenance check %s failed.", check_id)
+    finally:
+        uploads.discard(path)
+        services.provenance_check_finish(check_id=check_id, sha256=sha256, result=result)

@@ -1,0 +1,237 @@
+"""POST /api/v1/provenance/checks with real files: JPEG, PNG and WAV made here, signed with
+c2pa-python under a test CA; every verdict, bad input, and no file ever left on disk."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from consent import services
+from tests.consent.conftest import witness
+
+from .conftest import MEDIA, MIME, jpeg
+
+URL = "/api/v1/provenance/checks"
+
+
+def check(client: Any, data: bytes, uploads_dir: Path, name: str = "clip.jpg", kind: str = "jpeg") -> Any:
+    response = client.post(
+        URL, {"file": SimpleUploadedFile(name, data, MIME.get(kind, "image/jpeg"))}, format="multipart"
+    )
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == [], "an upload was left on disk"
+    return response
+
+
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["jpeg", "png", "wav"])
+def test_a_file_carrying_a_standing_consent_is_consented(kind, permitted, test_ca, anon, uploads_dir):
+    made = permitted()
+    signed = test_ca.sign(MEDIA[kind](), kind, made["assertions"])
+    response = check(anon, signed, uploads_dir, name=f"clip.{kind}", kind=kind)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["verdict"] == "consented"
+    assert body["sha256"] == hashlib.sha256(signed).hexdigest()
+    assert body["c2pa"]["present"] is True
+    assert body["c2pa"]["validation_state"] == "Trusted"
+    assert body["c2pa"]["signer"]["common_name"] == "Studio Signer"
+    assert body["c2pa"]["signer"]["trusted"] is True
+    [claim] = body["consents"]
+    assert claim["consent"] == made["consent"].public_id
+    assert claim["subject"] == made["subject"].public_id
+    assert (claim["receipt_valid"], claim["decision_then"], claim["status_now"]) == (True, "permitted", "active")
+    assert claim["training_mining_consistent"] is True
+    assert claim["log_proof_valid"] is None
+
+
+@pytest.mark.django_db
+def test_a_consent_revoked_after_signing_is_reported_revoked(permitted, test_ca, anon, uploads_dir):
+    made = permitted()
+    signed = test_ca.sign(jpeg(), "jpeg", made["assertions"])
+    services.consent_revoke(consent=made["consent"], actor=made["person"], reason="changed my mind", witness=witness())
+    body = check(anon, signed, uploads_dir).json()
+    assert body["verdict"] == "consent_revoked"
+    [claim] = body["consents"]
+    assert (claim["receipt_valid"], claim["decision_then"], claim["status_now"]) == (True, "permitted", "revoked")
+
+
+@pytest.mark.django_db
+def test_changed_pixels_break_the_hard_binding_and_the_consent_claim(permitted, test_ca, anon, uploads_dir):
+    made = permitted()
+    signed = bytearray(test_ca.sign(jpeg(), "jpeg", made["assertions"]))
+    signed[-40] ^= 0x5A  # inside the image data, just before the end-of-image marker
+    body = check(anon, bytes(signed), uploads_dir).json()
+    assert body["c2pa"]["validation_state"] == "Invalid"
+    assert "assertion.dataHash.mismatch" in body["c2pa"]["errors"]
+    assert body["verdict"] == "consent_invalid"
+
+
+@pytest.mark.django_db
+def test_a_receipt_signed_by_someone_else_is_not_a_consent(permitted, test_ca, anon, uploads_dir):
+    made = permitted()
+    header, payload, _ = made["answer"]["receipt"].split(".")
+    forged = f"{header}.{payload}".encode()
+    signature = Ed25519PrivateKey.generate().sign(forged)
+    made["assertions"][0]["data"]["receipt"] = f"{header}.{payload}.{b64url(signature)}"
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", made["assertions"]), uploads_dir).json()
+    assert body["verdict"] == "consent_invalid"
+    [claim] = body["consents"]
+    assert claim["receipt_valid"] is False
+    assert claim["decision_then"] is None
+
+
+@pytest.mark.django_db
+def test_a_genuine_receipt_claimed_for_another_consent_does_not_count(permitted, test_ca, anon, uploads_dir):
+    first, second = permitted(), permitted()
+    first["assertions"][0]["data"]["consent"] = second["consent"].public_id
+    first["assertions"][0]["data"]["subject"] = second["subject"].public_id
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", first["assertions"]), uploads_dir).json()
+    assert body["verdict"] == "consent_invalid"
+    assert body["consents"][0]["receipt_valid"] is False
+
+
+@pytest.mark.django_db
+def test_a_manifest_without_a_restu_assertion_claims_no_consent(test_ca, anon, uploads_dir):
+    training = {"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": "notAllowed"}}}}
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", [training]), uploads_dir).json()
+    assert body["verdict"] == "no_consent_claim"
+    assert body["c2pa"]["present"] is True
+    assert body["consents"] == []
+
+
+@pytest.mark.django_db
+def test_a_file_without_content_credentials_has_no_manifest(anon, uploads_dir):
+    data = jpeg()
+    body = check(anon, data, uploads_dir).json()
+    assert body["verdict"] == "no_manifest"
+    assert body["c2pa"] == {"present": False, "validation_state": None, "signer": None, "errors": []}
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.django_db
+def test_a_file_allowing_training_the_person_did_not_consent_to_is_invalid(permitted, test_ca, anon, uploads_dir):
+    made = permitted()  # a permit to generate only
+    [claim, training] = made["assertions"]
+    assert training["data"]["entries"]["cawg.ai_training"] == {"use": "notAllowed"}
+    training["data"]["entries"]["cawg.ai_training"] = {"use": "allowed"}
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", [claim, training]), uploads_dir).json()
+    assert body["verdict"] == "consent_invalid"
+    assert body["consents"][0]["training_mining_consistent"] is False
+    assert body["consents"][0]["receipt_valid"] is True
+
+
+@pytest.mark.django_db
+def test_training_allowed_by_the_consent_is_consistent(permitted, test_ca, anon, uploads_dir):
+    made = permitted(activities=["generate", "train_model"])
+    entries = made["assertions"][1]["data"]["entries"]
+    assert entries["cawg.ai_training"] == {"use": "allowed"}
+    assert entries["cawg.ai_generative_training"] == {"use": "allowed"}
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", made["assertions"]), uploads_dir).json()
+    assert body["verdict"] == "consented"
+    assert body["consents"][0]["training_mining_consistent"] is True
+
+
+@pytest.mark.django_db
+def test_a_truncated_file_is_unreadable(permitted, test_ca, anon, uploads_dir):
+    signed = test_ca.sign(jpeg(), "jpeg", permitted()["assertions"])
+    response = check(anon, signed[: len(signed) // 2], uploads_dir)
+    assert response.status_code == 200
+    assert response.json()["verdict"] == "unreadable"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", [b"%PDF? no: just a letter to my aunt.\n" * 40, b"", b"\x00" * 4096])
+def test_a_file_that_is_not_media_is_unreadable(data, anon, uploads_dir):
+    response = check(anon, data, uploads_dir, name="letter.jpg")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["verdict"] == "unreadable"
+    assert body["c2pa"]["present"] is False
+    assert body["c2pa"]["errors"]
+
+
+@pytest.mark.django_db
+def test_an_upload_over_the_limit_is_refused_and_not_kept(settings, anon, uploads_dir):
+    settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES = 10_000
+    response = check(anon, b"\xff\xd8\xff" + b"\x00" * 20_000, uploads_dir)
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert "10000 bytes" in response.json()["detail"]
+
+
+def test_the_default_upload_limit_is_100_mib():
+    from django.conf import settings
+
+    assert settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES == 100 * 1024 * 1024
+
+
+@pytest.mark.django_db
+def test_a_multipart_without_a_file_part_is_a_problem(anon, uploads_dir):
+    response = anon.post(URL, {"photo": SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")}, format="multipart")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "'file'" in response.json()["detail"]
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (json.dumps({"file": "aGVsbG8="}), "application/json"),
+        (b"\xff\xd8\xff\xe0", "image/jpeg"),
+        (
+            b'--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+            "multipart/form-data; boundary=x",
+        ),
+        (b"whatever", "multipart/form-data"),
+    ],
+)
+def test_a_wrong_or_broken_content_type_is_a_problem(body, content_type, anon, uploads_dir):
+    response = anon.generic("POST", URL, body, content_type=content_type)
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == "application/problem+json"
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_anonymous_checks_are_strictly_throttled(settings, anon, uploads_dir):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "provenance_check": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    codes = [check(anon, jpeg(), uploads_dir).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_a_large_file_is_checked_by_a_worker_behind_a_status_url(
+    settings, permitted, test_ca, anon, uploads_dir, eager_tasks
+):
+    settings.REGISTRY_PROVENANCE_ASYNC_BYTES = 100
+    signed = test_ca.sign(jpeg(), "jpeg", permitted()["assertions"])
+    response = check(anon, signed, uploads_dir)
+    assert response.status_code == 202
+    queued = response.json()
+    assert queued["sha256"] == hashlib.sha256(signed).hexdigest()
+    assert response["Location"] == queued["status_url"]
+    status = anon.get(queued["status_url"])
+    assert status.status_code == 200
+    assert status.json()["status"] == "done"
+    assert status.json()["result"]["verdict"] == "consented"
+
+
+@pytest.mark.django_db
+def test_an_unknown_check_id_is_not_found(anon):
+    response = anon.get(URL + "/chk_doesnotexist")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
