@@ -383,6 +383,13 @@ UNRELATED = ("anon", "stranger", "other_key", "revoked_key")
 # Secrets are shown once, by the operation that makes them, and never again.
 SHOWS_A_WEBHOOK_SECRET = {("POST", f"{_V}/webhooks"), ("POST", f"{_WHK}/rotate-secret")}
 
+# --- provenance (issue 16): anyone may check a file; the matrix sends JSON, which is not a file (415).
+EXPECTED[("POST", f"{_V}/provenance/checks")] = expect("415", anon="415")
+EXPECTED[("GET", f"{_V}/provenance/checks/{{check_id}}")] = expect("404", anon="404")
+REQUESTS[("GET", f"{_V}/provenance/checks/{{check_id}}")] = Call(params=lambda w: {"check_id": "chk_unknown"})
+# The world's release needs review: its organization learns it is not cleared (409), others 404.
+EXPECTED[("GET", f"{_V}/releases/{{release_id}}/c2pa")] = expect("404", members="409", grantee_key="409")
+
 CASES = [(method, route, role) for (method, route) in sorted(EXPECTED) for role in ROLES]
 # (routes x methods) x roles; kept here so a change in the matrix's size shows in review.
 MATRIX_SIZE = len(CASES)
