@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -290,6 +290,13 @@ def version_publish(request: HttpRequest, slug: str, version: str) -> HttpRespon
     return render(request, "guidelines/publish.html", context)
 
 
+# Language names inside a sentence ("Preview in English"); called at render time, in the page's language.
+LANGUAGE_NAMES = {
+    "en": lambda: pgettext("language name in a sentence", "English"),
+    "id": lambda: pgettext("language name in a sentence", "Bahasa Indonesia"),
+}
+
+
 def _other_languages(version: GuidelineVersion) -> list[str]:
     return [code for code in CONTENT_LANGUAGES if code != version.language]
 
@@ -306,7 +313,7 @@ def _preview(version: GuidelineVersion, language: str) -> dict[str, Any]:
         row["untranslated"] = language != version.language and row["key"] not in translated
     return {
         "code": language,
-        "name": CONTENT_LANGUAGES.get(language, language),
+        "name": LANGUAGE_NAMES[language]() if language in LANGUAGE_NAMES else language,
         "original": language == version.language,
         "missing": language != version.language and translation is None,
         "body_outdated": BODY in outdated,
@@ -372,7 +379,7 @@ def signing_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
     form = SigningKeyForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            key = services.project_key_add(
+            services.project_key_add(
                 organization=organization,
                 actor_role=role,
                 actor=request.user,  # type: ignore[arg-type]  # login_required: a User
@@ -390,7 +397,7 @@ def signing_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
         except ValidationFailed:
             form.add_error("public_key", _("This is not an Ed25519 public key. Paste the output of the command above."))
         else:
-            messages.success(request, _("Signing key registered. Its key id is %(kid)s.") % {"kid": key.kid})
+            messages.success(request, _("Signing key registered. Its key id is in the list below."))
             return redirect(here)
     context = {
         "organization": organization,

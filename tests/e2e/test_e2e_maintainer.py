@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import screenshot
+from .conftest import DESKTOP, PHONE, csp_violations, screenshot
 
 PASSWORD = "a long and unusual passphrase"
 
@@ -75,3 +75,192 @@ def test_a_maintainer_writes_publishes_and_reads_a_guideline_in_indonesian(
     screenshot(page, "guideline-id.png")
 
     assert [line for line in console if "Content Security Policy" in line] == []
+
+
+# --- a maintainer's whole start on the website, in English and in Indonesian (issue 14, item 2) ------
+
+# What the maintainer reads and clicks, in each language (names and ids are the same in both).
+WORDS = {
+    "en": {
+        "start": "Put your project on Restu",
+        "create": "Create the project",
+        "register_link": "Register a signing key",
+        "register": "Register this key",
+        "keys_heading": "Signing keys",
+        "new_guideline": "Write a new guideline",
+        "save": "Save draft",
+        "review": "Review draft {}",
+        "preview_en": "Preview in English",
+        "preview_id": "Preview in Bahasa Indonesia",
+        "publish": "Publish this version",
+        "published": "published",
+        "new_version": "Write a new version",
+        "update_translation": "Update the translation",
+        "refused": "before you publish",
+    },
+    "id": {
+        "start": "Daftarkan proyek Anda di Restu",
+        "create": "Buat proyek",
+        "register_link": "Daftarkan kunci penandatanganan",
+        "register": "Daftarkan kunci ini",
+        "keys_heading": "Kunci penandatanganan",
+        "new_guideline": "Tulis pedoman baru",
+        "save": "Simpan draf",
+        "review": "Tinjau draf {}",
+        "preview_en": "Pratinjau dalam bahasa Inggris",
+        "preview_id": "Pratinjau dalam bahasa Indonesia",
+        "publish": "Terbitkan versi ini",
+        "published": "diterbitkan",
+        "new_version": "Tulis versi baru",
+        "update_translation": "Perbarui terjemahan",
+        "refused": "sebelum Anda menerbitkan",
+    },
+}
+
+
+def _fits_on_a_phone(page: Page, viewport: dict[str, int]) -> None:
+    """At 390 px the page is no wider than the screen (then back to the journey's own width)."""
+    page.set_viewport_size(PHONE)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    # What sticks out, to name it in the failure.
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth)
+        .slice(-5).map((e) => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
+    )
+    page.set_viewport_size(viewport)
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide at {widths[1]} px: {wide}"
+
+
+def _public_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    from registry.lib.signing import generate_private_key
+
+    return (
+        generate_private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture
+def newcomer():
+    from registry.accounts.models import User
+
+    return User.objects.create_user("budi@example.org", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("language", "viewport"), [("en", DESKTOP), ("id", PHONE)], ids=["english-desktop", "indonesian-phone"]
+)
+def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
+    page: Page, live_server, newcomer, console: list[str], language: str, viewport: dict[str, int]
+) -> None:
+    from guidelines.models import GuidelineVersion, ProjectKey
+    from registry.accounts.models import Organization
+
+    words = WORDS[language]
+    page.set_viewport_size(viewport)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("budi@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("banner").get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(live_server.url + "/guidelines/")
+    if language == "id":
+        page.get_by_role("button", name="Bahasa Indonesia").click()
+        expect(page.locator("html")).to_have_attribute("lang", "id")
+
+    # 1. The project organization, from the catalogue's link.
+    page.get_by_role("link", name=words["start"]).click()
+    _fits_on_a_phone(page, viewport)
+    page.locator("#id_name").fill("Open FaceSwap")
+    page.locator("#id_slug").fill("open-faceswap")
+    page.locator("#id_repository_url").fill("https://code.example/open-faceswap")
+    screenshot(page, f"maintainer-project-new-{language}.png")
+    page.get_by_role("button", name=words["create"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Open FaceSwap")
+    project = Organization.objects.get(slug="open-faceswap")
+    expect(page.get_by_text(project.public_id)).to_be_visible()  # the id it needs, shown
+    _fits_on_a_phone(page, viewport)
+
+    # 2. A signing key: the page explains it and shows the ids.
+    page.get_by_role("link", name=words["register_link"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(words["keys_heading"])
+    expect(page.locator("#organization-id")).to_have_text(project.public_id)
+    _fits_on_a_phone(page, viewport)
+    page.locator("#id_public_key").fill(_public_key_pem())
+    page.get_by_role("button", name=words["register"]).click()
+    key = ProjectKey.objects.get(organization=project)
+    expect(page.locator(".gl-keys").get_by_text(key.kid)).to_be_visible()
+    screenshot(page, f"maintainer-keys-{language}.png")
+    _fits_on_a_phone(page, viewport)
+
+    # 3. A guideline with its first draft, in both languages.
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.get_by_role("link", name=words["new_guideline"]).click()
+    _fits_on_a_phone(page, viewport)
+    page.locator("#id_title").fill("Fair face swapping")
+    page.locator("#id_slug").fill("fair-face-swapping")
+    page.locator("#id_version").fill("1.0.0")
+    page.locator("#id_body").fill("# Before you swap a face\n\nAsk the person first.")
+    page.locator("#id_clauses").fill(
+        "consent | must | Get the consent of every person shown. | consent_token_check\n"
+        "no-minors | must_not | Never use it on children."
+    )
+    page.locator("#id_body_id").fill("# Sebelum menukar wajah\n\nMintalah izin orangnya terlebih dahulu.")
+    page.locator("#id_clauses_id").fill(
+        "consent | Dapatkan persetujuan setiap orang yang tampil.\nno-minors | Jangan pernah memakainya pada anak."
+    )
+    page.get_by_role("button", name=words["save"]).click()
+
+    # 4. The preview shows both languages before anything is published.
+    expect(page.get_by_role("heading", level=1)).to_have_text(words["review"].format("1.0.0"))
+    expect(page.get_by_role("heading", name=words["preview_en"])).to_be_visible()
+    expect(page.get_by_role("heading", name=words["preview_id"])).to_be_visible()
+    expect(page.get_by_text("Get the consent of every person shown.")).to_be_visible()
+    expect(page.get_by_text("Dapatkan persetujuan setiap orang yang tampil.")).to_be_visible()
+    screenshot(page, f"maintainer-preview-{language}.png")
+    _fits_on_a_phone(page, viewport)
+    page.locator("#id_confirm").check()
+    page.get_by_role("button", name=words["publish"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fair face swapping")
+    expect(page.locator(".gl-version__title")).to_contain_text(words["published"])
+    _fits_on_a_phone(page, viewport)
+
+    # 5. A new version changes an English clause; its Indonesian text is flagged and publishing asks for it.
+    page.get_by_role("link", name=words["new_version"]).click()
+    page.locator("#id_version").fill("1.1.0")
+    page.locator("#id_clauses").fill(
+        "consent | must | Get the written consent of every person shown. | consent_token_check\n"
+        "no-minors | must_not | Never use it on children."
+    )
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.locator("#outdated-warning")).to_be_visible()
+    page.locator("#id_confirm").check()
+    page.get_by_role("button", name=words["publish"]).click()
+    expect(page.locator(".form__errors")).to_contain_text(words["refused"])
+    assert GuidelineVersion.objects.get(version="1.1.0").status == "draft"
+    page.locator("#outdated-warning").get_by_role("link", name=words["update_translation"]).click()
+    expect(page.locator("#outdated-translations")).to_contain_text("consent")
+    _fits_on_a_phone(page, viewport)
+    page.locator("#id_clauses_id").fill(
+        "consent | Dapatkan persetujuan tertulis setiap orang yang tampil.\n"
+        "no-minors | Jangan pernah memakainya pada anak."
+    )
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.locator("#outdated-warning")).to_have_count(0)
+    page.locator("#id_confirm").check()
+    page.get_by_role("button", name=words["publish"]).click()
+    expect(page.locator(".gl-version__title")).to_contain_text(words["published"])
+
+    # 6. The diff, in the page's language, names the changed clause.
+    page.goto(f"{live_server.url}/guidelines/fair-face-swapping/diff/?from=1.0.0&to=1.1.0")
+    expect(page.locator(".gl-diff-clauses")).to_contain_text("consent")
+    text = "written consent" if language == "en" else "persetujuan tertulis"
+    expect(page.locator(".gl-diff-clauses")).to_contain_text(text)
+    _fits_on_a_phone(page, viewport)
+
+    assert csp_violations(console) == []
