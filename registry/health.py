@@ -43,6 +43,11 @@ def check_broker() -> str:
 def health(request: HttpRequest) -> JsonResponse:
     checks = {"database": check_database(), "broker": check_broker()}
     healthy = all(value in ("ok", "embedded") for value in checks.values())
+    # Alerts need an operator but do not make this server unavailable (witnessing: docs/witnessing.md).
+    from registry.witness.selectors import witness_alerts
+
+    alerts = witness_alerts() if checks["database"] == "ok" else []
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "unavailable", "checks": checks, "alerts": alerts},
+        status=200 if healthy else 503,
     )

@@ -81,6 +81,7 @@ class ReferenceWitness:
     requests: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: float = 0.0
+    clock_skew: int = 0  # seconds added to the cosignature timestamp (a witness whose clock is off)
 
     @property
     def vkey(self) -> str:
@@ -131,7 +132,7 @@ class ReferenceWitness:
             elif not consistent(old, size, proof, known_root, root):
                 return 422, "text/plain", b"bad proof\n"
             self.state[origin] = (size, root)
-        timestamp = int(time.time())
+        timestamp = int(time.time()) + self.clock_skew
         message = f"cosignature/v1\ntime {timestamp}\n".encode() + note_text.encode()
         signature = struct.pack(">Q", timestamp) + self.key.sign(message)
         blob = key_id(self.name, 0x04, raw_public(self.key)) + signature
