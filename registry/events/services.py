@@ -30,7 +30,7 @@ from registry.background import enqueue
 from registry.errors import NotAllowed, NotFound, ValidationFailed
 from registry.events.addresses import check_webhook_url
 from registry.events.models import Acknowledgement, Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
-from registry.events.vocabulary import EVENT_TYPES, PUBLIC_EVENT_TYPES
+from registry.events.vocabulary import event_types, public_event_types
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _new_secret() -> str:
 
 
 def _validate_events(events: list[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
+    unknown = sorted(set(events) - set(event_types()))
     if unknown:
         raise ValidationFailed("Unknown event types.", errors={"events": [f"Unknown event type: {e}" for e in unknown]})
     if not events:
@@ -175,7 +175,7 @@ def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
     """Subscribed, active endpoints that may see the event: anyone for public records, otherwise
     only the organizations in its audience (an event with no audience goes to nobody)."""
     endpoints = WebhookEndpoint.objects.filter(is_active=True).select_related("organization")
-    if event.type not in PUBLIC_EVENT_TYPES:
+    if event.type not in public_event_types():
         if not event.audience:
             return []
         endpoints = endpoints.filter(organization__public_id__in=event.audience)

@@ -6,21 +6,28 @@ from rest_framework import serializers
 
 from registry.api.serializers import StrictSerializer
 from registry.events.models import DeliveryAttempt, WebhookEndpoint
-from registry.events.vocabulary import EVENT_TYPES
+from registry.events.vocabulary import event_types
+
+
+class _EventsField(serializers.ListField):  # type: ignore[type-arg]
+    """A list of subscribable event types, read when the serializer is built: apps register their
+    types in ``ready()``, after this module may have been imported."""
+
+    def __init__(self, **kwargs: object) -> None:
+        names = event_types()
+        super().__init__(child=serializers.ChoiceField(choices=names), max_length=len(names), **kwargs)
 
 
 class WebhookIn(StrictSerializer):
     url = serializers.CharField(max_length=500)
-    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_TYPES), max_length=len(EVENT_TYPES))
+    events = _EventsField()
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     organization = serializers.CharField(max_length=40, required=False)
 
 
 class WebhookPatchIn(StrictSerializer):
     url = serializers.CharField(max_length=500, required=False)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_TYPES), max_length=len(EVENT_TYPES), required=False
-    )
+    events = _EventsField(required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
 
