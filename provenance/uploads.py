@@ -99,6 +99,17 @@ class CheckUploadHandler(FileUploadHandler):
             self._handle.close()
             self._handle = None
 
+    def take(self, uploaded: Any) -> CheckedFile | None:
+        """Copy a file Django already received (the page's form) as if it were streamed to us;
+        None when it is over the limit (nothing is kept)."""
+        self.new_file(FIELD, uploaded.name or "", "application/octet-stream", uploaded.size)
+        try:
+            for chunk in uploaded.chunks(self.chunk_size):
+                self.receive_data_chunk(chunk, 0)
+        except StopUpload:
+            return None
+        return self.file_complete(self._size)
+
     def hand_over(self, path: str) -> None:
         """A worker takes ``path`` over (and will delete it): ``cleanup`` leaves it alone."""
         self.paths.remove(path)

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from provenance import selectors, uploads
 from provenance.api.views import ProvenanceCheckThrottle, run_check
@@ -67,20 +66,14 @@ def _throttled(request: HttpRequest) -> int | None:
     return int(throttle.wait() or 1)
 
 
-@csrf_exempt
 def check_file(request: HttpRequest) -> HttpResponse:
-    """Our upload handler must be in place before anything reads the body, the CSRF check included;
-    the CSRF check then runs in ``_check_file``."""
-    upload = uploads.CheckUploadHandler(request, limit=settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES)
-    request.upload_handlers = [upload]
-    try:
-        return _check_file(request, upload)
-    finally:
-        upload.cleanup()
+    """Check one file; the same answer as the API, in plain words.
 
-
-@csrf_protect
-def _check_file(request: HttpRequest, upload: uploads.CheckUploadHandler) -> HttpResponse:
+    The page keeps Django's upload handlers (the CSRF check reads the form before any view runs):
+    the body is already bounded by the page body limit, and Django deletes its own temporary file
+    when the request ends. The file is copied, hashed, into our upload folder for c2pa-rs and
+    deleted in ``finally``.
+    """
     context: dict[str, Any] = {"form": CheckFileForm(), "limit": settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES}
     if request.method != "POST":
         return render(request, "provenance/check.html", context)
@@ -88,14 +81,16 @@ def _check_file(request: HttpRequest, upload: uploads.CheckUploadHandler) -> Htt
     if wait is not None:
         return render(request, "provenance/check.html", {**context, "wait": wait}, status=429)
     form = CheckFileForm(request.POST, request.FILES)
-    if upload.too_large:
-        form = CheckFileForm()
-        context["too_large"] = True
-        return render(request, "provenance/check.html", context, status=413)
-    received = request.FILES.get(uploads.FIELD)
-    if not form.is_valid() or not isinstance(received, uploads.CheckedFile):
+    if not form.is_valid():
         return render(request, "provenance/check.html", {**context, "form": form}, status=400)
-    code, body = run_check(upload, received)
+    upload = uploads.CheckUploadHandler(limit=settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES)
+    try:
+        received = upload.take(form.cleaned_data["file"])
+        if received is None:
+            return render(request, "provenance/check.html", {**context, "too_large": True}, status=413)
+        code, body = run_check(upload, received)
+    finally:
+        upload.cleanup()
     if code == 202:
         return redirect("provenance:check-status", check_id=body["id"])
     return render(request, "provenance/check.html", {**context, "result": _present(body)})
