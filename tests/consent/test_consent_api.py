@@ -202,9 +202,9 @@ def _draft(api, terms, subject, **override):
     return response.json()
 
 
-def test_signing_with_the_subjects_key_activates_and_logs_the_consent(make_subject, client_for, terms, signer):
+def test_signing_with_the_subjects_key_activates_and_logs_the_consent(make_subject, fresh_client, terms, signer):
     subject, person = make_subject()
-    api = client_for(person)
+    api = fresh_client(person)
     key = signer()
     added = api.post(f"/api/v1/subjects/{subject.public_id}/keys", {"public_jwk": key.jwk}, format="json")
     assert added.status_code == 201, added.content
@@ -230,9 +230,9 @@ def test_signing_with_the_subjects_key_activates_and_logs_the_consent(make_subje
     assert OutboxEvent.objects.filter(type="consent.signed", payload__consent=draft["id"]).exists()
 
 
-def test_signing_twice_is_a_conflict(make_subject, client_for, terms, signer):
+def test_signing_twice_is_a_conflict(make_subject, fresh_client, terms, signer):
     subject, person = make_subject()
-    api = client_for(person)
+    api = fresh_client(person)
     key = signer()
     api.post(f"/api/v1/subjects/{subject.public_id}/keys", {"public_jwk": key.jwk}, format="json")
     draft = _draft(api, terms, subject)
@@ -244,9 +244,9 @@ def test_signing_twice_is_a_conflict(make_subject, client_for, terms, signer):
 
 
 @pytest.mark.parametrize("case", ["other_bytes", "retired_key", "foreign_key", "unknown_key", "garbage"])
-def test_a_bad_signature_is_refused_and_the_draft_stays_a_draft(make_subject, client_for, terms, signer, case):
+def test_a_bad_signature_is_refused_and_the_draft_stays_a_draft(make_subject, fresh_client, terms, signer, case):
     subject, person = make_subject()
-    api = client_for(person)
+    api = fresh_client(person)
     key = signer()
     api.post(f"/api/v1/subjects/{subject.public_id}/keys", {"public_jwk": key.jwk}, format="json")
     draft = _draft(api, terms, subject)
@@ -259,7 +259,7 @@ def test_a_bad_signature_is_refused_and_the_draft_stays_a_draft(make_subject, cl
     elif case == "foreign_key":
         other_subject, other_person = make_subject()
         foreign = signer()
-        client_for(other_person).post(
+        fresh_client(other_person).post(
             f"/api/v1/subjects/{other_subject.public_id}/keys", {"public_jwk": foreign.jwk}, format="json"
         )
         signature = foreign.sign(signing_input)
@@ -277,9 +277,9 @@ def test_a_bad_signature_is_refused_and_the_draft_stays_a_draft(make_subject, cl
     assert not LogEntry.objects.filter(type="consent.signed").exists()
 
 
-def test_retired_keys_stay_listed_and_are_logged(make_subject, client_for, signer):
+def test_retired_keys_stay_listed_and_are_logged(make_subject, fresh_client, signer):
     subject, person = make_subject()
-    api = client_for(person)
+    api = fresh_client(person)
     key = signer()
     added = api.post(f"/api/v1/subjects/{subject.public_id}/keys", {"public_jwk": key.jwk}, format="json").json()
     api.delete(f"/api/v1/subjects/{subject.public_id}/keys/{key.kid}")
@@ -295,9 +295,9 @@ def test_retired_keys_stay_listed_and_are_logged(make_subject, client_for, signe
     assert_problem(again, 409)
 
 
-def test_a_key_that_is_not_ed25519_is_refused(make_subject, client_for):
+def test_a_key_that_is_not_ed25519_is_refused(make_subject, fresh_client):
     subject, person = make_subject()
-    response = client_for(person).post(
+    response = fresh_client(person).post(
         f"/api/v1/subjects/{subject.public_id}/keys",
         {"public_jwk": {"kty": "RSA", "n": "x", "e": "AQAB"}},
         format="json",
@@ -426,9 +426,9 @@ def test_revocation_needs_the_same_strength_as_signing(make_subject, fresh_clien
     assert Consent.objects.get(public_id=draft["id"]).status == "active"
 
 
-def test_revocation_by_subject_key_signs_the_revocation_statement(make_subject, client_for, terms, signer):
+def test_revocation_by_subject_key_signs_the_revocation_statement(make_subject, fresh_client, terms, signer):
     subject, person = make_subject()
-    api = client_for(person)
+    api = fresh_client(person)
     key = signer()
     api.post(f"/api/v1/subjects/{subject.public_id}/keys", {"public_jwk": key.jwk}, format="json")
     draft = _draft(api, terms, subject)

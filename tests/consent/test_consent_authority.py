@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent import services
 from consent.models import Consent, Representative, Subject
 from registry.accounts.presence import Presence
-from registry.errors import NotAllowed
+from registry.errors import NotFound
 from registry.transparency.models import LogEntry
 
 pytestmark = pytest.mark.django_db
@@ -68,16 +68,20 @@ def test_a_guardian_cannot_sign_once_the_child_is_an_adult(make_subject, fresh_c
 
     response = api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"})
 
-    assert response.status_code == 403, response.content
+    # API.md v1.1: on adult_on a guardian's authority and access end by themselves (404: no longer theirs).
+    assert response.status_code == 404, response.content
     assert Consent.objects.get(public_id=draft["id"]).status == "draft"
 
 
 def test_a_guardian_of_a_living_adult_is_refused_by_the_service(make_subject, make_user):
-    subject, _ = make_subject("living")
+    subject, person = make_subject("living")
     guardian = make_user()
     Representative.objects.create(subject=subject, user=guardian, role="guardian")
-    consent = services.consent_create(subject=subject, actor=guardian, terms=_terms())
-    with pytest.raises(NotAllowed):
+    # A guardianship carries nothing once the person is not a minor: not even a draft.
+    with pytest.raises(NotFound):
+        services.consent_create(subject=subject, actor=guardian, terms=_terms())
+    consent = services.consent_create(subject=subject, actor=person, terms=_terms())
+    with pytest.raises(NotFound):
         services.consent_sign(consent=consent, actor=guardian, method="witnessed", witness=fresh())
     assert not LogEntry.objects.filter(ref=consent.public_id).exists()
 
@@ -95,10 +99,10 @@ def test_only_the_estate_signs_for_a_deceased_person(make_subject, fresh_client,
     assert Consent.objects.get(public_id=draft["id"]).status == "draft"
 
 
-def test_roles_must_fit_the_status_when_added(make_subject, make_user, client_for):
+def test_roles_must_fit_the_status_when_added(make_subject, make_user, fresh_client):
     subject, guardian = make_subject("minor")
     other = make_user("second.guardian@example.org")
-    api = client_for(guardian)
+    api = fresh_client(guardian)
     wrong = api.post(
         f"/api/v1/subjects/{subject.public_id}/representatives", {"email": other.email, "role": "estate"}, format="json"
     )
@@ -112,9 +116,9 @@ def test_roles_must_fit_the_status_when_added(make_subject, make_user, client_fo
     assert ok.json()["role"] == "guardian"
 
 
-def _appoint_agent(client_for, make_user, subject, person, **extra):
+def _appoint_agent(fresh_client, make_user, subject, person, **extra):
     agent = make_user()
-    response = client_for(person).post(
+    response = fresh_client(person).post(
         f"/api/v1/subjects/{subject.public_id}/representatives",
         {"email": agent.email, "role": "agent", **extra},
         format="json",
@@ -123,10 +127,10 @@ def _appoint_agent(client_for, make_user, subject, person, **extra):
     return agent, response.json()
 
 
-def test_an_agent_signs_within_the_delegation(make_subject, make_user, client_for, fresh_client, terms):
+def test_an_agent_signs_within_the_delegation(make_subject, make_user, fresh_client, terms):
     subject, person = make_subject()
     agent, _ = _appoint_agent(
-        client_for,
+        fresh_client,
         make_user,
         subject,
         person,
@@ -145,14 +149,14 @@ def test_an_agent_signs_within_the_delegation(make_subject, make_user, client_fo
     assert Consent.objects.get(public_id=outside["id"]).status == "draft"
 
 
-def test_an_agent_cannot_act_after_the_delegation_ends(make_subject, make_user, client_for, fresh_client, terms):
+def test_an_agent_cannot_act_after_the_delegation_ends(make_subject, make_user, fresh_client, terms):
     subject, person = make_subject()
-    agent, rep = _appoint_agent(client_for, make_user, subject, person)
+    agent, rep = _appoint_agent(fresh_client, make_user, subject, person)
     api = fresh_client(agent)
     draft = api.post("/api/v1/consents", terms(subject), format="json").json()
 
     assert (
-        client_for(person).delete(f"/api/v1/subjects/{subject.public_id}/representatives/{rep['id']}").status_code
+        fresh_client(person).delete(f"/api/v1/subjects/{subject.public_id}/representatives/{rep['id']}").status_code
         == 204
     )
     response = api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"})
@@ -161,10 +165,10 @@ def test_an_agent_cannot_act_after_the_delegation_ends(make_subject, make_user, 
     assert Consent.objects.get(public_id=draft["id"]).status == "draft"
 
 
-def test_an_agents_delegation_expires_on_its_date(make_subject, make_user, client_for):
+def test_an_agents_delegation_expires_on_its_date(make_subject, make_user, fresh_client):
     subject, person = make_subject()
     agent, rep = _appoint_agent(
-        client_for, make_user, subject, person, valid_until=(timezone.now().date() + timedelta(days=5)).isoformat()
+        fresh_client, make_user, subject, person, valid_until=(timezone.now().date() + timedelta(days=5)).isoformat()
     )
     consent = services.consent_create(subject=subject, actor=agent, terms=_terms())
     Representative.objects.filter(public_id=rep["id"]).update(valid_until=timezone.now().date() - timedelta(days=1))
@@ -172,9 +176,9 @@ def test_an_agents_delegation_expires_on_its_date(make_subject, make_user, clien
         services.consent_sign(consent=consent, actor=agent, method="witnessed", witness=fresh())
 
 
-def test_only_the_person_appoints_an_agent(make_subject, make_user, client_for):
+def test_only_the_person_appoints_an_agent(make_subject, make_user, fresh_client):
     subject, guardian = make_subject("minor")
-    response = client_for(guardian).post(
+    response = fresh_client(guardian).post(
         f"/api/v1/subjects/{subject.public_id}/representatives",
         {"email": make_user().email, "role": "agent"},
         format="json",
@@ -182,9 +186,9 @@ def test_only_the_person_appoints_an_agent(make_subject, make_user, client_for):
     assert response.status_code == 403
 
 
-def test_an_agent_may_revoke_within_the_delegation(make_subject, make_user, client_for, fresh_client, terms):
+def test_an_agent_may_revoke_within_the_delegation(make_subject, make_user, fresh_client, terms):
     subject, person = make_subject()
-    agent, _ = _appoint_agent(client_for, make_user, subject, person)
+    agent, _ = _appoint_agent(fresh_client, make_user, subject, person)
     owner = fresh_client(person)
     draft = owner.post("/api/v1/consents", terms(subject), format="json").json()
     owner.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"})

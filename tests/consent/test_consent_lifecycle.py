@@ -10,9 +10,10 @@ from django.core import mail
 from django.utils import timezone
 
 from consent import selectors, services
-from consent.models import Consent, Dispute, Subject
+from consent.models import Consent, Dispute, Subject, SubjectProfile
 from consent.tasks import expire_consents
 from registry.accounts.presence import Presence
+from registry.errors import ReauthenticationRequired
 from registry.events.models import OutboxEvent
 from registry.transparency.models import LogEntry
 
@@ -115,6 +116,8 @@ def test_the_sweep_expires_a_minors_consents_when_they_come_of_age(make_subject)
 
 def test_a_dispute_freezes_permits_until_staff_resolve_it(make_subject, make_user, client_for, fresh_client, terms):
     subject, person = make_subject()
+    # A stranger can only dispute a subject they can see (API.md v1.1: no existence oracle).
+    SubjectProfile.objects.filter(subject=subject).update(is_public=True)
     claimant = make_user()
     response = client_for(claimant).post(
         f"/api/v1/subjects/{subject.public_id}/disputes",
@@ -152,6 +155,9 @@ def test_a_dispute_needs_a_signed_in_person_and_an_existing_subject(make_subject
     subject, _ = make_subject()
     assert anon.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "not_me"}).status_code in (401, 403)
     assert api.post("/api/v1/subjects/sub_nope/disputes", {"kind": "not_me"}, format="json").status_code == 404
+    # A private subject reads as a missing one, whatever the body (API.md v1.1: no existence oracle).
+    assert api.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "meh"}, format="json").status_code == 404
+    SubjectProfile.objects.filter(subject=subject).update(is_public=True)
     assert api.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "meh"}, format="json").status_code == 400
 
 
@@ -209,11 +215,11 @@ def test_retiring_a_subject_key_twice_through_stale_copies_logs_it_once(make_sub
 
     subject, person = make_subject()
     jwk = OKPKey.import_key(Ed25519PrivateKey.generate()).as_dict(private=False)
-    services.subject_key_add(subject=subject, actor=person, public_jwk=jwk)
+    services.subject_key_add(subject=subject, actor=person, public_jwk=jwk, presence=fresh())
     first, second = SubjectKey.objects.get(subject=subject), SubjectKey.objects.get(subject=subject)
 
-    services.subject_key_retire(key=first, actor=person)
-    services.subject_key_retire(key=second, actor=person)
+    services.subject_key_retire(key=first, actor=person, presence=fresh())
+    services.subject_key_retire(key=second, actor=person, presence=fresh())
 
     assert LogEntry.objects.filter(type="subject_key.retired").count() == 1
     assert OutboxEvent.objects.filter(type="subject_key.retired").count() == 1
@@ -223,6 +229,7 @@ def test_a_studio_cannot_vouch_and_a_stranger_cannot_use_someone_elses_guild(
     make_subject, make_user, make_org, client_for
 ):
     subject, _ = make_subject()
+    SubjectProfile.objects.filter(subject=subject).update(is_public=True)  # reachable by anyone
     boss = make_user()
     studio = make_org(boss, kind="studio")
     guild = make_org(make_user(), kind="guild")
@@ -245,7 +252,7 @@ def test_representatives_are_emailed_about_changes(
     subject, guardian = make_subject("minor")
     second = make_user("other.guardian@example.org")
     with django_capture_on_commit_callbacks(execute=True):
-        services.representative_add(subject=subject, actor=guardian, user=second, role="guardian")
+        services.representative_add(subject=subject, actor=guardian, user=second, role="guardian", presence=fresh())
     assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
     mail.outbox.clear()
 
@@ -274,7 +281,7 @@ def test_nothing_is_emailed_when_the_change_is_rolled_back(make_subject, django_
         actor=person,
         terms={"effect": "deny", "grantee": "*", "media": ["likeness"], "purposes": ["*"], "territories": ["*"]},
     )
-    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(Exception, match="re-authenticate"):
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ReauthenticationRequired):
         services.consent_sign(consent=consent, actor=person, method="witnessed", witness=None)
     assert callbacks == []
 

@@ -56,7 +56,9 @@ def test_a_revocation_with_the_broker_down_succeeds_and_its_event_waits_in_the_o
 ):
     subject, person, consent = signed()
     org, client = studio
-    events.webhook_create(organization=org, url="https://hooks.example.org/restu", events=["consent.revoked"])
+    events.webhook_create(
+        organization=org, actor_role="owner", url="https://hooks.example.org/restu", events=["consent.revoked"]
+    )
     day = (timezone.now().date() + timedelta(days=3)).isoformat()
     client.post(
         "/api/v1/verifications",

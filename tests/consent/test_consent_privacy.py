@@ -6,6 +6,7 @@ import pytest
 
 from consent import services
 from consent.models import AccessLogEntry
+from tests.presence import fresh_presence
 
 pytestmark = pytest.mark.django_db
 
@@ -45,15 +46,23 @@ def test_the_grantees_members_and_keys_see_the_signed_consent_but_not_the_draft(
 def test_everyone_else_gets_404(granted, make_user, make_org, client_for, key_client):
     stranger = make_user()
     other_org = make_org(stranger)
-    for client in (client_for(stranger), key_client(organization=other_org, creator=stranger)[0]):
+    person_only = (
+        f"/api/v1/subjects/{granted['subject'].public_id}",
+        f"/api/v1/subjects/{granted['subject'].public_id}/access-log",
+    )
+    for client, is_key in (
+        (client_for(stranger), False),
+        (key_client(organization=other_org, creator=stranger)[0], True),
+    ):
         for path in (
             f"/api/v1/consents/{granted['signed']}",
             f"/api/v1/consents/{granted['signed']}/history",
-            f"/api/v1/subjects/{granted['subject'].public_id}",
-            f"/api/v1/subjects/{granted['subject'].public_id}/access-log",
+            *person_only,
         ):
             response = client.get(path)
-            assert response.status_code == 404, path
+            # API.md v1.1: a key never reads a subject or an access log at all (403, before any look-up).
+            expected = 403 if is_key and path in person_only else 404
+            assert response.status_code == expected, path
             assert response["Content-Type"].startswith("application/problem+json")
         assert client.get("/api/v1/consents").json()["results"] == []
 
@@ -99,7 +108,11 @@ def _studio_key(granted):
     from registry.accounts.services import api_key_create
 
     return api_key_create(
-        organization=granted["studio"], creator=granted["studio_owner"], actor_role="owner", name="checks"
+        organization=granted["studio"],
+        creator=granted["studio_owner"],
+        actor_role="owner",
+        name="checks",
+        presence=fresh_presence(),
     ).api_key
 
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_dispute_is_sent_to_every_organization_that_relied_on_the_subject(make_subject, make_user, make_org):
-    subject, person = make_subject()
+    subject, _ = make_subject()
     relied = make_org(make_user())
     long_ago = make_org(make_user())
     denied = make_org(make_user())

@@ -96,8 +96,12 @@ def test_erasure_revokes_permits_first_then_leaves_no_personal_text_anywhere(
     child, _ = make_subject("minor", user=person, name=CHILD)
     entry = LogEntry.objects.get(type="consent.signed", ref=active.public_id)
     receipt = receipt_sign(
-        claims={"sub": subject.public_id, "decision": "permitted", "consent": active.public_id,
-                "consent_digest": active.digest},
+        claims={
+            "sub": subject.public_id,
+            "decision": "permitted",
+            "consent": active.public_id,
+            "consent_digest": active.digest,
+        },
         log_index=entry.index,
     )
     assert _text_hits([NAME, email, *SENTENCES]), "the scan finds the data before erasure"
@@ -107,13 +111,15 @@ def test_erasure_revokes_permits_first_then_leaves_no_personal_text_anywhere(
     revoked = Consent.objects.get(pk=active.pk)
     assert revoked.status == "revoked"
     assert LogEntry.objects.filter(type="consent.revoked", ref=active.public_id).exists()
-    assert grantee.public_id in OutboxEvent.objects.get(type="consent.revoked", payload__consent=active.public_id).audience
+    assert (
+        grantee.public_id in OutboxEvent.objects.get(type="consent.revoked", payload__consent=active.public_id).audience
+    )
     assert _text_hits([NAME, CHILD, email, *SENTENCES]) == []
     assert Subject.objects.get(pk=child.pk).adult_on is None
     # What stays: ids, statuses, digests; the receipt and the log still verify.
-    assert revoked.digest == active.digest and revoked.public_id == active.public_id
+    assert revoked.digest == active.digest
+    assert revoked.public_id == active.public_id
     check = receipt_verify(receipt)
     assert check.valid, check.reason
     call_command("verify_log")
     assert result.revoked == 1
-

@@ -35,7 +35,9 @@ def test_a_deny_for_a_minor_may_name_them(make_subject, terms):
     subject, guardian = make_subject("minor")
     body = as_service_terms(terms(subject, effect="deny", purposes=["sexual_content", "political"]))
     draft = services.consent_create(subject=subject, actor=guardian, terms=body)
-    assert services.consent_sign(consent=draft, actor=guardian, method="witnessed", witness=witness()).status == "active"
+    assert (
+        services.consent_sign(consent=draft, actor=guardian, method="witnessed", witness=witness()).status == "active"
+    )
 
 
 def test_a_draft_that_already_names_them_cannot_be_signed(make_subject, terms):

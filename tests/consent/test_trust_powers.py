@@ -49,7 +49,12 @@ def _manage_keys(subject: Any, principal: User, actor: User) -> None:
 def _manage_representatives(subject: Any, principal: User, actor: User) -> None:
     role = "agent" if subject.status == "living" else {"minor": "guardian", "deceased": "estate"}[subject.status]
     services.representative_add(
-        subject=subject, actor=actor, user=_user(), role=role, presence=witness(), **({"powers": []} if role == "agent" else {})
+        subject=subject,
+        actor=actor,
+        user=_user(),
+        role=role,
+        presence=witness(),
+        **({"powers": []} if role == "agent" else {}),
     )
 
 

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("kind", ["guild", "agency", "studio"])
-def test_an_unverified_organization_cannot_vouch_and_nothing_is_written(make_subject, make_user, make_org, client_for, kind):
+def test_an_unverified_organization_cannot_vouch_and_nothing_is_written(
+    make_subject, make_user, make_org, client_for, kind
+):
     subject, _ = make_subject()
     SubjectProfile.objects.filter(subject=subject).update(is_public=True)  # reachable: the refusal is about the org
     officer = make_user()
