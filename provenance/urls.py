@@ -9,5 +9,4 @@ app_name = "provenance"
 urlpatterns = [
     path("api/v1/", include("provenance.api.urls")),
     path("check-a-file/", views.check_file, name="check-file"),
-    path("check-a-file/<str:check_id>/", views.check_status, name="check-status"),
 ]

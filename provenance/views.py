@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from provenance import selectors, uploads
@@ -76,7 +78,8 @@ def check_file(request: HttpRequest) -> HttpResponse:
     """
     context: dict[str, Any] = {"form": CheckFileForm(), "limit": settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES}
     if request.method != "POST":
-        return render(request, "provenance/check.html", context)
+        queued = request.GET.get("check")
+        return _check_status(request, queued) if queued else render(request, "provenance/check.html", context)
     wait = _throttled(request)
     if wait is not None:
         return render(request, "provenance/check.html", {**context, "wait": wait}, status=429)
@@ -92,11 +95,11 @@ def check_file(request: HttpRequest) -> HttpResponse:
     finally:
         upload.cleanup()
     if code == 202:
-        return redirect("provenance:check-status", check_id=body["id"])
+        return redirect(f"{reverse('provenance:check-file')}?{urlencode({'check': body['id']})}")
     return render(request, "provenance/check.html", {**context, "result": _present(body)})
 
 
-def check_status(request: HttpRequest, check_id: str) -> HttpResponse:
+def _check_status(request: HttpRequest, check_id: str) -> HttpResponse:
     """A large file's check: refreshes itself (no script) until the worker has answered."""
     try:
         found = selectors.check_status(check_id=check_id)

@@ -109,3 +109,45 @@ def test_page_checks_are_throttled_too(settings, uploads_dir):
         client.post(PAGE, {"file": SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")}).status_code for _ in range(2)
     ]
     assert codes == [200, 429]
+
+
+@pytest.mark.django_db
+def test_every_state_of_the_page_has_a_strict_csp_and_no_inline_code(
+    settings, permitted, test_ca, uploads_dir, eager_tasks
+):
+    from tests.security.test_security_web import PageParser, csp_problems
+
+    settings.REGISTRY_PROVENANCE_ASYNC_BYTES = 10_000_000
+    client = Client(enforce_csrf_checks=True)
+    empty = client.get(PAGE)
+    token = empty.cookies["csrftoken"].value if "csrftoken" in empty.cookies else None
+    page = empty.content.decode()
+    form_token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    signed = test_ca.sign(jpeg(), "jpeg", permitted()["assertions"])
+    answered = client.post(
+        PAGE, {"file": SimpleUploadedFile("clip.jpg", signed, "image/jpeg"), "csrfmiddlewaretoken": form_token}
+    )
+    assert token is not None
+    assert answered.status_code == 200
+    settings.REGISTRY_PROVENANCE_ASYNC_BYTES = 100
+    queued = client.post(
+        PAGE, {"file": SimpleUploadedFile("clip.jpg", signed, "image/jpeg"), "csrfmiddlewaretoken": form_token}
+    )
+    status = client.get(queued["Location"])
+    for response in (empty, answered, status):
+        parser = PageParser()
+        parser.feed(response.content.decode())
+        assert csp_problems(response) + parser.problems == []
+        assert all(form["csrf"] == 1 for form in parser.post_forms)
+
+
+@pytest.mark.django_db
+def test_the_page_refuses_a_post_without_its_csrf_token(uploads_dir):
+    response = Client(enforce_csrf_checks=True).post(PAGE, {"file": SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")})
+    assert response.status_code == 403
+    assert left_on_disk(uploads_dir) == []
+
+
+@pytest.mark.django_db
+def test_an_unknown_background_check_is_not_found():
+    assert Client().get(PAGE + "?check=chk_unknown").status_code == 404
