@@ -2,7 +2,8 @@
 
 1. Get the log's verifier key (pinned with ``--key``, or fetched and then pinned in the state
    file so that a later key change is caught).
-2. Get the signed checkpoint and verify it.
+2. Get the signed checkpoint and verify it (with ``--policy``: its witness cosignatures too,
+   which must meet the policy's quorum).
 3. Download every entry, recompute each leaf hash from the RFC 8785 bytes of its ``leaf``,
    and rebuild the root; it must equal the checkpoint's.
 4. If an earlier audit left a state file, the new tree must extend the old one: the rebuilt
@@ -29,6 +30,7 @@ from restu_verify._common import VerificationError, b64_decode
 from restu_verify.checkpoint import Checkpoint, parse_verifier_key, verify_checkpoint
 from restu_verify.jcs import canonical_json
 from restu_verify.merkle import EMPTY_ROOT, RootBuilder, leaf_hash, verify_consistency
+from restu_verify.witness import Policy, verify_cosigned_checkpoint
 
 USER_AGENT = "restu-verify/0.1.0"
 MAX_RESPONSE = 64 * 1024 * 1024
@@ -46,6 +48,7 @@ class AuditResult:
     size: int
     root: bytes
     previous_size: int | None
+    cosigned_by: dict[str, int] | None = None
 
 
 def fetch(url: str, *, timeout: float = 30.0) -> bytes:
@@ -128,6 +131,7 @@ def audit(
     progress: IO[str] | None = None,
     get_json: Callable[[str], Any] = fetch_json,
     get_text: Callable[[str], bytes] = fetch,
+    policy: Policy | None = None,
 ) -> AuditResult:
     """Run the audit described in this module's docstring; VerificationError if anything is off."""
     base = base_url.rstrip("/")
@@ -144,6 +148,7 @@ def audit(
 
     note = get_text(f"{api}/checkpoint").decode("utf-8")
     checkpoint = verify_checkpoint(note, key)
+    cosigned_by = verify_cosigned_checkpoint(note, key, policy).cosigned_by if policy is not None else None
     old_size: int | None = None
     if state is not None:
         old_size = state["size"]
@@ -174,7 +179,7 @@ def audit(
                 "audited_at": _utc_now(),
             },
         )
-    return AuditResult(checkpoint.origin, checkpoint.size, checkpoint.root, old_size)
+    return AuditResult(checkpoint.origin, checkpoint.size, checkpoint.root, old_size, cosigned_by)
 
 
 def _utc_now() -> str:
