@@ -235,3 +235,26 @@ def test_an_unknown_check_id_is_not_found(anon):
     response = anon.get(URL + "/chk_doesnotexist")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.django_db
+def test_a_file_carrying_a_cleared_releases_assertions_is_consented(signed, org, user, test_ca, anon, uploads_dir):
+    from datetime import timedelta
+
+    from consent import releases
+    from consent.c2pa import release_c2pa
+
+    subject, _, consent = signed(production="Malam di Jakarta", representation="counsel")
+    release = releases.release_create(
+        organization=org,
+        title="Malam di Jakarta",
+        release_date=consent.valid_from + timedelta(days=10),
+        territories=["ID"],
+        appearances=[{"subject": subject.public_id, "media": ["face"], "purpose": "film_tv"}],
+        tools=[],
+        user=user,
+    )
+    [appearance] = release_c2pa(release=release)["appearances"]
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", appearance["c2pa_assertions"]), uploads_dir).json()
+    assert body["verdict"] == "consented"
+    assert body["consents"][0]["decision_then"] == "permitted"
