@@ -271,6 +271,11 @@ def _addresses_of(user: User, *, verified_only: bool) -> set[str]:
     return found
 
 
+def invitee_addresses(user: User) -> set[str]:
+    """Every address of the account, verified or not (with the emailed token, either will do)."""
+    return _addresses_of(user, verified_only=False)
+
+
 def _check_invitee(invitation: Invitation, user: User, token: str | None) -> None:
     """The invitee is the person who controls the invited address: a signed-in account with that
     address verified, or with that address and the emailed link. Anyone else: 404 (no oracle)."""

@@ -90,6 +90,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", f"{_V}/api-keys"): expect("400", staff="2xx", member="403", keys="403"),
     ("GET", f"{_V}/api-keys/{{key_id}}"): expect("404", staff="2xx", keys="403"),
     ("DELETE", f"{_V}/api-keys/{{key_id}}"): expect("404", staff="2xx", keys="403"),
+    # Invitations: a person reads those addressed to their verified addresses and accepts one
+    # addressed to them (the stranger's, made per test); anyone else learns nothing; keys never.
+    ("GET", f"{_V}/invitations"): expect("2xx", keys="403"),
+    ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): expect("404", stranger="2xx", keys="403"),
     # --- the transparency log: public, no authentication at all ---------------------------------
     ("GET", f"{_V}/log/checkpoint"): PUBLIC,
     ("GET", f"{_V}/log/key"): PUBLIC,
@@ -281,7 +285,27 @@ def _token(w: Any, role: str) -> dict[str, Any]:
     return {**_check(w), "grantee": w.studio.public_id} if role in PERSONS else _check(w)
 
 
+def _invitation_to_stranger(w: Any) -> dict[str, Any]:
+    """An invitation to the studio for the stranger, whose address is verified (rolled back per test)."""
+    from allauth.account.models import EmailAddress
+
+    from registry.accounts.services import member_invite
+
+    stranger = w.users["stranger"]
+    EmailAddress.objects.get_or_create(user=stranger, email=stranger.email, defaults={"verified": True})
+    invitation = member_invite(
+        organization=w.studio,
+        actor=w.users["owner"],
+        actor_role="owner",
+        email=stranger.email,
+        role="member",
+        presence=None,
+    )
+    return {"invitation_id": invitation.public_id}
+
+
 REQUESTS: dict[tuple[str, str], Call] = {
+    ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): Call(params=_invitation_to_stranger),
     ("POST", f"{_V}/receipts/verify"): Call(body=lambda w, r: {"receipt": w.release.receipt}),
     ("POST", f"{_V}/organizations"): Call(body=lambda w, r: {"name": "New", "slug": f"new-{r}", "kind": "studio"}),
     ("PATCH", _ORG): Call(body=lambda w, r: {"name": "Renamed studio"}),

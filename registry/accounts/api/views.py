@@ -242,7 +242,8 @@ class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView):  # type: i
         invitation = Invitation.objects.filter(public_id=invitation_id).first()
         if invitation is None:
             raise NotFound("No such invitation.")
-        data = s.InvitationAcceptIn(data=request.data or {})
+        # The body is optional (only the link's token goes there): an empty one is no JSON to parse.
+        data = s.InvitationAcceptIn(data=request.data if request.body.strip() else {})
         data.is_valid(raise_exception=True)
         token = data.validated_data.get("token")
         accepted = services.invitation_accept(invitation=invitation, user=person, token=token)

@@ -161,6 +161,7 @@ def test_unknown_or_malformed_invitation_ids_are_404(make_user, client_for, veri
         assert person.post(f"/api/v1/invitations/{invitation_id}/accept").status_code == 404
 
 
+@pytest.mark.urls("tests.registry.accounts.urls")
 @pytest.mark.django_db(transaction=True)
 def test_the_emailed_link_accepts_for_the_signed_in_invitee(api, org, make_user):
     from django.test import Client
@@ -179,6 +180,7 @@ def test_the_emailed_link_accepts_for_the_signed_in_invitee(api, org, make_user)
     assert Membership.objects.get(organization=org, user=invitee).role == "member"
 
 
+@pytest.mark.urls("tests.registry.accounts.urls")
 @pytest.mark.django_db(transaction=True)
 def test_the_emailed_link_does_nothing_for_another_account(api, org, make_user):
     from django.test import Client
@@ -218,3 +220,17 @@ def test_accepting_a_new_owner_invitation_makes_an_owner(org, user, make_user, v
     )
     services.invitation_accept(invitation=invitation, user=invitee)
     assert Membership.objects.get(organization=org, user=invitee).role == "owner"
+
+
+@pytest.mark.django_db
+def test_accepting_with_an_empty_json_body_or_the_token_in_the_body(api, org, make_user, client_for):
+    invitee = make_user("invitee@example.org")
+    api.post(_members_url(org), {"email": invitee.email, "role": "member"})
+    invitation = Invitation.objects.get()
+    person = client_for(invitee)
+    url = f"/api/v1/invitations/{invitation.public_id}/accept"
+    # Unverified address, no token: not yet; an empty JSON body is no parse error.
+    assert person.generic("POST", url, data="", content_type="application/json").status_code == 403
+    assert person.post(url, {"token": "not-the-token"}).status_code == 404
+    assert person.post(url, {"token": "x", "role": "owner"}).status_code == 400
+    assert not Membership.objects.filter(user=invitee).exists()
