@@ -1,7 +1,7 @@
 """C2SP signed notes, verifier keys, cosignatures, tlog proofs and Sigsum-style witness policies.
 
 Written from the specifications (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature,
-tlog-witness, tlog-proof; sigsum-go ``doc/policy.md``). Pure Python, no Django.
+tlog-witness, tlog-proof, tlog-policy; sigsum-go ``doc/policy.md``). Pure Python, no Django.
 
 * Signed note: text ending in a newline, a blank line, then lines
   ``— <key name> base64(4-byte key id || signature)``; UTF-8, no control character but newline.
@@ -538,7 +538,7 @@ def parse_policy(text: str | bytes) -> Policy:
             if len(args) not in (1, 2):
                 raise fail("log <vkey> [<url>]")
             verifier = _policy_vkey(args[0], SIG_ED25519, fail)
-            if any(existing == verifier for existing, _ in logs):
+            if any(existing.public_key == verifier.public_key for existing, _ in logs):
                 raise fail("duplicate log")
             logs.append((verifier, args[1] if len(args) == 2 else None))
         elif keyword == "witness":

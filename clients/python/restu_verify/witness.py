@@ -98,7 +98,10 @@ def parse_policy(text: str) -> Policy:
         keyword, args = words[0], words[1:]
         where = f"policy line {number}"
         if keyword == "log" and len(args) in (1, 2):
-            logs.append(parse_vkey(args[0], 0x01))
+            log = parse_vkey(args[0], 0x01)
+            if any(other.public == log.public for other in logs):
+                raise VerificationError(f"{where}: a log key is listed twice")
+            logs.append(log)
         elif keyword == "witness" and len(args) in (2, 3):
             if args[0] == "none" or args[0] in witnesses or args[0] in groups:
                 raise VerificationError(f"{where}: the name {args[0]!r} is taken")

@@ -223,15 +223,18 @@ def test_policy_parse_and_quorum_like_the_sigsum_example() -> None:
         "witness W {w}\ngroup G any W W\nquorum G\n",
         "witness W {l}\nquorum W\n",  # a log key (type 0x01) as a witness key
         "log {w}\nquorum none\n",  # a witness key as a log key
+        "log {l}\nlog {l2}\nquorum none\n",  # one log key twice (under two names)
         "frobnicate\nquorum none\n",
         "witness W {w}\x01\nquorum none\n",
     ],
 )
 def test_invalid_policies_are_refused(policy: str) -> None:
     _, w = _witness_key("w.example")
-    l_ = note.format_vkey("o.example/log", 1, Ed25519PrivateKey.generate())
+    log_key = Ed25519PrivateKey.generate()
+    l_ = note.format_vkey("o.example/log", 1, log_key)
+    l2 = note.format_vkey("o.example/other", 1, log_key)
     with pytest.raises(NoteError):
-        note.parse_policy(policy.format(w=w, l=l_))
+        note.parse_policy(policy.format(w=w, l=l_, l2=l2))
 
 
 def test_quorum_none_needs_no_cosignature() -> None:
