@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -29,9 +30,10 @@ from consent.summary import country_name, human_date
 from consent.verification import check_from, verification_run
 from registry.accounts import services as accounts
 from registry.accounts.models import ApiKey, Membership, Organization
+from registry.accounts.presence import presence_from_request
 from registry.accounts.selectors import organizations_for, role_in
 from registry.api.throttling import organization_wait
-from registry.errors import DomainError, NotFound
+from registry.errors import DomainError, NotFound, ReauthenticationRequired
 from registry.events import services as events
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
@@ -357,7 +359,7 @@ def webhooks(request: HttpRequest, org_slug: str) -> HttpResponse:
         form = WebhookForm(request.POST)
         if form.is_valid():
             try:
-                endpoint = events.webhook_create(organization=organization, **form.cleaned_data)
+                endpoint = events.webhook_create(organization=organization, actor_role=role, **form.cleaned_data)
             except DomainError as exc:
                 _form_errors(form, exc)
             else:
@@ -455,12 +457,22 @@ def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
         _manager(role)
         form = ApiKeyForm(request.POST)
         if form.is_valid():
-            issued = accounts.api_key_create(
-                organization=organization,
-                creator=request.user,  # type: ignore[arg-type]
-                actor_role=role,
-                name=form.cleaned_data["name"],
-            )
+            try:
+                issued = accounts.api_key_create(
+                    organization=organization,
+                    creator=request.user,  # type: ignore[arg-type]
+                    actor_role=role,
+                    name=form.cleaned_data["name"],
+                    presence=presence_from_request(request),
+                )
+            except ReauthenticationRequired:
+                # Back to this page after confirming; the key's name is short and not secret.
+                messages.info(request, _("For your safety, please confirm your password first. Then create the key."))
+                back_to = reverse("consent:studio-api-keys", kwargs={"org_slug": organization.slug})
+                return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back_to})}")
+            except DomainError as exc:
+                _form_errors(form, exc)
+                return _keys_page(request, organization, role, form)
             return _keys_page(request, organization, role, ApiKeyForm(), issued=issued)
         return _keys_page(request, organization, role, form)
     return _keys_page(request, organization, role, ApiKeyForm())

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pycountry
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -45,11 +45,88 @@ _PURPOSE_PHRASES = {
     "sexual_content": lambda: _("sexual content"),
     "*": lambda: _("every purpose except political and sexual content"),
 }
+# The person's likeness, named from the reader's side. The reader is the one who signs: the
+# person themselves ("your face"), a guardian for a child ("your child's face"), the estate of a
+# late relative ("your late relative's face") or an agent for their principal.
 _MEDIA_PHRASES = {
-    "face": lambda: _("your face"),
-    "voice": lambda: _("your voice"),
-    "body": lambda: _("your body"),
-    "likeness": lambda: _("your face, voice and body"),
+    "you": {
+        "face": lambda: _("your face"),
+        "voice": lambda: _("your voice"),
+        "body": lambda: _("your body"),
+        "likeness": lambda: _("your face, voice and body"),
+    },
+    "child": {
+        "face": lambda: _("your child's face"),
+        "voice": lambda: _("your child's voice"),
+        "body": lambda: _("your child's body"),
+        "likeness": lambda: _("your child's face, voice and body"),
+    },
+    "late": {
+        "face": lambda: _("your late relative's face"),
+        "voice": lambda: _("your late relative's voice"),
+        "body": lambda: _("your late relative's body"),
+        "likeness": lambda: _("your late relative's face, voice and body"),
+    },
+    "principal": {
+        "face": lambda: _("the face of the person you represent"),
+        "voice": lambda: _("the voice of the person you represent"),
+        "body": lambda: _("the body of the person you represent"),
+        "likeness": lambda: _("the face, voice and body of the person you represent"),
+    },
+}
+_CREDIT = {
+    "you": lambda: _("You must be credited."),
+    "child": lambda: _("Your child must be credited."),
+    "late": lambda: _("Your late relative must be credited."),
+    "principal": lambda: _("The person you represent must be credited."),
+}
+
+# Names from pycountry's ISO 3166 translations, corrected where they are dated or left in English
+# (Indonesian: the names the Indonesian foreign ministry and CLDR use today).
+_COUNTRY_NAMES = {
+    "en": {
+        "BN": "Brunei",
+        "CD": "Democratic Republic of the Congo",
+        "CG": "Republic of the Congo",
+        "FK": "Falkland Islands",
+        "FM": "Micronesia",
+        "MF": "Saint Martin",
+        "PS": "Palestine",
+        "RU": "Russia",
+        "SX": "Sint Maarten",
+        "VA": "Vatican City",
+        "VG": "British Virgin Islands",
+        "VI": "United States Virgin Islands",
+    },
+    "id": {
+        "BN": "Brunei",
+        "BQ": "Bonaire, Sint Eustatius, dan Saba",
+        "CD": "Republik Demokratik Kongo",
+        "CG": "Republik Kongo",
+        "CN": "Tiongkok",
+        "CV": "Tanjung Verde",
+        "CX": "Pulau Christmas",
+        "CZ": "Ceko",
+        "DJ": "Jibuti",
+        "ET": "Etiopia",
+        "FM": "Mikronesia",
+        "FR": "Prancis",
+        "GB": "Inggris Raya",
+        "GF": "Guyana Prancis",
+        "IO": "Wilayah Inggris di Samudra Hindia",
+        "MF": "Saint Martin",
+        "MO": "Makau",
+        "PF": "Polinesia Prancis",
+        "PN": "Kepulauan Pitcairn",
+        "PS": "Palestina",
+        "RU": "Rusia",
+        "SX": "Sint Maarten",
+        "TF": "Wilayah Selatan Prancis",
+        "TL": "Timor Leste",
+        "VA": "Vatikan",
+        "VG": "Kepulauan Virgin Britania Raya",
+        "VI": "Kepulauan Virgin Amerika Serikat",
+    },
 }
 
 
@@ -60,6 +137,9 @@ def _country_catalogue(language: str) -> gettext.NullTranslations:
 
 def country_name(code: str, language: str) -> str:
     """A country's common name in ``language`` (pycountry's ISO 3166 translations)."""
+    fixed = _COUNTRY_NAMES.get(language, {}).get(code)
+    if fixed:
+        return fixed
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
@@ -78,12 +158,26 @@ def consent_summary(consent: Consent, language: str = "en", grantee_name: str | 
         return _summary(consent, grantee_name)
 
 
+def _voice(consent: Consent) -> str:
+    """Whose likeness, from the signer's side: ``you``, ``child``, ``late`` or ``principal``.
+
+    Decided by the representative who drew the consent up (the summary must read the same at
+    review and at signing), and for a child or a late relative by the person's status too.
+    """
+    role = consent.created_by.role if consent.created_by_id else "self"
+    status = consent.subject.status if consent.subject_id else "living"
+    if role == "guardian" or (role != "self" and status == "minor"):
+        return "child"
+    if role == "estate" or status == "deceased":
+        return "late"
+    if role == "agent":
+        return "principal"
+    return "you"
+
+
 def _summary(consent: Consent, grantee_name: str | None) -> str:
-    if consent.grantee == v.ANY:
-        who = _("Anyone")
-    else:
-        who = grantee_name or (consent.grantee_org.name if consent.grantee_org else consent.grantee)
-    media = get_text_list([_MEDIA_PHRASES[m]() for m in consent.media], _("and"))
+    voice = _voice(consent)
+    media = get_text_list([_MEDIA_PHRASES[voice][m]() for m in consent.media], _("and"))
     actions = get_text_list([f"{_ACTIVITY_PHRASES[a]()} {media}" for a in consent.activities], _("and"))
     purposes = get_text_list([_PURPOSE_PHRASES[p]() for p in consent.purposes], _("and"))
     if consent.territories == [v.ANY]:
@@ -99,9 +193,16 @@ def _summary(consent: Consent, grantee_name: str | None) -> str:
         }
     else:
         when = _("from %(start)s, with no end date") % {"start": human_date(consent.valid_from)}
-    values = {"who": who, "actions": actions, "purposes": purposes, "where": where, "when": when}
-    if consent.effect == "permit":
+    values = {"actions": actions, "purposes": purposes, "where": where, "when": when}
+    anyone = consent.grantee == v.ANY
+    if not anyone:
+        values["who"] = grantee_name or (consent.grantee_org.name if consent.grantee_org else consent.grantee)
+    if consent.effect == "permit" and anyone:
+        sentences = [_("Anyone may %(actions)s for %(purposes)s, %(where)s, %(when)s.") % values]
+    elif consent.effect == "permit":
         sentences = [_("%(who)s may %(actions)s for %(purposes)s, %(where)s, %(when)s.") % values]
+    elif anyone:
+        sentences = [_("No one may %(actions)s for %(purposes)s, %(where)s, %(when)s.") % values]
     else:
         sentences = [_("%(who)s may not %(actions)s for %(purposes)s, %(where)s, %(when)s.") % values]
     if consent.production:
@@ -111,19 +212,38 @@ def _summary(consent: Consent, grantee_name: str | None) -> str:
     conditions = consent.conditions or {}
     if consent.effect == "permit":
         if conditions.get("attribution_required"):
-            sentences.append(_("You must be credited."))
+            sentences.append(_CREDIT[voice]())
         if conditions.get("approval_required"):
             sentences.append(_("You must approve each use before it is published."))
         if conditions.get("disclosure_label_required"):
             sentences.append(_("Every use must be labelled as made with AI."))
-        if consent.revocation_policy == "notice":
-            sentences.append(
-                _("You can revoke this consent at any time; it then ends %(days)s days later.")
-                % {"days": consent.revocation_notice_days}
-            )
-        else:
-            sentences.append(_("You can revoke this consent at any time, and it ends at once."))
-    return " ".join(sentences)
+    sentences.append(_ending(consent))
+    return " ".join(sentence for sentence in sentences if sentence)
+
+
+def _ending(consent: Consent) -> str:
+    """How the record ends: revoked or ended already, or how it can be revoked."""
+    refusal = consent.effect != "permit"
+    if consent.status == "revoked" and consent.revoked_at:
+        revoked_on = human_date(timezone.localdate(consent.revoked_at))
+        effective = consent.revocation_effective_on()
+        if consent.revocation_pending and effective:
+            return _("It was revoked on %(date)s and ends on %(end)s.") % {
+                "date": revoked_on,
+                "end": human_date(effective),
+            }
+        if refusal:
+            return _("This refusal was revoked on %(date)s.") % {"date": revoked_on}
+        return _("This consent was revoked on %(date)s.") % {"date": revoked_on}
+    if consent.status == "expired":
+        return _("This refusal has ended.") if refusal else _("This consent has ended.")
+    if refusal:
+        return ""
+    if consent.revocation_policy == "notice":
+        return _("You can revoke this consent at any time; it then ends %(days)s days later.") % {
+            "days": consent.revocation_notice_days
+        }
+    return _("You can revoke this consent at any time, and it ends at once.")
 
 
 def _current() -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -26,18 +26,27 @@ class Term:
 
 
 MEDIA: tuple[Term, ...] = (
-    Term("face", _("Face"), _("Your face: photos, video and anything made to look like you.")),
-    Term("voice", _("Voice"), _("Your voice: recordings, and any voice made to sound like you.")),
-    Term("body", _("Body"), _("Your body and the way you move.")),
+    Term("face", _("Face"), _("Photos, video and anything made to look like the person.")),
+    Term("voice", _("Voice"), _("Recordings, and any voice made to sound like the person.")),
+    Term("body", _("Body"), _("The person's body and the way they move.")),
 )
 LIKENESS = "likeness"
 LIKENESS_LABEL = _("Whole likeness (face, voice and body)")
 
 ACTIVITIES: tuple[Term, ...] = (
-    Term("create_replica", _("Create a replica"), _("Build a digital copy of you: a face model or a voice model.")),
-    Term("train_model", _("Train a model"), _("Use recordings of you to train an AI model.")),
-    Term("generate", _("Generate"), _("Make new pictures, video or sound of you that you never recorded.")),
-    Term("alter", _("Alter"), _("Change existing recordings of you, such as replacing words or a face.")),
+    Term(
+        "create_replica",
+        _("Create a replica"),
+        _("Build a digital copy of the person: a face model or a voice model."),
+    ),
+    Term("train_model", _("Train a model"), _("Use recordings of the person to train an AI model.")),
+    Term(
+        "generate",
+        # In context: allauth's catalogue translates a bare "Generate" (recovery codes) as "Buat".
+        pgettext_lazy("activity", "Generate"),
+        _("Make new pictures, video or sound of the person that they never recorded."),
+    ),
+    Term("alter", _("Alter"), _("Change existing recordings of the person, such as replacing words or a face.")),
 )
 DEFAULT_ACTIVITIES = ["generate"]
 
@@ -46,7 +55,7 @@ PURPOSES: tuple[Term, ...] = (
     Term("advertising", _("Advertising"), _("Adverts and promotion for products, services or brands.")),
     Term("education", _("Education"), _("Teaching and training material.")),
     Term("news_documentary", _("News and documentary"), _("Journalism, news reports and documentaries.")),
-    Term("satire_parody", _("Satire and parody"), _("Comedy that imitates you to comment on something.")),
+    Term("satire_parody", _("Satire and parody"), _("Comedy that imitates the person to comment on something.")),
     Term("art", _("Art"), _("Artworks, exhibitions and music videos.")),
     Term("game_interactive", _("Games and interactive"), _("Video games, apps and other interactive work.")),
     Term("ai_training", _("AI training"), _("Data sets used to build AI systems.")),
@@ -54,13 +63,13 @@ PURPOSES: tuple[Term, ...] = (
     Term(
         "political",
         _("Political"),
-        _("Political campaigns and messages. Sensitive: only covered when you choose it by name."),
+        _("Political campaigns and messages. Sensitive: only covered when chosen by name."),
         sensitive=True,
     ),
     Term(
         "sexual_content",
         _("Sexual content"),
-        _("Sexual or intimate material. Sensitive: only covered when you choose it by name."),
+        _("Sexual or intimate material. Sensitive: only covered when chosen by name."),
         sensitive=True,
     ),
 )

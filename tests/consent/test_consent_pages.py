@@ -146,9 +146,132 @@ def test_the_erase_button_deletes_my_personal_data(browser):
     client.post("/me/start/", {"status": "living", "display_name": "Sari"})
     assert client.post("/me/erase/", {}).status_code == 302
     assert SubjectProfile.objects.count() == 1  # not confirmed: nothing happens
+    # Erasing needs a fresh proof of presence: the password again first, then nothing is left.
+    asked = client.post("/me/erase/", {"confirm": "erase"})
+    assert asked["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert SubjectProfile.objects.count() == 1
+    back = client.post(asked["Location"], {"password": PASSWORD})
+    assert back["Location"] == "/me/erase/"
     response = client.post("/me/erase/", {"confirm": "erase"})
     assert response["Location"] == "/"
     assert SubjectProfile.objects.count() == 0
     person.refresh_from_db()
     assert not person.is_active
     assert "@erased.invalid" in person.email
+
+
+# --- Summaries: whose likeness, refusals, revoked cards ------------------------------------------
+
+
+def _witness():
+    from registry.accounts.presence import Presence
+
+    return Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
+
+
+def _draft(make_subject, status="living", **changes):
+    from consent import services
+    from tests.consent.terms import consent_terms
+
+    subject, person = make_subject(status)
+    body = consent_terms(subject, **changes)
+    for key in ("valid_from", "valid_until"):
+        if body.get(key):
+            body[key] = timezone.datetime.fromisoformat(body[key]).date()
+    return services.consent_create(subject=subject, actor=person, terms=body), person
+
+
+@pytest.mark.parametrize(
+    ("status", "english", "indonesian"),
+    [
+        ("living", "of your face", "wajah Anda"),
+        ("minor", "of your child's face", "wajah anak Anda"),
+        ("deceased", "of your late relative's face", "wajah almarhum/almarhumah"),
+    ],
+)
+def test_a_summary_speaks_of_the_child_or_the_late_relative_in_the_third_person(
+    make_subject, status, english, indonesian
+):
+    from consent.summary import consent_summary
+
+    consent, _person = _draft(make_subject, status)
+    in_english = consent_summary(consent, "en")
+    in_indonesian = consent_summary(consent, "id")
+    assert english in in_english
+    assert indonesian in in_indonesian
+    if status != "living":
+        assert "your face" not in in_english
+        assert "wajah Anda" not in in_indonesian
+        assert "You must be credited" not in in_english
+
+
+def test_an_agent_reads_of_the_person_they_represent(make_subject, make_user):
+    from consent import services
+    from consent.summary import consent_summary
+    from tests.consent.terms import consent_terms
+
+    subject, person = make_subject("living")
+    agent = make_user()
+    services.representative_add(subject=subject, actor=person, user=agent, role="agent", presence=_witness())
+    body = consent_terms(subject)
+    body["valid_from"] = timezone.now().date()
+    body["valid_until"] = None
+    consent = services.consent_create(subject=subject, actor=agent, terms=body)
+    assert "the face of the person you represent" in consent_summary(consent, "en")
+    assert "The person you represent must be credited." in consent_summary(consent, "en")
+    assert "wajah orang yang Anda wakili" in consent_summary(consent, "id")
+
+
+def test_a_refusal_for_everyone_reads_no_one_may(make_subject):
+    from consent.summary import consent_summary
+
+    consent, _person = _draft(make_subject, "deceased", effect="deny", media=["voice"], conditions={})
+    in_english = consent_summary(consent, "en")
+    in_indonesian = consent_summary(consent, "id")
+    assert in_english.startswith("No one may generate new material of your late relative's voice for film and TV")
+    assert "Anyone may not" not in in_english
+    assert in_indonesian.startswith("Tidak seorang pun boleh menghasilkan konten baru")
+    assert "Siapa pun tidak boleh" not in in_indonesian
+    assert "You can revoke" not in in_english
+
+
+def test_a_revoked_consent_no_longer_offers_to_be_revoked(browser, make_subject):
+    from consent import services
+
+    client, person = browser
+    consent, _ = _draft(make_subject, "living")
+    # make_subject made its own person; sign and revoke as them, then read their cards.
+    owner = consent.created_by.user
+    services.consent_sign(consent=consent, actor=owner, method="witnessed", witness=_witness())
+    client.force_login(owner)
+    assert "You can revoke this consent at any time" in client.get("/me/").content.decode()
+    services.consent_revoke(consent=consent, actor=owner, reason="", witness=_witness())
+
+    listing = client.get("/me/").content.decode()
+    assert "You can revoke this consent at any time" not in listing
+    assert "This consent was revoked on" in listing
+    client.cookies["django_language"] = "id"
+    assert "Persetujuan ini dicabut pada" in client.get("/me/").content.decode()
+
+
+def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subject, make_org):
+    from consent import services
+    from consent.verification import Check, UseQuery, verification_run
+
+    client, person = browser
+    consent, _ = _draft(make_subject, "living")
+    owner = consent.created_by.user
+    services.consent_sign(consent=consent, actor=owner, method="witnessed", witness=_witness())
+    studio = make_org(owner=person)
+    use = UseQuery(medium="voice", activity="generate", purpose="film_tv", territory="ID", on=timezone.now().date())
+    verification_run(organization=studio, check=Check(subject=consent.subject.public_id, use=use), user=person)
+    client.force_login(owner)
+
+    page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
+    assert "Voice · Generate · Film and TV · Indonesia" in page
+    assert "voice film_tv" not in page
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" data-local-time>[^<]+ UTC</time>', page)
+    assert studio.name in page
+    client.cookies["django_language"] = "id"
+    page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
+    assert "Suara · Menghasilkan konten baru · Film dan TV · Indonesia" in page, page[page.find("<tbody>") :][:800]

@@ -104,7 +104,9 @@ def everything(studio, user, signed):
     endpoint = WebhookEndpoint.objects.create(
         organization=org, url="https://hooks.example.org/restu", events=["consent.revoked"], secret="whsec_x"
     )
-    key = accounts.api_key_create(organization=org, creator=user, actor_role="owner", name="farm").api_key
+    key = accounts.api_key_create(
+        organization=org, creator=user, actor_role="owner", name="farm", presence=_witness()
+    ).api_key
     return release, endpoint, key
 
 
@@ -294,8 +296,10 @@ def test_the_release_form_creates_a_release_and_shows_its_report(studio, user, s
     assert release.created_by == user
     assert release.organization == org
     report = client.get(response["Location"]).content.decode()
-    assert "Needs review" in report  # the fixture's consent has no named production and no adviser
-    assert "The person signed without advice from a lawyer or a union." in report
+    assert "Needs review" in report  # the fixture's consent names no production
+    assert "The consent covers any production rather than naming yours." in report
+    # A self-service consent open to any production is no employment term: no "unadvised" flag.
+    assert "The person signed without advice from a lawyer or a union." not in report
     assert consent.public_id in report
     assert STUDIO_CSS.search(report)
     assert AccessLogEntry.objects.filter(subject=subject, kind="release").count() == 1
@@ -450,7 +454,7 @@ def test_a_new_webhooks_secret_is_shown_once(studio):
 
 def test_webhooks_can_be_turned_off_rotated_and_deleted(studio):
     client, org = studio
-    client.post(f"/studios/{org.slug}/webhooks/", {"url": "https://hooks.example.org/r", "events": ["webhook.test"]})
+    client.post(f"/studios/{org.slug}/webhooks/", {"url": "https://hooks.example.org/r", "events": ["consent.revoked"]})
     endpoint = WebhookEndpoint.objects.get()
     base = f"/studios/{org.slug}/webhooks/{endpoint.public_id}"
 
@@ -473,7 +477,7 @@ def test_webhooks_can_be_turned_off_rotated_and_deleted(studio):
 
 def test_a_bad_webhook_address_is_a_form_error(studio):
     client, org = studio
-    response = client.post(f"/studios/{org.slug}/webhooks/", {"url": "http://127.0.0.1/x", "events": ["webhook.test"]})
+    response = client.post(f"/studios/{org.slug}/webhooks/", {"url": "http://127.0.0.1/x", "events": ["consent.revoked"]})
     assert response.status_code == 200
     assert b"field__errors" in response.content
     assert WebhookEndpoint.objects.count() == 0
@@ -497,9 +501,16 @@ def test_the_delivery_log_lists_deliveries_and_sends_again(studio):
     assert client.post(f"{base}/deliveries/dlv_nope/redeliver/").status_code == 404
 
 
-def test_an_api_key_is_shown_once_and_can_be_revoked(studio):
+def test_an_api_key_is_shown_once_and_can_be_revoked(studio, user):
     client, org = studio
 
+    # A new key needs a fresh proof of presence: first the password again, then the key.
+    asked = client.post(f"/studios/{org.slug}/api-keys/", {"name": "render farm"})
+    assert asked.status_code == 302
+    assert asked["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert ApiKey.objects.count() == 0
+    back = client.post(asked["Location"], {"password": "correct horse battery"})
+    assert back["Location"] == f"/studios/{org.slug}/api-keys/"
     created = client.post(f"/studios/{org.slug}/api-keys/", {"name": "render farm"})
 
     key = ApiKey.objects.get()
@@ -520,7 +531,7 @@ def test_a_member_cannot_create_keys_or_webhooks(studio, member_client):
 
     keys = member_client.post(f"/studios/{org.slug}/api-keys/", {"name": "mine"})
     hooks = member_client.post(
-        f"/studios/{org.slug}/webhooks/", {"url": "https://hooks.example.org/r", "events": ["webhook.test"]}
+        f"/studios/{org.slug}/webhooks/", {"url": "https://hooks.example.org/r", "events": ["consent.revoked"]}
     )
 
     assert keys.status_code == 403
