@@ -238,7 +238,7 @@ def test_a_refusal_for_everyone_reads_no_one_may(make_subject):
 def test_a_revoked_consent_no_longer_offers_to_be_revoked(browser, make_subject):
     from consent import services
 
-    client, person = browser
+    client, _person = browser
     consent, _ = _draft(make_subject, "living")
     # make_subject made its own person; sign and revoke as them, then read their cards.
     owner = consent.created_by.user

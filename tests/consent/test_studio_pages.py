@@ -477,7 +477,9 @@ def test_webhooks_can_be_turned_off_rotated_and_deleted(studio):
 
 def test_a_bad_webhook_address_is_a_form_error(studio):
     client, org = studio
-    response = client.post(f"/studios/{org.slug}/webhooks/", {"url": "http://127.0.0.1/x", "events": ["consent.revoked"]})
+    response = client.post(
+        f"/studios/{org.slug}/webhooks/", {"url": "http://127.0.0.1/x", "events": ["consent.revoked"]}
+    )
     assert response.status_code == 200
     assert b"field__errors" in response.content
     assert WebhookEndpoint.objects.count() == 0
