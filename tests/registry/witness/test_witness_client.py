@@ -291,3 +291,49 @@ def test_a_live_server_of_ours_is_the_witness_and_refuses_a_fork(live_server, tm
     same_size = format_checkpoint(origin, 5, b"\x05" * 32)
     forked = format_note(same_size, [sign_ed25519(same_size, origin, key)])
     assert requests.post(url, data=f"old 5\n\n{forked}".encode(), timeout=5).status_code == 422
+
+
+def test_an_inconsistent_checkpoint_is_never_served_even_if_cosigned(
+    client, key_file, outbound, tmp_path, settings, caplog
+) -> None:
+    from registry.lib.note import cosign, format_checkpoint, format_note, sign_ed25519
+
+    grow(3)
+    witness = reference()
+    with ReferenceWitnessServer(witness) as server:
+        write_policy(tmp_path, settings, [("ref", witness.vkey, server.url)], "quorum ref")
+        assert services.witness_round() == {"ref": "cosigned"}
+    served = client.get("/api/v1/log/checkpoint").content.decode()
+    with transaction.atomic():
+        for _ in range(2):
+            log_append(type="consent.signed", ref=new_public_id("con"), digest=sha256_digest(os.urandom(8)))
+    # A checkpoint of size 5 with a root that is not the log's (a forked history), signed by our
+    # key and cosigned by a (compromised) witness key of the policy.
+    origin = settings.REGISTRY_LOG_ORIGIN
+    key = keys.keyring().active(keys.CHECKPOINT)
+    body = format_checkpoint(origin, 5, b"\x05" * 32)
+    forked = Checkpoint.objects.create(
+        size=5, root=b"\x05" * 32, note=format_note(body, [sign_ed25519(body, origin, key.private_key)]), kid=key.kid
+    )
+    line = cosign(body, witness.name, witness.key, 1_700_000_000).line
+    Cosignature.objects.create(checkpoint=forked, witness="ref", vkey=witness.vkey, line=line, timestamp=1_700_000_000)
+    assert services.checkpoint_evaluate(forked) is None
+    assert "not consistent" in caplog.text
+    assert client.get("/api/v1/log/checkpoint").content.decode() == served
+    assert not WitnessedCheckpoint.objects.filter(size=5).exists()
+
+
+def test_a_200_without_signature_lines_is_an_error(key_file, outbound, tmp_path, settings) -> None:
+    grow(1)
+
+    class Garbled(ReferenceWitness):
+        def handle(self, body: bytes) -> tuple[int, str, bytes]:
+            super().handle(body)
+            return 200, "text/plain", b"<html>hello</html>"
+
+    witness = Garbled(name="witness.example/ref", logs={settings.REGISTRY_LOG_ORIGIN: our_log_public()})
+    with ReferenceWitnessServer(witness) as server:
+        write_policy(tmp_path, settings, [("ref", witness.vkey, server.url)], "quorum ref")
+        assert services.witness_round() == {"ref": "error"}
+    assert "200 with an unusable answer" in Witness.objects.get().last_error
+    assert not Cosignature.objects.exists()
