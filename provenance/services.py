@@ -63,7 +63,7 @@ def _training_entries(manifest: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _consistent(entries: dict[str, Any] | None, consent: Consent | None, purpose: Any) -> bool | None:
+def _consistent(entries: dict[str, Any] | None, consent: selectors.ConsentNow | None, purpose: Any) -> bool | None:
     """False when the file allows a use the cited consent does not permit for its purpose."""
     if entries is None or consent is None:
         return None

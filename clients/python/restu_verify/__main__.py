@@ -211,6 +211,9 @@ def _parser() -> argparse.ArgumentParser:
     audit_cmd.add_argument("--page-size", type=_positive, default=1000, help="entries per request (default 1000)")
     audit_cmd.add_argument("--policy", help="witness policy file: the checkpoint's cosignatures must meet its quorum")
     audit_cmd.set_defaults(handler=_cmd_audit)
+    from restu_verify.asset import add_command as add_asset_command  # c2pa-python is imported only when used
+
+    add_asset_command(commands)
     return parser
 
 
