@@ -10,7 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import keys
+from registry.api.jsondepth import json_depth_exceeds
 from registry.api.serializers import StrictSerializer
+from registry.lib.signing import b64url_decode
 from registry.receipts import receipt_verify
 
 
@@ -51,5 +53,19 @@ class ReceiptVerifyView(APIView):
     def post(self, request: Request) -> Response:
         data = ReceiptIn(data=request.data)
         data.is_valid(raise_exception=True)
-        check = receipt_verify(data.validated_data["receipt"])
+        receipt = data.validated_data["receipt"]
+        if _hides_deep_json(receipt):
+            return Response({"valid": False, "reason": "malformed token", "kid": None, "payload": None})
+        check = receipt_verify(receipt)
         return Response({"valid": check.valid, "reason": check.reason, "kid": check.kid, "payload": check.payload})
+
+
+def _hides_deep_json(token: str) -> bool:
+    """Whether a compact JWS's header (read before any signature check) nests JSON too deeply for
+    Python's recursive decoder: the request body's depth check cannot see inside base64url."""
+    header = token.split(".", 1)[0]
+    try:
+        text = b64url_decode(header).decode("utf-8", "replace")
+    except ValueError:
+        return False  # receipt_verify answers "malformed token" itself
+    return json_depth_exceeds(text)

@@ -8,10 +8,14 @@ position is not a date reached the database filter. Both are refused before any 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from registry.accounts.models import Organization, User
@@ -256,3 +260,74 @@ def test_cursors_the_server_made_still_page_through(api: APIClient) -> None:
     back = api.get(second.json()["previous"])
     assert back.status_code == 200
     assert [i["slug"] for i in back.json()["results"]] == [i["slug"] for i in last.json()["results"]]
+
+
+# --- JSON inside a receipt: base64url segments hide nesting from the body's scan ----------------
+
+
+def _b64url(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("where", ["header", "payload"])
+def test_a_receipt_with_deep_json_inside_is_invalid_not_500(where: str) -> None:
+    deep = nested_array(5000)
+    header = deep if where == "header" else '{"alg": "EdDSA", "kid": "k"}'
+    payload = deep if where == "payload" else "{}"
+    receipt = f"{_b64url(header)}.{_b64url(payload)}.{_b64url('x' * 64)}"
+    response = Client(raise_request_exception=False).post(
+        "/api/v1/receipts/verify", {"receipt": receipt}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content[:200]
+    assert response.json()["valid"] is False
+    if where == "header":
+        assert response.json()["reason"] == "malformed token"
+
+
+# --- Fuzzing allauth's headless endpoints (issue 13 item 9) --------------------------------------
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+_field_names = st.sampled_from(["email", "password", "code", "key", "token", "new_password", "current_password"])
+_bodies = st.one_of(
+    st.dictionaries(_field_names, _json_values, max_size=4).map(json.dumps),
+    _json_values.map(json.dumps),
+    st.integers(min_value=60, max_value=3000).map(nested_array),
+    st.integers(min_value=60, max_value=3000).map(nested_object),
+    st.binary(max_size=200).map(lambda raw: raw.decode("latin-1")),
+)
+HEADLESS_FUZZ_PATHS = [
+    "/_allauth/app/v1/auth/login",
+    "/_allauth/app/v1/auth/signup",
+    "/_allauth/app/v1/auth/password/request",
+    "/_allauth/app/v1/auth/password/reset",
+    "/_allauth/app/v1/auth/email/verify",
+    "/_allauth/app/v1/auth/reauthenticate",
+    "/_allauth/app/v1/auth/2fa/authenticate",
+    "/_allauth/browser/v1/auth/login",
+    "/_allauth/browser/v1/auth/signup",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", HEADLESS_FUZZ_PATHS)
+def test_headless_auth_endpoints_never_answer_5xx(path: str, settings) -> None:
+    settings.ACCOUNT_RATE_LIMITS = False  # the fuzzer sends many requests from one address
+    client = Client(raise_request_exception=False)
+
+    @hyp_settings(
+        max_examples=40,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(body=_bodies, content_type=st.sampled_from(["application/json", "text/plain"]))
+    def check(body: str, content_type: str) -> None:
+        response = client.post(path, body.encode("utf-8", "surrogatepass"), content_type=content_type)
+        assert response.status_code < 500, (path, body[:200], response.status_code)
+
+    check()
