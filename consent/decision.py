@@ -1,12 +1,16 @@
-"""The verification decision: pure, no database, exhaustively tested (tests/consent/test_consent_decision.py).
+"""The verification decision: pure, no database, exhaustively tested (tests/consent/test_verification_decision.py,
+and against the bulk path's SQL in tests/consent/test_decision_sql.py).
 
-Rules (API.md "Verification"): a matching, effective ``deny`` wins over any ``permit``; a permit
-must match grantee (the caller or ``*``), production (the same, or any), medium (``likeness``
-covers all), activity, purpose (``*`` never covers sensitive purposes), territory (``*`` =
-everywhere) and the date (inside validity, before any effective revocation, and for a minor
-before they come of age); the subject's assurance must meet ``min_assurance``; an open dispute
-freezes every permit. A subject that does not exist, or that the caller may not know about,
-is ``unknown`` — the same answer either way.
+Rules (API.md "Verification", "Identity assurance"): a matching, effective ``deny`` wins over any
+``permit``; a permit must match grantee (the caller or ``*``), production (the same, or any),
+medium (``likeness`` covers all), activity, purpose (``*`` never covers sensitive purposes),
+territory (``*`` = everywhere) and the date (inside validity, before any effective revocation, and
+for a minor before they come of age); the subject's assurance must meet ``min_assurance``; an open
+dispute freezes every permit. A subject that does not exist, or that the caller may not know about,
+is ``unknown`` — the same answer either way. For a minor or a deceased person whose
+representative's authority no verified guild or agency has vouched for, every other answer also
+carries ``authority_unverified``. ``wrong_grantee`` is said only to the subject's own
+representatives: to an organization, consents held with others are ``no_matching_consent``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ REASONS = (
     "disputed",
     "denied_by_subject",
     "assurance_too_low",
+    "authority_unverified",
     "no_matching_consent",
     "wrong_grantee",
     "wrong_production",
@@ -57,10 +62,13 @@ class UseQuery:
 class SubjectFacts:
     """What the decision needs to know about the person."""
 
-    assurance: str
+    assurance: str  # the level at this moment: ``vouched`` only while a verified guild or agency vouches
     disputed: bool
     adult_on: date | None  # set only while the subject is recorded as a minor
     public: bool = False
+    # A minor or a deceased person, and no verified guild or agency vouches for the representative's
+    # authority (guardianship, executorship): every answer says so.
+    authority_unverified: bool = False
 
 
 @dataclass(slots=True)
@@ -191,10 +199,36 @@ def _preference(candidate: Candidate) -> tuple[bool, bool, str]:
 
 
 def weigh(
-    *, query: UseQuery, caller: str, subject: SubjectFacts, candidates: Sequence[Candidate]
+    *,
+    query: UseQuery,
+    caller: str,
+    subject: SubjectFacts,
+    candidates: Sequence[Candidate],
+    to_representative: bool = False,
 ) -> tuple[str, tuple[str, ...], Any]:
     """The decision, its reasons and the cited candidate's last item, from consents whose misses
-    are known. ``candidates`` come in consent id order: the first matching deny is the one cited."""
+    are known. ``candidates`` come in consent id order: the first matching deny is the one cited.
+    ``to_representative``: the answer goes to one of the subject's representatives, who may learn
+    that their consents name other organizations (``wrong_grantee``)."""
+    answer = _weigh(query, caller, subject, candidates, to_representative)
+    if subject.authority_unverified and answer is not UNKNOWN_ANSWER:
+        return answer[0], _with_authority_unverified(answer[1]), answer[2]
+    return answer
+
+
+def _with_authority_unverified(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    found = _AUTHORITY_REASONS.get(reasons)
+    if found is None:
+        found = _AUTHORITY_REASONS[reasons] = tuple(sorted({*reasons, "authority_unverified"}, key=REASONS.index))
+    return found
+
+
+_AUTHORITY_REASONS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _weigh(
+    query: UseQuery, caller: str, subject: SubjectFacts, candidates: Sequence[Candidate], to_representative: bool
+) -> tuple[str, tuple[str, ...], Any]:
     if not subject.public and not any(c[2] == v.ANY or c[2] == caller for c in candidates):
         return UNKNOWN_ANSWER
     permits: list[Candidate] = []
@@ -206,20 +240,27 @@ def weigh(
             if not missed:
                 return DENIED, ("denied_by_subject",), candidate[5]
         elif effect == "permit":
-            others = True
             if not missed:
                 permits.append(candidate)
             elif candidate[2] == v.ANY or candidate[2] == caller:
                 near.append(missed)
+            else:
+                others = True
     if subject.disputed:
         return DENIED, ("disputed",), None
     if permits:
         wanted = query.min_assurance
-        if wanted and ASSURANCE_ORDER.index(subject.assurance) < ASSURANCE_ORDER.index(wanted):
+        if wanted and (
+            ASSURANCE_ORDER.index(subject.assurance) < ASSURANCE_ORDER.index(wanted)
+            # Whatever the level says, an unverified guardian or estate is not "vouched".
+            or (wanted == "vouched" and subject.authority_unverified)
+        ):
             return DENIED, ("assurance_too_low",), None
         return PERMITTED, (), min(permits, key=_preference)[5]
     if not near:
-        return DENIED, ("wrong_grantee",) if others else ("no_matching_consent",), None
+        # Telling an organization "wrong grantee" would tell it that the person has consents with
+        # someone else: only the person's own representatives hear it.
+        return DENIED, ("wrong_grantee",) if others and to_representative else ("no_matching_consent",), None
     fewest = min(missed.bit_count() for missed in near)
     union = 0
     for missed in near:
@@ -229,7 +270,13 @@ def weigh(
 
 
 def decide(
-    *, query: UseQuery, caller: str, subject: SubjectFacts | None, consents: Sequence[ConsentFacts], now: datetime
+    *,
+    query: UseQuery,
+    caller: str,
+    subject: SubjectFacts | None,
+    consents: Sequence[ConsentFacts],
+    now: datetime,
+    to_representative: bool = False,
 ) -> Decision:
     """The answer to one verification query, with its reasons (``consents`` in id order)."""
     if subject is None:
@@ -246,5 +293,7 @@ def decide(
         )
         for consent in consents
     ]
-    decision, reasons, cited = weigh(query=query, caller=caller, subject=subject, candidates=candidates)
+    decision, reasons, cited = weigh(
+        query=query, caller=caller, subject=subject, candidates=candidates, to_representative=to_representative
+    )
     return Decision(decision, reasons, cited)

@@ -1,8 +1,10 @@
 """Release clearance: every appearance and tool of a release checked at once, signed, re-checked on change.
 
-Status: ``blocked`` when any appearance is not permitted in every territory or any tool lacks an
-unrevoked attestation; ``needs_review`` when consent exists but a careful studio lawyer would
-still want to look (review flags below); ``cleared`` otherwise.
+Status (API.md "Releases"): ``blocked`` when any appearance is not permitted in every territory or
+any tool's attestation says a ``must`` or ``must_not`` clause is not met (``not_conforming``);
+``needs_review`` when a tool has no unrevoked attestation for its digest (``unattested``) or consent
+exists but a careful studio lawyer would still want to look (review flags below); ``cleared``
+otherwise. A release holds at most ``MAX_CHECKS`` checks (appearances x media x territories).
 """
 
 from __future__ import annotations
@@ -13,17 +15,45 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from consent import vocabulary as v
 from consent.decision import PERMITTED, UseQuery
 from consent.models import AccessLogEntry, Consent, Release, ReleaseReliance, Subject
 from consent.verification import Check, verification_decide
 from registry.accounts.models import ApiKey, Organization, User
-from registry.errors import NotFound
+from registry.errors import NotFound, ValidationFailed
 from registry.events.services import event_record
 from registry.lib.canonical import canonical_json, sha256_digest
 from registry.receipts import receipt_sign
 
 LONG_TERM = timedelta(days=3653)  # ten years
 REVIEW_FLAGS = ("term_over_10_years", "minor_without_court_approval", "no_named_production", "signer_unadvised")
+# Each check is a verification, charged to the organization's verification rate.
+MAX_CHECKS = 10_000
+# Making new material of the person they never performed, or a model of them: a digital replica.
+_REPLICA_ACTIVITIES = v.activity_mask(["create_replica", "generate"])
+
+
+def _signer_unadvised(consent: dict[str, Any]) -> bool:
+    """Whether the consent is the kind of digital-replica term the law wants a signer advised on.
+
+    California Labor Code § 927 and New York General Obligations Law § 5-302 make a contract term
+    unenforceable when it (1) lets someone create and use a digital replica of a performer's voice
+    or likeness in place of work they would have done in person, (2) sits in an agreement for
+    their personal or professional services, and (3) was agreed without a lawyer or a union
+    negotiating for them (New York: unless the term is a reasonably specific description of the
+    use, which a consent's ``intended_use`` always is, so we rely on (1) to (3)). We read them as:
+    (1) the consent allows ``create_replica`` or ``generate``; (2) it is an engagement, not a
+    general permission: it names a production or records a compensation reference
+    (``conditions.compensation_ref``); (3) ``representation`` is ``none``. A self-service consent
+    open to any production, with no pay agreed, is not an employment term, and flagging it made
+    nearly every release "needs review" for nothing.
+    """
+    if consent["representation"] != Consent.Representation.NONE:
+        return False
+    if not consent["activity_mask"] & _REPLICA_ACTIVITIES:
+        return False
+    conditions = consent["conditions"] if isinstance(consent["conditions"], dict) else {}
+    return bool(consent["production"] or str(conditions.get("compensation_ref") or "").strip())
 
 
 def _flags(consent: dict[str, Any], subject_status: str) -> list[str]:
@@ -35,17 +65,41 @@ def _flags(consent: dict[str, Any], subject_status: str) -> list[str]:
         flags.append("minor_without_court_approval")
     if not consent["production"]:
         flags.append("no_named_production")
-    if consent["representation"] == Consent.Representation.NONE:
+    if _signer_unadvised(consent):
         flags.append("signer_unadvised")
     return flags
 
 
+def _clauses_not_met(attestation: Any) -> list[str]:
+    """The ``must`` and ``must_not`` clauses the attestation does not say are met or not applicable.
+
+    A clause the statement leaves out is ``not_met`` in ``results`` already
+    (``guidelines.statements.clause_results``); one missing from ``results`` counts as not met.
+    """
+    results = attestation.results or {}
+    return sorted(
+        clause["key"]
+        for clause in attestation.guideline_version.clauses
+        if clause.get("kind") in ("must", "must_not")
+        and results.get(clause["key"]) not in ("evidenced", "asserted", "not_applicable")
+    )
+
+
 def _tool_rows(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each tool's decision from the project's newest unrevoked attestation of that digest: a
+    newer statement is the project's latest word on the build, so it overrides an older one."""
     from guidelines.selectors import attestation_for_release
 
     rows = []
     for tool in tools:
         attestation = attestation_for_release(project_public_id=tool["project"], digest=tool["digest"])
+        not_met = _clauses_not_met(attestation) if attestation else []
+        if attestation is None:
+            decision = "unattested"
+        elif not_met:
+            decision = "not_conforming"
+        else:
+            decision = "attested"
         rows.append(
             {
                 "project": tool["project"],
@@ -57,10 +111,27 @@ def _tool_rows(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     if attestation
                     else None
                 ),
-                "decision": "attested" if attestation else "not_attested",
+                "decision": decision,
+                "clauses_not_met": not_met,
             }
         )
     return rows
+
+
+def release_check_count(*, territories: list[str], appearances: list[dict[str, Any]]) -> int:
+    """How many checks a release costs: appearances x media x territories (``likeness`` is every medium)."""
+    media = sum(
+        len(v.MEDIA_KEYS) if v.LIKENESS in appearance["media"] else len(set(appearance["media"]))
+        for appearance in appearances
+    )
+    return media * len(territories)
+
+
+def _require_within_limit(territories: list[str], appearances: list[dict[str, Any]]) -> None:
+    count = release_check_count(territories=territories, appearances=appearances)
+    if count > MAX_CHECKS:
+        message = f"At most {MAX_CHECKS:,} checks (appearances x media x territories); this release has {count:,}."
+        raise ValidationFailed(message, errors={"appearances": [message]})
 
 
 def release_evaluate(
@@ -73,6 +144,7 @@ def release_evaluate(
     organization: Organization,
 ) -> tuple[str, dict[str, Any], set[str]]:
     """The clearance report (status, rows) and the ids it relies on; reads only."""
+    _require_within_limit(territories, appearances)
     checks: list[tuple[int, str, str, Check]] = []
     for position, appearance in enumerate(appearances):
         for medium in appearance["media"]:
@@ -91,7 +163,15 @@ def release_evaluate(
     details = {
         row["pk"]: row
         for row in Consent.objects.filter(pk__in=chosen_pks).values(
-            "pk", "valid_from", "valid_until", "court_approval_ref", "production", "representation", "subject__status"
+            "pk",
+            "valid_from",
+            "valid_until",
+            "court_approval_ref",
+            "production",
+            "representation",
+            "activity_mask",
+            "conditions",
+            "subject__status",
         )
     }
     relies: set[str] = set()
@@ -128,9 +208,11 @@ def release_evaluate(
             row["consent"], row["flags"] = None, []
     tool_rows = _tool_rows(tools)
     relies.update(row["attestation"] for row in tool_rows if row["attestation"])
-    if any(r["decision"] != PERMITTED for r in appearance_rows) or any(t["decision"] != "attested" for t in tool_rows):
+    if any(r["decision"] != PERMITTED for r in appearance_rows) or any(
+        t["decision"] == "not_conforming" for t in tool_rows
+    ):
         status = Release.Status.BLOCKED
-    elif any(r["flags"] for r in appearance_rows):
+    elif any(r["flags"] for r in appearance_rows) or any(t["decision"] == "unattested" for t in tool_rows):
         status = Release.Status.NEEDS_REVIEW
     else:
         status = Release.Status.CLEARED

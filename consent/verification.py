@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,8 +23,10 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from consent import vocabulary as v
 from consent.decision import (
     PERMITTED,
+    UNKNOWN,
     UNKNOWN_ANSWER,
     Candidate,
     ConsentFacts,
@@ -36,7 +38,7 @@ from consent.decision import (
     weigh,
 )
 from consent.decision_sql import misses_sql
-from consent.models import AccessLogEntry, Consent, ConsentEvent, Subject, SubjectProfile
+from consent.models import AccessLogEntry, Consent, ConsentEvent, Subject, SubjectProfile, Vouch
 from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotAllowed
 from registry.lib.canonical import sha256_digest
@@ -74,12 +76,16 @@ class Answer:
     subject_pk: int | None
     consent_pk: int | None
     log_index: int | None
+    # The subject's assurance at this moment; None for an ``unknown`` answer, which must read the
+    # same for a subject that exists but is hidden from the caller as for one that does not exist.
+    assurance: str | None = None
 
     def body(self) -> dict[str, Any]:
         consent = self.decision.consent
         return {
             "decision": self.decision.decision,
             "reasons": list(self.decision.reasons),
+            "assurance": self.assurance,
             "consent": consent.public_id if consent else None,
             "consent_digest": consent.digest if consent else None,
             "conditions": consent.conditions if consent and self.decision.decision == PERMITTED else {},
@@ -181,8 +187,10 @@ def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
             adult_on = row[3] if postgres else _day(row[3])
             subject = known[row[1]] = _Known(
                 row[0],
-                SubjectFacts(
-                    assurance=row[4],
+                _subject_facts(
+                    status=row[2],
+                    stored_assurance=row[4],
+                    vouched=bool(row[23]),
                     disputed=bool(row[5]),
                     # A coming-of-age date matters only while the subject is recorded as a minor.
                     adult_on=adult_on if row[2] == Subject.Status.MINOR else None,
@@ -196,6 +204,47 @@ def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
     for subject in known.values():
         subject.consents.sort(key=_ROW_ID)
     return known
+
+
+# Whose representative's authority (a guardianship, an executorship) needs a verified vouch.
+_AUTHORITY_STATUSES = frozenset((Subject.Status.MINOR, Subject.Status.DECEASED))
+
+
+def _subject_facts(
+    *, status: str, stored_assurance: str, vouched: bool, disputed: bool, adult_on: date | None, public: bool
+) -> SubjectFacts:
+    """The decision's facts about a subject; ``vouched``: a verified guild or agency vouches now.
+
+    The stored level is what the services last computed; ``vouched`` is read with every answer,
+    because the level is ``vouched`` only while a verified guild or agency stands behind it
+    (API.md "Identity assurance"). A stored ``vouched`` with no such vouch (its organization lost
+    its verification, or vouched before verification was required) reads as the lowest level:
+    what lies beneath it is not in the row, and an answer must never claim more than it knows.
+    """
+    if vouched:
+        assurance = Subject.Assurance.VOUCHED
+    elif stored_assurance == Subject.Assurance.VOUCHED:
+        assurance = Subject.Assurance.SELF_ASSERTED
+    else:
+        assurance = stored_assurance
+    return SubjectFacts(
+        assurance=assurance,
+        disputed=disputed,
+        adult_on=adult_on,
+        public=public,
+        authority_unverified=status in _AUTHORITY_STATUSES and not vouched,
+    )
+
+
+def _vouched_sql(subject_id: str = "s.id") -> str:
+    """Whether a verified guild or agency vouches for the subject ``subject_id`` now (``Organization.may_vouch``)."""
+    vouch, organization = Vouch._meta.db_table, Organization._meta.db_table
+    kinds = ", ".join(f"'{kind}'" for kind in (Organization.Kind.GUILD, Organization.Kind.AGENCY))
+    return (
+        f"EXISTS (SELECT 1 FROM {vouch} v JOIN {organization} o ON o.id = v.organization_id "  # noqa: S608 — names from the models
+        f"WHERE v.subject_id = {subject_id} AND v.revoked_at IS NULL "
+        f"AND o.verified_at IS NOT NULL AND o.kind IN ({kinds}))"
+    )
 
 
 def _conditions(text: Any) -> dict[str, Any]:
@@ -231,7 +280,7 @@ def _load_sql(*, postgres: bool) -> str:
         f"(SELECT e.log_index FROM {e} e WHERE e.consent_id = c.id AND e.type = 'signed' "
         "ORDER BY e.at, e.id LIMIT 1), "
         + _FACT_COLUMNS.format(conditions="c.conditions::text" if postgres else "c.conditions")
-        + " "
+        + f", {_vouched_sql()} "
     )
     joins = f"LEFT JOIN {p} p ON p.subject_id = s.id LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft' "
     if postgres:
@@ -248,8 +297,13 @@ _LOAD_SQL_PG = _load_sql(postgres=True)
 _LOAD_SQL_OTHER = _load_sql(postgres=False)
 
 
-def verification_decide(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
-    """Decide every check for the caller (an organization's public id) with ``decide``; reads only."""
+def verification_decide(
+    *, caller: str, checks: Sequence[Check], now: datetime | None = None, to_representative: bool = False
+) -> list[Answer]:
+    """Decide every check for the caller (an organization's public id) with ``decide``; reads only.
+
+    ``to_representative``: the answers go to one of the subjects' representatives (a consent token
+    they ask for on behalf of an organization), who may hear ``wrong_grantee``."""
     moment = now or timezone.now()
     known = _load(check.subject for check in checks)
     facts_of: dict[str, list[ConsentFacts]] = {}
@@ -263,12 +317,26 @@ def verification_decide(*, caller: str, checks: Sequence[Check], now: datetime |
         facts = facts_of.get(check.subject)
         if facts is None:
             facts = facts_of[check.subject] = [item[0] for item in subject.consents]
-        decision = decide(query=check.use, caller=caller, subject=subject.facts, consents=facts, now=moment)
+        decision = decide(
+            query=check.use,
+            caller=caller,
+            subject=subject.facts,
+            consents=facts,
+            now=moment,
+            to_representative=to_representative,
+        )
         chosen = decision.consent
         # ``decide`` returns one of the facts it was given: find its row by identity.
         row = None if chosen is None else next(item for item in subject.consents if item[0] is chosen)
         answers.append(
-            Answer(check, decision, subject.pk, row[1] if row else None, row[2] if row else None),
+            Answer(
+                check,
+                decision,
+                subject.pk,
+                row[1] if row else None,
+                row[2] if row else None,
+                None if decision.decision == UNKNOWN else subject.facts.assurance,
+            ),
         )
     return answers
 
@@ -277,10 +345,14 @@ def verification_decide(*, caller: str, checks: Sequence[Check], now: datetime |
 
 
 def _bulk_sql(*, postgres: bool) -> str:
-    """Every (query, signed consent of its subject) pair with the pair's misses: ONE query.
+    """Every (query, signed consent of its subject naming the caller or everyone) pair with the
+    pair's misses, and one row for a query whose subject has none or doesn't exist: ONE query.
 
-    Parameters: the caller, the current time (both for ``misses_sql``), then the queries as one
-    JSON array of ``{n, subject, mb, ab, pb, territory, day, production}``.
+    Consents that name another organization are not read at all: they can never change an
+    organization's answer (``weigh`` says ``no_matching_consent`` to it whoever holds them), and
+    reading them would make a subject hidden from the caller cost more than one that doesn't exist.
+    Parameters: the current time (for ``misses_sql``), the queries as one JSON array of
+    ``{n, subject, mb, ab, pb, territory, day, production}``, then the caller.
     """
     s, p, c, _ = _tables()
     if postgres:
@@ -294,10 +366,15 @@ def _bulk_sql(*, postgres: bool) -> str:
         queries = f"(SELECT {extract} FROM json_each(%s)) q"  # noqa: S608 — fixed names
     return (
         "SELECT q.n, s.id, s.assurance, s.disputed, p.is_public, "  # noqa: S608 — names from the models
-        f"c.id, c.public_id, c.effect, c.grantee, c.production IS NULL, {misses_sql(postgres=postgres)} "
-        f"FROM {queries} JOIN {s} s ON s.public_id = q.subject "
-        f"LEFT JOIN {p} p ON p.subject_id = s.id "
-        f"LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft'"
+        f"c.id, c.public_id, c.effect, c.grantee, c.production IS NULL, {misses_sql(postgres=postgres)}, "
+        f"s.status, {_vouched_sql('COALESCE(s.id, 0)')} "
+        # LEFT JOIN: a made-up id gets its row too, and goes through the same steps as a subject
+        # hidden from the caller, so that neither costs more than the other.
+        f"FROM {queries} LEFT JOIN {s} s ON s.public_id = q.subject "
+        # COALESCE: a made-up id's row probes the same indexes (for a row id that never exists).
+        f"LEFT JOIN {p} p ON p.subject_id = COALESCE(s.id, 0) "
+        f"LEFT JOIN {c} c ON c.subject_id = COALESCE(s.id, 0) AND c.status <> 'draft' "
+        f"AND (c.grantee = '{v.ANY}' OR c.grantee = %s)"
     )
 
 
@@ -325,8 +402,9 @@ def _cited(consent_pks: set[int]) -> dict[int, ConsentFacts]:
 
 
 def _pairs(*, caller: str, checks: Sequence[Check], now: datetime) -> list[tuple[Any, ...]]:
-    """The rows of ``_bulk_sql`` for these checks: one per (check, signed consent of its subject),
-    one per check whose subject has none, none for a check whose subject doesn't exist."""
+    """The rows of ``_bulk_sql`` for these checks: one per (check, signed consent of its subject
+    naming the caller or everyone), one per check whose subject has none or doesn't exist (its
+    subject's columns null); none for an id that cannot be one."""
     queries = []
     for n, check in enumerate(checks):
         if looks_like_public_id(check.subject, Subject.PREFIX):  # anything else is unknown unread
@@ -351,7 +429,7 @@ def _pairs(*, caller: str, checks: Sequence[Check], now: datetime) -> list[tuple
     postgres = connection.vendor == "postgresql"
     at = now if postgres else connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(_BULK_SQL[postgres], [caller, at, json.dumps(queries)])
+        cursor.execute(_BULK_SQL[postgres], [at, json.dumps(queries), caller])
         return cursor.fetchall()
 
 
@@ -362,26 +440,38 @@ def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datet
     no leaf)."""
     moment = now or timezone.now()
     rows = _pairs(caller=caller, checks=checks, now=moment)
-    found: dict[int, tuple[int, SubjectFacts, list[Candidate]]] = {}
+    found: dict[int, tuple[int | None, SubjectFacts, list[Candidate]]] = {}
     for row in rows:
         entry = found.get(row[0])
         if entry is None:
             # The minor's coming of age is already in the misses: ``weigh`` needs no date.
-            entry = found[row[0]] = (row[1], SubjectFacts(row[2], bool(row[3]), None, bool(row[4])), [])
+            facts = _subject_facts(
+                status=row[11],
+                stored_assurance=row[2],
+                vouched=bool(row[12]),
+                disputed=bool(row[3]),
+                adult_on=None,
+                public=bool(row[4]),
+            )
+            entry = found[row[0]] = (row[1], facts, [])  # row[1] is None for a made-up id
         if row[5] is not None:  # None: the left join found no signed consent
             entry[2].append((row[10], row[7], row[8], bool(row[9]), row[6], row[5]))
     weighed: list[tuple[str, tuple[str, ...], Any]] = []
     subject_pks: list[int | None] = []
+    levels: list[str | None] = []
     for n, check in enumerate(checks):
         entry = found.get(n)
         if entry is None:
             weighed.append(UNKNOWN_ANSWER)
             subject_pks.append(None)
+            levels.append(None)
             continue
         subject_pk, facts, candidates = entry
         candidates.sort(key=_CANDIDATE_ID)  # id order: the first matching deny is the one cited
-        weighed.append(weigh(query=check.use, caller=caller, subject=facts, candidates=candidates))
+        answer = weigh(query=check.use, caller=caller, subject=facts, candidates=candidates)
+        weighed.append(answer)
         subject_pks.append(subject_pk)
+        levels.append(None if answer is UNKNOWN_ANSWER else facts.assurance)
     cited_pks = {answer[2] for answer in weighed if answer[2] is not None}
     cited = _cited(cited_pks)
     if len(cited) < len(cited_pks):
@@ -391,10 +481,10 @@ def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datet
         # digest, conditions) leave this module, so the second read's status cannot contradict
         # the first's answer.
         again = verification_decide(caller=caller, checks=checks, now=moment)
-        return [Answer(a.check, a.decision, a.subject_pk, a.consent_pk, None) for a in again]
+        return [Answer(a.check, a.decision, a.subject_pk, a.consent_pk, None, a.assurance) for a in again]
     return [
-        Answer(check, Decision(decision, reasons, cited[pk] if pk is not None else None), subject_pk, pk, None)
-        for check, (decision, reasons, pk), subject_pk in zip(checks, weighed, subject_pks, strict=True)
+        Answer(check, Decision(decision, reasons, cited[pk] if pk is not None else None), subject_pk, pk, None, level)
+        for check, (decision, reasons, pk), subject_pk, level in zip(checks, weighed, subject_pks, levels, strict=True)
     ]
 
 
@@ -411,18 +501,17 @@ def _log_access(
     """Every check that named an existing subject lands in that subject's access log: ONE insert
     statement for the whole batch, with the same values an ORM ``bulk_create`` would write.
 
+    The statement carries every check, and the database drops those that named nobody: the
+    request does the same work, statement for statement, whether an id belongs to a person hidden
+    from the caller or to nobody at all (no timing oracle on existence).
+
     ``query_json`` (each check's ``as_dict()`` as JSON, in order) saves encoding them again when the
     caller has them.
     """
+    if not answers:
+        return
     if query_json is None:
         query_json = [json.dumps(answer.check.as_dict()) for answer in answers]
-    logged = [
-        (answer, receipt_id, query)
-        for answer, receipt_id, query in zip(answers, receipt_ids, query_json, strict=True)
-        if answer.subject_pk is not None
-    ]
-    if not logged:
-        return
     common = [
         kind,
         organization.pk if organization is not None else None,
@@ -439,21 +528,26 @@ def _log_access(
                 _INSERT_PG,
                 [
                     *common,
-                    [answer.subject_pk for answer, _, _ in logged],
-                    [answer.decision.decision for answer, _, _ in logged],
-                    [answer.consent_pk for answer, _, _ in logged],
-                    [receipt_id for _, receipt_id, _ in logged],
-                    "[" + ",".join(query for _, _, query in logged) + "]",
+                    [answer.subject_pk for answer in answers],
+                    [answer.decision.decision for answer in answers],
+                    [answer.consent_pk for answer in answers],
+                    list(receipt_ids),
+                    "[" + ",".join(query_json) + "]",
                 ],
             )
         else:
-            cursor.executemany(
-                _INSERT_OTHER,
-                [
-                    (*common, answer.subject_pk, query, answer.decision.decision, answer.consent_pk, rid)
-                    for answer, rid, query in logged
-                ],
+            # The same on SQLite: the rows as ONE JSON array of [subject, decision, consent,
+            # receipt id, query] read by json_each (one parameter, one statement).
+            rows = ",".join(
+                f"[{_int_or_null(answer.subject_pk)},{_string(answer.decision.decision)},"
+                f"{_int_or_null(answer.consent_pk)},{_string(receipt_id)},{query}]"
+                for answer, receipt_id, query in zip(answers, receipt_ids, query_json, strict=True)
             )
+            cursor.execute(_INSERT_OTHER, [*common, "[" + rows + "]"])
+
+
+def _int_or_null(value: int | None) -> str:
+    return "null" if value is None else str(int(value))
 
 
 def _insert_sql(*, postgres: bool) -> str:
@@ -481,9 +575,16 @@ def _insert_sql(*, postgres: bool) -> str:
             "FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::varchar[]) WITH ORDINALITY "
             "AS r(subject_id, decision, consent_id, receipt_id, n) "
             "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS q(query, n) ON q.n = r.n "
+            "WHERE r.subject_id IS NOT NULL "
             "ORDER BY r.n"  # row ids in the order of the queries
         )
-    return f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+    return (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608 — names from the model, values are parameters
+        "SELECT %s, %s, %s, %s, %s, json_extract(r.value, '$[0]'), json_extract(r.value, '$[4]'), "
+        "json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]') "
+        "FROM json_each(%s) r WHERE json_extract(r.value, '$[0]') IS NOT NULL "
+        "ORDER BY r.key"  # row ids in the order of the queries
+    )
 
 
 _INSERT_PG = _insert_sql(postgres=True)
@@ -505,11 +606,12 @@ def _text_or_null(value: str | None) -> str:
 def _bulk_document(answers: Sequence[Answer], query_json: Sequence[str], receipt_for: Any) -> bytes:
     """The bulk response body, rendered once from canonical pieces.
 
-    Each answer's covered object (``consent``, ``consent_digest``, ``decision``, ``query``,
-    ``reasons``, keys in canonical order) is built as text once: the batch digest hashes their
-    array, and the response reuses each one with ``"conditions"`` spliced in first (it sorts
-    before ``"consent"``). Building, hashing and rendering dicts separately cost about three times
-    as much. ``receipt_for`` signs the digest and returns the receipt.
+    Each answer's covered object (``assurance``, ``consent``, ``consent_digest``, ``decision``,
+    ``query``, ``reasons``, keys in canonical order) is built as text once: the batch digest hashes
+    their array, and the response reuses each one with ``"conditions"`` spliced in first (the
+    response's own key order is free; only the covered objects are canonical). Building, hashing
+    and rendering dicts separately cost about three times as much. ``receipt_for`` signs the
+    digest and returns the receipt.
     """
     reasons_json: dict[tuple[str, ...], str] = {}
     conditions_json: dict[int, str] = {}
@@ -520,7 +622,9 @@ def _bulk_document(answers: Sequence[Answer], query_json: Sequence[str], receipt
         if reasons is None:
             reasons = reasons_json[decision.reasons] = _canonical(list(decision.reasons))
         covered.append(
-            '{"consent":'
+            '{"assurance":'
+            + _text_or_null(answer.assurance)
+            + ',"consent":'
             + _text_or_null(consent.public_id if consent else None)
             + ',"consent_digest":'
             + _text_or_null(consent.digest if consent else None)
@@ -603,15 +707,22 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def verification_run_bulk(
+def verification_answer_bulk(
     *, organization: Organization, checks: Sequence[Check], user: User | None = None, api_key: ApiKey | None = None
-) -> bytes:
-    """Answer up to 1,000 checks, in order, under ONE receipt covering the whole batch; the JSON
-    response body ``{"results": [...], "receipt": ...}``, rendered.
+) -> tuple[bytes, Callable[[], None]]:
+    """Answer up to 1,000 checks, in order, under ONE receipt covering the whole batch: the JSON
+    response body ``{"results": [...], "receipt": ...}``, rendered, and the function that notes
+    every check in the access logs (call it once, when the answer has been sent).
 
     The receipt's ``batch.digest`` is the SHA-256 of the RFC 8785 canonical JSON of the list of
-    ``{"query", "decision", "reasons", "consent", "consent_digest"}`` objects, in order: keep the
-    response to prove any single answer later.
+    ``{"query", "decision", "reasons", "assurance", "consent", "consent_digest"}`` objects, in
+    order: keep the response to prove any single answer later (``assurance`` included).
+
+    Everything before the answer costs the same whether an id names a person hidden from the
+    caller or nobody (same statements, same rows read, same steps). Noting the checks does not:
+    only a real person has an access log to write to, a thousand rows cost a third of the
+    request, and a caller timing the answer would learn which ids exist. So the API writes them
+    once the answer is on its way (``verification_views.BulkVerificationView``).
     """
     answers = verification_decide_bulk(caller=organization.public_id, checks=checks)
     query_json = [_canonical(answer.check.as_dict()) for answer in answers]
@@ -625,15 +736,27 @@ def verification_run_bulk(
         return receipt
 
     document = _bulk_document(answers, query_json, receipt_for)
-    _log_access(
-        answers,
-        kind=AccessLogEntry.Kind.VERIFICATION,
-        organization=organization,
-        user=user,
-        api_key=api_key,
-        receipt_ids=[_jti_of(receipts[0])] * len(answers),
-        query_json=query_json,
-    )
+
+    def log() -> None:
+        _log_access(
+            answers,
+            kind=AccessLogEntry.Kind.VERIFICATION,
+            organization=organization,
+            user=user,
+            api_key=api_key,
+            receipt_ids=[_jti_of(receipts[0])] * len(answers),
+            query_json=query_json,
+        )
+
+    return document, log
+
+
+def verification_run_bulk(
+    *, organization: Organization, checks: Sequence[Check], user: User | None = None, api_key: ApiKey | None = None
+) -> bytes:
+    """``verification_answer_bulk``, with the access log written before the body is returned."""
+    document, log = verification_answer_bulk(organization=organization, checks=checks, user=user, api_key=api_key)
+    log()
     return document
 
 
@@ -645,7 +768,8 @@ def consent_token_issue(
     ``audience`` is the organization that will use the likeness (the caller when it is a
     grantee; chosen by a representative otherwise). Refused (403) unless the answer is permitted.
     """
-    [answer] = verification_decide(caller=audience, checks=[check])
+    # Without an organization the caller is one of the person's representatives (the view checks).
+    [answer] = verification_decide(caller=audience, checks=[check], to_representative=organization is None)
     if answer.decision.decision != PERMITTED:
         _log_access(
             [answer],

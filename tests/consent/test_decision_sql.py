@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from consent import vocabulary as v
 from consent.decision import REASONS, UseQuery, _misses, _ordered, query_bits
-from consent.models import Consent, Representative, Subject, SubjectProfile
+from consent.models import Consent, Representative, Subject, SubjectProfile, Vouch
 from consent.verification import (
     Check,
     _load,
@@ -24,6 +25,7 @@ from consent.verification import (
     verification_decide,
     verification_decide_bulk,
 )
+from registry.accounts.models import Organization
 
 NOW = datetime(2027, 1, 1, 12, tzinfo=UTC)
 CALLER = "org_caller000000000000000000"
@@ -72,6 +74,8 @@ subject_facts = st.fixed_dictionaries(
         "assurance": st.sampled_from(["self_asserted", "email_verified", "vouched"]),
         "disputed": st.sampled_from([False, False, False, True]),
         "public": st.sampled_from([True, False, None]),  # None: no profile row at all
+        # Who vouches: nobody, a guild staff verified, or one nobody verified (counts for nothing).
+        "vouch": st.sampled_from([None, None, "verified", "unverified"]),
     }
 )
 uses = st.builds(
@@ -97,7 +101,7 @@ def _edge_row(**over: Any) -> dict[str, Any]:
 
 EDGE_DAY = date(2027, 1, 5)
 _EDGE_SUBJECT = {"status": "minor", "adult_on": date(2027, 1, 8), "assurance": "vouched", "disputed": False,
-                 "public": True}  # fmt: skip
+                 "public": True, "vouch": "verified"}  # fmt: skip
 _EDGE_ROWS = [
     _edge_row(valid_from=EDGE_DAY),
     _edge_row(valid_until=EDGE_DAY),
@@ -117,10 +121,18 @@ _EDGE_QUERIES = [
 ]
 
 
-def _write(subject: Subject, representative: Representative, facts: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def _write(
+    subject: Subject,
+    representative: Representative,
+    facts: dict[str, Any],
+    rows: list[dict[str, Any]],
+    guilds: dict[str, Organization],
+) -> None:
     Subject.objects.filter(pk=subject.pk).update(
         status=facts["status"], adult_on=facts["adult_on"], assurance=facts["assurance"], disputed=facts["disputed"]
     )
+    if facts["vouch"] is not None:
+        Vouch.objects.create(subject=subject, organization=guilds[facts["vouch"]])
     if facts["public"] is None:
         SubjectProfile.objects.filter(subject=subject).delete()
     else:
@@ -144,16 +156,20 @@ def _write(subject: Subject, representative: Representative, facts: dict[str, An
 
 
 def _pair_misses(checks: list[Check]) -> list[tuple[int, int, int]]:
-    """(check position, consent id, misses) for every pair, as the bulk SQL computes them."""
+    """(check position, consent id, misses) for every pair, as the bulk SQL computes them (the
+    consents naming the caller or everyone: no other can change an organization's answer)."""
     return sorted(
         (row[0], row[5], row[10]) for row in _pairs(caller=CALLER, checks=checks, now=NOW) if row[5] is not None
     )
 
 
 @pytest.mark.django_db
-def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject):
+def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject, make_org, user):
     subject, _ = make_subject()
     representative = subject.representatives.get()
+    guilds = {"verified": make_org(user, kind="guild"), "unverified": make_org(user, kind="guild")}
+    Organization.objects.filter(pk=guilds["verified"].pk).update(verified_at=timezone.now())
+    Organization.objects.filter(pk=guilds["unverified"].pk).update(verified_at=None)
     checked: dict[str, Any] = {"pairs": 0, "permitted": 0, "reasons": set(), "misses": 0}
 
     # The edges of the date rules, on the three days around each: always run, whatever is drawn.
@@ -163,7 +179,7 @@ def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject):
     @given(facts=subject_facts, rows=st.lists(consent_rows, max_size=6), queries=st.lists(uses, min_size=1, max_size=6))
     def compare(facts: dict[str, Any], rows: list[dict[str, Any]], queries: list[UseQuery]) -> None:
         with transaction.atomic():
-            _write(subject, representative, facts, rows)
+            _write(subject, representative, facts, rows, guilds)
             checks = [Check(subject.public_id, use) for use in queries]
             # Python's misses for every pair, from the facts the single path reads.
             [known] = _load([subject.public_id]).values()
@@ -172,6 +188,7 @@ def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject):
                 (n, pk, _misses(consent, adult_on, check.use, CALLER, NOW, query_bits(check.use)))
                 for n, check in enumerate(checks)
                 for consent, pk, _ in known.consents
+                if consent.grantee in (CALLER, v.ANY)
             )
             assert _pair_misses(checks) == expected
             single = verification_decide(caller=CALLER, checks=checks, now=NOW)
@@ -180,6 +197,7 @@ def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject):
                 assert (many.decision.decision, many.decision.reasons) == (one.decision.decision, one.decision.reasons)
                 assert (many.consent_pk, many.subject_pk) == (one.consent_pk, one.subject_pk)
                 assert many.decision.consent == one.decision.consent  # digest and conditions included
+                assert many.assurance == one.assurance
                 checked["permitted"] += one.decision.decision == "permitted"
                 checked["reasons"].update(one.decision.reasons)
             checked["pairs"] += len(expected)
@@ -194,8 +212,18 @@ def test_sql_misses_and_bulk_answers_equal_the_pure_decision(make_subject):
     assert {"permitted", "denied_by_subject", "disputed", "assurance_too_low", "subject_unknown"} <= (
         checked["reasons"] | ({"permitted"} if checked["permitted"] else set())
     )
-    # Every miss a signed consent can have (not "no_matching_consent": no status beyond these).
-    answer_only = {"subject_unknown", "disputed", "denied_by_subject", "assurance_too_low", "no_matching_consent"}
+    assert "authority_unverified" in checked["reasons"]
+    # Every miss a signed consent can have (not "no_matching_consent": no status beyond these; not
+    # "wrong_grantee": only consents naming the caller or everyone are read).
+    answer_only = {
+        "subject_unknown",
+        "disputed",
+        "denied_by_subject",
+        "assurance_too_low",
+        "authority_unverified",
+        "no_matching_consent",
+        "wrong_grantee",
+    }
     assert set(_ordered(checked["misses"])) == set(REASONS) - answer_only
 
 

@@ -60,7 +60,16 @@ def test_review_flags_make_it_needs_review(signed, studio):
     subject, _, _ = signed(valid_until=None, production=None, representation="none")
     report = studio[1].post("/api/v1/releases", release_body(subject)).json()
     assert report["status"] == "needs_review"
-    assert report["appearances"][0]["flags"] == ["no_named_production", "signer_unadvised", "term_over_10_years"]
+    # Not "signer_unadvised": a permission for any production with no pay agreed is no employment
+    # term (see tests/consent/test_trust_releases.py for when it is).
+    assert report["appearances"][0]["flags"] == ["no_named_production", "term_over_10_years"]
+
+
+@pytest.mark.django_db
+def test_an_unadvised_replica_term_for_a_production_needs_review(signed, studio):
+    subject, _, _ = signed(production="Layar Lebar", representation="none")
+    report = studio[1].post("/api/v1/releases", release_body(subject)).json()
+    assert (report["status"], report["appearances"][0]["flags"]) == ("needs_review", ["signer_unadvised"])
 
 
 @pytest.mark.django_db
@@ -155,9 +164,13 @@ def test_duplicate_appearances_are_refused(signed, studio):
 
 
 @pytest.mark.django_db
-def test_an_unattested_tool_blocks_the_release(signed, studio):
+def test_an_unattested_tool_makes_the_release_need_review(signed, studio):
+    # API.md v1.1 "Releases": no attestation is "unattested" (needs review); only an attestation
+    # saying a must clause is not met blocks (tests/consent/test_trust_releases.py).
     subject, _, _ = signed(production="Layar Lebar", representation="union")
     tool = {"project": "org_" + "2" * 26, "version": "2.3.0", "digest": "sha256:" + "a" * 64}
     report = studio[1].post("/api/v1/releases", release_body(subject, tools=[tool])).json()
-    assert report["status"] == "blocked"
-    assert report["tools"] == [{**tool, "attestation": None, "guideline": None, "decision": "not_attested"}]
+    assert report["status"] == "needs_review"
+    assert report["tools"] == [
+        {**tool, "attestation": None, "guideline": None, "decision": "unattested", "clauses_not_met": []}
+    ]

@@ -127,6 +127,7 @@ def test_unknown_subject_and_invisible_subject_get_the_same_answer(signed, studi
         == {
             "decision": "unknown",
             "reasons": ["subject_unknown"],
+            "assurance": None,  # no level for nobody, nor for a person the caller may not know
             "consent": None,
             "consent_digest": None,
             "conditions": {},
@@ -178,7 +179,8 @@ def test_bulk_answers_in_order_under_one_receipt(signed, studio, anon):
     from registry.lib.canonical import canonical_json, sha256_digest
 
     covered = [
-        {k: r[k] for k in ("query", "decision", "reasons", "consent", "consent_digest")} for r in body["results"]
+        {k: r[k] for k in ("query", "decision", "reasons", "assurance", "consent", "consent_digest")}
+        for r in body["results"]
     ]
     assert payload["batch"]["digest"] == sha256_digest(canonical_json(covered))
     assert AccessLogEntry.objects.filter(subject=subject).count() == 2

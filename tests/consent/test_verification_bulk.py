@@ -15,7 +15,7 @@ from registry.lib.canonical import canonical_json, sha256_digest
 from .conftest import as_service_terms, witness
 from .test_verification_api import decode, query, verify_with_jwks, without_throttles
 
-ANSWER_FIELDS = ("decision", "reasons", "consent", "consent_digest", "conditions")
+ANSWER_FIELDS = ("decision", "reasons", "assurance", "consent", "consent_digest", "conditions")
 
 
 def _people(signed, terms, make_org, user):
@@ -100,7 +100,7 @@ def test_the_batch_receipt_covers_the_answers_and_verifies_offline(signed, studi
     assert "\u2028".encode() not in response.content  # escaped, as JSON renderers do for JavaScript's sake
     body = response.json()
     payload = verify_with_jwks(anon, body["receipt"])
-    keys = ("query", "decision", "reasons", "consent", "consent_digest")
+    keys = ("query", "decision", "reasons", "assurance", "consent", "consent_digest")
     covered = [{k: r[k] for k in keys} for r in body["results"]]
     assert payload["batch"] == {"count": 3, "digest": sha256_digest(canonical_json(covered))}
     assert body["results"][0]["conditions"]["notes"] == notes

@@ -72,14 +72,40 @@ def test_public_subject_with_nothing_for_the_caller_is_denied_not_unknown():
     assert (answer.decision, answer.reasons) == (DENIED, ("no_matching_consent",))
 
 
-def test_other_grantee_only_gives_wrong_grantee_when_subject_is_visible():
-    answer = run(
-        [
-            consent(grantee=OTHER),
-            consent(public_id="con_b", effect="deny", grantee="*", purpose_mask=v.purpose_mask(["political"])),
-        ]
-    )
+def test_consents_with_other_organizations_are_no_matching_consent_to_an_organization():
+    # Saying "wrong grantee" would tell the caller the person has consents with someone else.
+    records = [
+        consent(grantee=OTHER),
+        consent(public_id="con_b", effect="deny", grantee="*", purpose_mask=v.purpose_mask(["political"])),
+    ]
+    answer = run(records)
+    assert (answer.decision, answer.reasons) == (DENIED, ("no_matching_consent",))
+    assert answer == run(records[1:])  # the very same answer as without the other organization's consent
+
+
+def test_the_persons_representative_hears_wrong_grantee():
+    records = [
+        consent(grantee=OTHER),
+        consent(public_id="con_b", effect="deny", grantee="*", purpose_mask=v.purpose_mask(["political"])),
+    ]
+    answer = decide(query=QUERY, caller=CALLER, subject=ADULT, consents=records, now=NOW, to_representative=True)
     assert (answer.decision, answer.reasons) == (DENIED, ("wrong_grantee",))
+
+
+def test_authority_unverified_is_added_to_every_answer_but_unknown():
+    unverified = SubjectFacts("vouched", False, None, authority_unverified=True)
+    assert run([consent()], subject=unverified).reasons == ("authority_unverified",)
+    assert run([consent()], subject=unverified).decision == PERMITTED
+    wants_vouched = UseQuery("face", "generate", "film_tv", "ID", date(2027, 3, 1), min_assurance="vouched")
+    assert run([consent()], subject=unverified, query=wants_vouched).reasons == (
+        "assurance_too_low",
+        "authority_unverified",
+    )
+    assert run([consent(territories=frozenset({"US"}))], subject=unverified).reasons == (
+        "authority_unverified",
+        "territory_not_covered",
+    )
+    assert run([consent(grantee=OTHER)], subject=unverified).reasons == ("subject_unknown",)
 
 
 def test_likeness_covers_every_medium():
@@ -215,6 +241,7 @@ subjects = st.builds(
     disputed=st.booleans(),
     adult_on=st.one_of(st.none(), days),
     public=st.booleans(),
+    authority_unverified=st.booleans(),
 )
 
 
@@ -224,9 +251,14 @@ def test_every_answer_uses_the_vocabulary_and_permits_only_with_a_fully_matching
     answer = decide(query=query, caller=CALLER, subject=subject, consents=records, now=NOW)
     assert answer.decision in (PERMITTED, DENIED, UNKNOWN)
     assert set(answer.reasons) <= set(REASONS)
+    assert "wrong_grantee" not in answer.reasons  # never said to an organization
+    if answer.decision != UNKNOWN:
+        assert ("authority_unverified" in answer.reasons) is subject.authority_unverified
+        assert list(answer.reasons) == sorted(answer.reasons, key=REASONS.index)
     if answer.decision == PERMITTED:
         chosen = answer.consent
         assert not subject.disputed
+        assert not (query.min_assurance == "vouched" and subject.authority_unverified)
         assert chosen.effect == "permit"
         assert chosen.grantee in ("*", CALLER)
         assert chosen.status in ("active", "revoked")
@@ -259,10 +291,11 @@ def test_adding_a_matching_deny_always_denies(query, subject, records):
         digest="sha256:" + "2" * 64,
     )
     if subject.adult_on is not None and query.on >= subject.adult_on:
-        subject = SubjectFacts(subject.assurance, subject.disputed, None, subject.public)
+        subject = SubjectFacts(subject.assurance, subject.disputed, None, subject.public, subject.authority_unverified)
     answer = decide(query=query, caller=CALLER, subject=subject, consents=[*records, deny], now=NOW)
     assert answer.decision == DENIED
-    assert answer.reasons == ("denied_by_subject",)
+    expected = ("denied_by_subject", "authority_unverified") if subject.authority_unverified else ("denied_by_subject",)
+    assert answer.reasons == expected
 
 
 @settings(max_examples=200, deadline=None)
