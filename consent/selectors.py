@@ -1,117 +1,21 @@
-"""Reads: who may see what, whether a consent is in force on a day, and the verification look-ups.
+"""Reads: who may see what, consents and their history, access logs, exports.
 
-For the verification issue (see each docstring): ``subject_for_verification`` (one query),
-``consent_candidates`` (one query: the subject's consents that could match a use, matched in
-SQL by masks and territory), ``consent_is_effective`` (pure, no query) and
-``services.access_log_record``.
+The verification's own reads (a subject with its consents, the bulk pairs) live with the decision
+in ``consent.verification``: one rule, one path.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from consent import vocabulary as v
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectProfile
 from consent.services import representative_of, today
 from registry.accounts.models import ApiKey, Membership, Organization, User
 from registry.errors import NotFound
-from registry.lib.ids import looks_like_public_id
-
-
-def consent_is_effective(consent: Consent, on: date, *, now: datetime | None = None) -> bool:
-    """Whether ``consent`` is in force for a use on day ``on``, judged at ``now`` (default: now).
-
-    Checks dates at query time, so the answer is right even before the expiry sweep has run:
-    - a draft or an expired consent is never in force;
-    - ``on`` must lie within ``valid_from`` … ``valid_until`` (inclusive);
-    - for a minor, only days before ``adult_on`` (``consent.subject`` is read: select it);
-    - a revoked consent is out of force from the moment its revocation takes effect, for every
-      day; during a notice period it still covers days before the effective day.
-    It does not look at disputes: a verification also checks ``subject.disputed`` (permits frozen).
-    Needs no query when ``subject`` is already loaded.
-    """
-    moment = now or timezone.now()
-    if consent.status in (Consent.Status.DRAFT, Consent.Status.EXPIRED):
-        return False
-    if on < consent.valid_from or (consent.valid_until is not None and on > consent.valid_until):
-        return False
-    subject = consent.subject
-    if subject.status == Subject.Status.MINOR and subject.adult_on is not None and on >= subject.adult_on:
-        return False
-    if consent.status == Consent.Status.REVOKED:
-        effective_at = consent.revocation_effective_at
-        if effective_at is None or moment >= effective_at:
-            return False
-        return on < effective_at.date()
-    return consent.status == Consent.Status.ACTIVE
-
-
-def subject_for_verification(*, public_id: str) -> Subject | None:
-    """The subject with this id (status, adult_on, assurance, disputed) in one query, or None."""
-    if not looks_like_public_id(public_id, Subject.PREFIX):
-        return None
-    return Subject.objects.filter(public_id=public_id).first()
-
-
-def consent_candidates(
-    *,
-    subject: Subject,
-    medium: str,
-    activity: str,
-    purpose: str,
-    territory: str,
-    on: date,
-    production: str | None = None,
-    grantee_org_id: int | None = None,
-) -> list[Consent]:
-    """The subject's signed consents (permits and denies) that could cover this use, in one query.
-
-    Matched in SQL: status active or revoked-with-notice-pending, media/activity/purpose by bit
-    mask (``likeness`` covers every medium, ``*`` every non-sensitive purpose), territory by code
-    or ``*``, dates including ``on``. Permits must also match the grantee (the caller's
-    organization or ``*``) and the production (the same, or any). Denies match any grantee and
-    production. Each result still goes through ``consent_is_effective`` (revocation timing,
-    minors); ``subject`` is attached to every result, so that costs no query. Unknown vocabulary
-    words match nothing. The caller decides: an effective deny wins over any permit.
-    """
-    try:
-        medium_bit = v.bit(v.MEDIA_KEYS, medium)
-        activity_bit = v.bit(v.ACTIVITY_KEYS, activity)
-        purpose_bit = v.bit(v.PURPOSE_KEYS, purpose)
-    except ValueError:
-        return []
-    permit_scope = Q(effect=Consent.Effect.PERMIT) & (Q(grantee=v.ANY) | Q(grantee_org_id=grantee_org_id))
-    if production:
-        permit_scope &= Q(production__isnull=True) | Q(production=production)
-    else:
-        permit_scope &= Q(production__isnull=True)
-    rows = (
-        Consent.objects.filter(subject=subject)
-        .filter(
-            Q(status=Consent.Status.ACTIVE)
-            | Q(status=Consent.Status.REVOKED, revocation_effective_at__gt=timezone.now())
-        )
-        .filter(valid_from__lte=on)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
-        .filter(Q(territory_codes=v.ANY) | Q(territory_codes__contains=f"|{territory}|"))
-        .annotate(
-            _m=F("media_mask").bitand(medium_bit),
-            _a=F("activity_mask").bitand(activity_bit),
-            _p=F("purpose_mask").bitand(purpose_bit),
-        )
-        .filter(_m__gt=0, _a__gt=0, _p__gt=0)
-        .filter(Q(effect=Consent.Effect.DENY) | permit_scope)
-        .order_by("-effect", "signed_at")  # denies ("deny" > "permit") first
-    )
-    result = list(rows)
-    for consent in result:
-        consent.subject = subject
-    return result
-
 
 # --- Visibility -------------------------------------------------------------------------------
 
