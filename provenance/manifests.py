@@ -80,7 +80,8 @@ def _chain(store: dict[str, Any]) -> list[dict[str, Any]]:
     active = store.get("active_manifest")
     if not isinstance(manifests, dict) or active not in manifests:
         return []
-    order, seen, queue = [], {active}, [active]
+    order: list[dict[str, Any]] = []
+    seen, queue = {active}, [active]
     while queue and len(order) < MAX_MANIFESTS:
         label = queue.pop(0)
         manifest = manifests[label]

@@ -68,9 +68,10 @@ def check_status(*, check_id: str) -> dict[str, Any]:
 
 def release_for_caller(*, public_id: str, organization_id: int | None, user_id: int | None) -> Release:
     """A release of one of the caller's organizations (an API key: its own only); NotFound otherwise."""
+    organizations: list[int] = []
     if organization_id is not None:
         organizations = [organization_id]
-    else:
+    elif user_id is not None:
         organizations = list(Membership.objects.filter(user_id=user_id).values_list("organization_id", flat=True))
     release = (
         Release.objects.select_related("organization")

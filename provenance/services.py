@@ -176,7 +176,7 @@ def provenance_check(*, path: str, sha256: str) -> dict[str, Any]:
         return body
     if not read.present:
         return body
-    claims = []
+    claims: list[dict[str, Any]] = []
     for manifest in read.manifests:
         entries = _training_entries(manifest)
         for assertion in manifest.get("assertions") or []:

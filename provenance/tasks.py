@@ -11,7 +11,7 @@ from provenance import services, uploads
 logger = logging.getLogger(__name__)
 
 
-@shared_task(soft_time_limit=120, time_limit=150)
+@shared_task(name="provenance.tasks.provenance_check_file", soft_time_limit=120, time_limit=150)
 def provenance_check_file(check_id: str, path: str, sha256: str) -> None:
     """Check the uploaded file at ``path`` and store the result under ``check_id``; always delete it."""
     if not uploads.owns(path):

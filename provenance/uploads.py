@@ -16,16 +16,18 @@ import tempfile
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 
 FIELD = "file"
 
 
-class CheckedFile:
-    """A received upload: where it is on disk, its size and SHA-256 (hex)."""
+class CheckedFile(UploadedFile):  # type: ignore[type-arg]
+    """A received upload: where it is on disk, its size and SHA-256 (hex); never opened by Django."""
 
     def __init__(self, *, path: str, size: int, sha256: str, name: str) -> None:
-        self.path, self.size, self.sha256, self.name = path, size, sha256, name
+        super().__init__(file=None, name=name, size=size)
+        self.path, self.sha256 = path, sha256
 
     def close(self) -> None:
         """Django closes uploaded files when the request ends; the file on disk is ours to delete."""

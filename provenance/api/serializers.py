@@ -21,7 +21,8 @@ class C2paOut(serializers.Serializer):  # type: ignore[type-arg]
     present = serializers.BooleanField()
     validation_state = serializers.ChoiceField(choices=["Invalid", "Valid", "Trusted"], allow_null=True)
     signer = SignerOut(allow_null=True)
-    errors = serializers.ListField(child=serializers.CharField())
+    # The contract's name; the metaclass takes declared fields off the class, so .errors still works.
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
 
 
 class ConsentClaimOut(serializers.Serializer):  # type: ignore[type-arg]

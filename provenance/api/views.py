@@ -24,6 +24,7 @@ from provenance import selectors, services, tasks, uploads
 from provenance.api.serializers import CheckIn, CheckOut, CheckQueuedOut, CheckStatusOut, ReleaseC2paOut
 from registry.api.caller import api_key_of
 from registry.api.schema import problems
+from registry.api.throttling import AnonThrottle, ApiKeyThrottle, UserThrottle
 from registry.background import enqueue
 from registry.errors import Conflict
 
@@ -37,12 +38,13 @@ class ProvenanceCheckThrottle(ScopedRateThrottle):
     """The ``provenance_check`` scope, its rate read at request time (tests and operators change it)."""
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(self.scope))
+        return None if rate is None else str(rate)
 
 
 def run_check(upload: uploads.CheckUploadHandler, received: uploads.CheckedFile) -> tuple[int, dict[str, Any]]:
     """Check at once, or hand a large file to a worker (202); the status code and body."""
-    if received.size > settings.REGISTRY_PROVENANCE_ASYNC_BYTES:
+    if (received.size or 0) > settings.REGISTRY_PROVENANCE_ASYNC_BYTES:
         check_id = services.provenance_check_queue(sha256=received.sha256)
         upload.hand_over(received.path)
         if enqueue(tasks.provenance_check_file.delay, check_id, received.path, received.sha256, what="a file check"):
@@ -59,7 +61,7 @@ class CheckCreate(APIView):
     permission_classes = [AllowAny]
     parser_classes = [MultiPartParser]
     throttle_scope = "provenance_check"
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ProvenanceCheckThrottle]
+    throttle_classes = [AnonThrottle, UserThrottle, ApiKeyThrottle, ProvenanceCheckThrottle]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         self.upload = uploads.CheckUploadHandler(request, limit=settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES)
