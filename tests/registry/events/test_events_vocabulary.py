@@ -113,3 +113,21 @@ def test_conflicting_registrations_and_bad_names_fail_at_start_up(registry_snaps
     for bad in ("", "nodot", "Upper.case", "a.b c"):
         with pytest.raises(ImproperlyConfigured):
             vocabulary.event_type_register(bad)
+
+
+@pytest.mark.django_db
+def test_stored_subscriptions_to_never_sent_types_are_dropped(org):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("registry.events.migrations.0003_forget_never_sent_event_types")
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org,
+        url="https://hooks.example.org/r",
+        events=["consent.revoked", "subject.disputed", "webhook.test"],
+        secret="whsec_x",
+    )
+    migration.forget(apps, None)
+    endpoint.refresh_from_db()
+    assert endpoint.events == ["consent.revoked", "subject.disputed"]
