@@ -1,0 +1,202 @@
+"""Benchmark of the witness server: ``POST /api/v1/witness/add-checkpoint`` requests per second.
+
+    .venv/bin/python bench/witness.py [--logs 64] [--steps 40] [--clients 2] [--workers 2] [--sqlite]
+
+Starts gunicorn (production-shaped settings, ``--workers`` sync workers) on a database of its
+own (PostgreSQL ``restu_bench_witness`` by default, created with ``psql`` when missing; or a
+SQLite file with ``--sqlite``), lists ``--logs`` test logs in REGISTRY_WITNESSED_LOGS, and has
+``--clients`` processes submit, for every log in turn, a chain of ``--steps`` checkpoints (each
+one leaf bigger than the last, with its consistency proof), as a real log would. Every answer
+must be 200 with a cosignature; the figure is successful submissions per second over the run.
+Results go to ``bench/results/witness-<date>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from registry.lib.merkle import MemoryTree  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DB = "postgres://postgres@/restu_bench_witness?host=/var/run/postgresql"
+
+
+def _vkey(name: str, key: Ed25519PrivateKey) -> str:
+    raw = b"\x01" + key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4]
+    return f"{name}+{key_id.hex()}+{base64.b64encode(raw).decode()}"
+
+
+def _chain(origin: str, key: Ed25519PrivateKey, steps: int) -> list[bytes]:
+    """The add-checkpoint bodies of one log growing one leaf at a time."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    key_id = hashlib.sha256(origin.encode() + b"\n\x01" + raw).digest()[:4]
+    tree = MemoryTree()
+    bodies = []
+    for step in range(steps):
+        tree.append(f"{origin} leaf {step}".encode())
+        size = tree.size
+        text = f"{origin}\n{size}\n{base64.b64encode(tree.root()).decode()}\n"
+        line = f"\u2014 {origin} {base64.b64encode(key_id + key.sign(text.encode())).decode()}\n"
+        old = size - 1
+        proof = tree.consistency_proof(old, size) if old > 0 else []
+        head = "\n".join([f"old {old}", *(base64.b64encode(h).decode() for h in proof)])
+        bodies.append(f"{head}\n\n{text}\n{line}".encode())
+    return bodies
+
+
+def _client(port: int, chains: list[list[bytes]], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    ok = failed = 0
+    statuses: dict[int, int] = {}
+    steps = len(chains[0]) if chains else 0
+    for step in range(steps):  # every log one step further, in turn
+        for chain in chains:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", "/api/v1/witness/add-checkpoint", body=chain[step])
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            if response.status == 200 and body.startswith("\u2014 ".encode()):
+                ok += 1
+            else:
+                failed += 1
+    queue.put((ok, failed, statuses))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--logs", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sqlite", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="restu-bench-witness-"))
+    keys = [Ed25519PrivateKey.generate() for _ in range(args.logs)]
+    origins = [f"bench{i}.example/log" for i in range(args.logs)]
+    (work / "witnessed").write_text("".join(_vkey(o, k) + "\n" for o, k in zip(origins, keys, strict=True)))
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "REGISTRY_DATA_DIR": str(work),
+        "CELERY_BROKER_URL": "filesystem://",
+        "REGISTRY_WITNESSED_LOGS": str(work / "witnessed"),
+    }
+    env.pop("CACHE_URL", None)
+    if args.sqlite:
+        env.pop("DATABASE_URL", None)
+        database = "sqlite"
+    else:
+        database = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+        subprocess.run(
+            ["dropdb", "-h", "/var/run/postgresql", "-U", "postgres", "--if-exists", "restu_bench_witness"], check=False
+        )
+        subprocess.run(["createdb", "-h", "/var/run/postgresql", "-U", "postgres", "restu_bench_witness"], check=True)
+        env["DATABASE_URL"] = database
+    python = sys.executable
+    for command in (["migrate", "--noinput", "-v0"], ["createcachetable"]):
+        subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    sys.stderr.write("preparing checkpoint chains...\n")
+    chains = [_chain(o, k, args.steps) for o, k in zip(origins, keys, strict=True)]
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "gunicorn",
+            "registry.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/api/v1/witness/key")  # also creates the witness key
+                if connection.getresponse().status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        shares = [chains[i :: args.clients] for i in range(args.clients)]
+        processes = [multiprocessing.Process(target=_client, args=(port, share, queue)) for share in shares]
+        started = time.perf_counter()
+        for process in processes:
+            process.start()
+        results = [queue.get() for _ in processes]
+        for process in processes:
+            process.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    ok = sum(r[0] for r in results)
+    failed = sum(r[1] for r in results)
+    statuses: dict[str, int] = {}
+    for _, _, counts in results:
+        for status, count in counts.items():
+            statuses[str(status)] = statuses.get(str(status), 0) + count
+    figures = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "database": "sqlite" if args.sqlite else "postgresql",
+        "workers": args.workers,
+        "clients": args.clients,
+        "logs": args.logs,
+        "steps": args.steps,
+        "cosigned": ok,
+        "failed": failed,
+        "statuses": statuses,
+        "seconds": round(elapsed, 3),
+        "requests_per_second": round(ok / elapsed, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"witness-{figures['database']}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
