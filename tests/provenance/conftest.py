@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +31,7 @@ from tests.consent.conftest import (  # noqa: F401 (fixtures used here and by th
     terms,
 )
 
-MIME = {"jpeg": "image/jpeg", "png": "image/png", "wav": "audio/wav"}
+MIME = {"jpeg": "image/jpeg", "png": "image/png", "wav": "audio/wav", "mp4": "video/mp4"}
 
 
 def _name(common: str) -> x509.Name:
@@ -170,7 +171,30 @@ def wav() -> bytes:
     return buffer.getvalue()
 
 
-MEDIA: dict[str, Callable[[], bytes]] = {"jpeg": jpeg, "png": png, "wav": wav}
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def mp4() -> bytes:
+    """The smallest ISO BMFF movie c2pa-rs signs (ISO/IEC 14496-12): ``ftyp``, a ``moov`` holding
+    only its ``mvhd`` (version 0: times, timescale 1000, duration 1 s, rate 1.0, volume 1.0, the
+    identity matrix, next track id), and an ``mdat`` of 2 KiB standing for the frames."""
+    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _box(
+        b"mvhd",
+        struct.pack(">I", 0)  # version 0, no flags
+        + struct.pack(">IIII", 0, 0, 1000, 1000)
+        + struct.pack(">IH", 0x10000, 0x100)
+        + b"\0" * 10
+        + matrix
+        + b"\0" * 24
+        + struct.pack(">I", 2),
+    )
+    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", bytes(range(256)) * 8)
+
+
+MEDIA: dict[str, Callable[[], bytes]] = {"jpeg": jpeg, "png": png, "wav": wav, "mp4": mp4}
 
 USE = {"medium": "face", "activity": "generate", "purpose": "film_tv", "territory": "ID"}
 

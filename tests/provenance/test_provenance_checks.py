@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from consent import services
 from tests.consent.conftest import witness
 
-from .conftest import MEDIA, MIME, jpeg
+from .conftest import MEDIA, MIME, jpeg, mp4
 
 URL = "/api/v1/provenance/checks"
 
@@ -34,7 +34,7 @@ def b64url(raw: bytes) -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("kind", ["jpeg", "png", "wav"])
+@pytest.mark.parametrize("kind", ["jpeg", "png", "wav", "mp4"])
 def test_a_file_carrying_a_standing_consent_is_consented(kind, permitted, test_ca, anon, uploads_dir):
     made = permitted()
     signed = test_ca.sign(MEDIA[kind](), kind, made["assertions"])
@@ -258,3 +258,13 @@ def test_a_file_carrying_a_cleared_releases_assertions_is_consented(signed, org,
     body = check(anon, test_ca.sign(jpeg(), "jpeg", appearance["c2pa_assertions"]), uploads_dir).json()
     assert body["verdict"] == "consented"
     assert body["consents"][0]["decision_then"] == "permitted"
+
+
+@pytest.mark.django_db
+def test_changed_frames_in_a_movie_break_its_hard_binding(permitted, test_ca, anon, uploads_dir):
+    signed = bytearray(test_ca.sign(mp4(), "mp4", permitted()["assertions"]))
+    signed[-10] ^= 0xFF  # inside mdat
+    body = check(anon, bytes(signed), uploads_dir, name="clip.mp4", kind="mp4").json()
+    assert body["c2pa"]["validation_state"] == "Invalid"
+    assert "assertion.bmffHash.mismatch" in body["c2pa"]["errors"]
+    assert body["verdict"] == "consent_invalid"
