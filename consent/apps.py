@@ -8,7 +8,16 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent and verification"
 
     def ready(self) -> None:
+        from consent import services
+        from registry.accounts.services import invitation_kind_register
         from registry.events.services import handler_register
+
+        # People become representatives by accepting an invitation (API.md v1.1: no account oracle).
+        invitation_kind_register(
+            services.REPRESENTATIVE_INVITATION,
+            accept=services.representative_invitation_accept,
+            describe=services.representative_invitation_describe,
+        )
 
         # Releases that rely on a consent, a subject or an attestation are re-checked when it changes.
         for event_type in (

@@ -366,6 +366,104 @@ def guardianships_end_due(*, on: date | None = None) -> int:
     return ended
 
 
+@dataclass(frozen=True)
+class _Appointment:
+    """What adding a representative will grant, once checked (before the person is known)."""
+
+    role: str
+    scope: dict[str, list[str]]
+    valid_until: date | None
+    powers: list[str]
+    principal: Representative | None  # an agent's principal (the person's own representation)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "scope": self.scope,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "powers": self.powers,
+        }
+
+
+def _appointment(
+    *,
+    subject: Subject,
+    actor: User,
+    role: str,
+    scope: dict[str, list[str]] | None,
+    valid_until: date | None,
+    powers: list[str] | None,
+    presence: Presence | None,
+    check_presence: bool = True,
+) -> _Appointment:
+    """Every rule for adding a representative that does not depend on who is added.
+
+    ``check_presence`` is off only when an invitation is accepted: the inviter proved presence
+    when inviting; their authority is checked again then."""
+
+    def present() -> None:
+        if check_presence:
+            require_presence(presence, action=_("add a representative"))
+
+    day = today()
+    appointer = representative_of(user=actor, subject=subject)
+    if role == Representative.Role.SELF:
+        if former_guardian_of(user=actor, subject=subject) is None:
+            if appointer is None:
+                raise NotFound(_("No such subject."))
+            raise NotAllowed(_("Only a former guardian can hand the record to the person, once they have come of age."))
+        if powers is not None:
+            raise ValidationFailed(
+                _("Only an agent's powers are chosen; a %(role)s holds them all.") % {"role": role},
+                errors={"powers": [_("Only for an agent.")]},
+            )
+        present()
+        return _Appointment(role=role, scope={}, valid_until=None, powers=list(POWERS), principal=None)
+    if appointer is None:
+        raise NotFound(_("No such subject."))
+    require_power(appointer, "manage_representatives")
+    status = subject.effective_status(day)
+    if role == Representative.Role.AGENT:
+        if status != Subject.Status.LIVING or appointer.role not in (
+            Representative.Role.SELF,
+            Representative.Role.AGENT,
+        ):
+            raise NotAllowed(_("Only a living adult can appoint an agent, for themselves."))
+        principal = appointer
+        if appointer.role == Representative.Role.AGENT:
+            authority_check(rep=appointer, subject=subject)
+            principal = appointer.delegated_by  # type: ignore[assignment]  # checked by authority_check
+        present()
+        powers = _clean_powers(powers)
+        scope = _clean_scope(scope or (appointer.scope if appointer.role == Representative.Role.AGENT else {}))
+        if valid_until is not None and valid_until < day:
+            raise ValidationFailed(
+                _("The delegation would end in the past."), errors={"valid_until": [_("In the past.")]}
+            )
+        if appointer.role == Representative.Role.AGENT:
+            _within_appointer(appointer, powers=powers, scope=scope, valid_until=valid_until)
+            if valid_until is None:
+                valid_until = appointer.valid_until
+        return _Appointment(role=role, scope=scope, valid_until=valid_until, powers=powers, principal=principal)
+    if role != AUTHORITY.get(status) or role == Representative.Role.SELF:
+        raise ValidationFailed(
+            _("That role does not fit this person."),
+            errors={
+                "role": [
+                    _("For a %(status)s person you can add: %(roles)s.") % {"status": status, "roles": _addable(status)}
+                ]
+            },
+        )
+    if powers is not None:
+        raise ValidationFailed(
+            _("Only an agent's powers are chosen; a %(role)s holds them all.") % {"role": role},
+            errors={"powers": [_("Only for an agent.")]},
+        )
+    authority_check(rep=appointer, subject=subject)
+    present()
+    return _Appointment(role=role, scope={}, valid_until=None, powers=list(POWERS), principal=None)
+
+
 def representative_add(
     *,
     subject: Subject,
@@ -383,75 +481,118 @@ def representative_add(
     beyond what it holds itself), limited to ``scope`` (media, activities, purposes), ``powers``
     (default sign and revoke) and, if ``valid_until`` is set, until that day. Once a minor has come
     of age, a former guardian may only add the person's own account as ``self``; that hands the
-    record over and ends every guardian. Needs a fresh proof of presence.
+    record over and ends every guardian. Needs a fresh proof of presence. The API invites instead
+    (``representative_invite``): nobody gets authority without accepting.
     """
-    day = today()
-    appointer = representative_of(user=actor, subject=subject)
-    if role == Representative.Role.SELF:
-        return _hand_over(subject=subject, actor=actor, user=user, appointer=appointer, presence=presence)
-    if appointer is None:
-        raise NotFound(_("No such subject."))
-    require_power(appointer, "manage_representatives")
-    status = subject.effective_status(day)
-    principal = appointer
-    if role == Representative.Role.AGENT:
-        if status != Subject.Status.LIVING or appointer.role not in (
-            Representative.Role.SELF,
-            Representative.Role.AGENT,
-        ):
-            raise NotAllowed(_("Only a living adult can appoint an agent, for themselves."))
-        if appointer.role == Representative.Role.AGENT:
-            authority_check(rep=appointer, subject=subject)
-            principal = appointer.delegated_by  # type: ignore[assignment]  # checked by authority_check
-        require_presence(presence, action=_("add a representative"))
-        powers = _clean_powers(powers)
-        scope = _clean_scope(scope or (appointer.scope if appointer.role == Representative.Role.AGENT else {}))
-        if valid_until is not None and valid_until < day:
-            raise ValidationFailed(
-                _("The delegation would end in the past."), errors={"valid_until": [_("In the past.")]}
-            )
-        if appointer.role == Representative.Role.AGENT:
-            _within_appointer(appointer, powers=powers, scope=scope, valid_until=valid_until)
-            if valid_until is None:
-                valid_until = appointer.valid_until
-    else:
-        if role != AUTHORITY.get(status):
-            raise ValidationFailed(
-                _("That role does not fit this person."),
-                errors={
-                    "role": [
-                        _("For a %(status)s person you can add: %(roles)s.")
-                        % {"status": status, "roles": _addable(status)}
-                    ]
-                },
-            )
-        if powers is not None:
-            raise ValidationFailed(
-                _("Only an agent's powers are chosen; a %(role)s holds them all.") % {"role": role},
-                errors={"powers": [_("Only for an agent.")]},
-            )
-        authority_check(rep=appointer, subject=subject)
-        require_presence(presence, action=_("add a representative"))
-        scope, valid_until, powers = {}, None, list(POWERS)
+    plan = _appointment(
+        subject=subject,
+        actor=actor,
+        role=role,
+        scope=scope,
+        valid_until=valid_until,
+        powers=powers,
+        presence=presence,
+    )
+    return _appoint(subject, user, plan)
+
+
+def _appoint(subject: Subject, user: User, plan: _Appointment) -> Representative:
+    if plan.role == Representative.Role.SELF:
+        return _hand_over(subject=subject, user=user)
     with transaction.atomic():
-        if Representative.objects.filter(subject=subject, user=user, role=role, ended_at__isnull=True).exists():
+        if Representative.objects.filter(subject=subject, user=user, role=plan.role, ended_at__isnull=True).exists():
             raise Conflict(_("This person already represents the subject in that role."))
         new = Representative.objects.create(
             subject=subject,
             user=user,
-            role=role,
-            scope=scope,
-            valid_until=valid_until,
-            powers=powers,
-            delegated_by=principal if role == Representative.Role.AGENT else None,
+            role=plan.role,
+            scope=plan.scope,
+            valid_until=plan.valid_until,
+            powers=plan.powers,
+            delegated_by=plan.principal if plan.role == Representative.Role.AGENT else None,
         )
         subject_assurance_refresh(subject=subject)
         event_record(
             type="representative.added",
-            payload={"subject": subject.public_id, "representative": new.public_id, "role": role},
+            payload={"subject": subject.public_id, "representative": new.public_id, "role": plan.role},
         )
         _notify(subject, "representative.added", new.public_id)
     return new
+
+
+REPRESENTATIVE_INVITATION = "representative"
+
+
+def representative_invite(
+    *,
+    subject: Subject,
+    actor: User,
+    email: str,
+    role: str,
+    scope: dict[str, list[str]] | None = None,
+    valid_until: date | None = None,
+    powers: list[str] | None = None,
+    presence: Presence | None = None,
+    base_url: str = "",
+) -> Any:
+    """Invite ``email`` to represent the subject: the same checks as ``representative_add``, the same
+    answer whether or not the address has an account (no account is looked up), and no authority
+    until the invitee accepts (``POST /api/v1/invitations/{id}/accept`` or the emailed link)."""
+    from registry.accounts.services import invitation_create
+
+    plan = _appointment(
+        subject=subject,
+        actor=actor,
+        role=role,
+        scope=scope,
+        valid_until=valid_until,
+        powers=powers,
+        presence=presence,
+    )
+    return invitation_create(
+        kind=REPRESENTATIVE_INVITATION,
+        email=email,
+        created_by=actor,
+        target=subject.public_id,
+        payload=plan.payload(),
+        base_url=base_url,
+    )
+
+
+def representative_invitation_accept(invitation: Any, user: User) -> Representative:
+    """Accepting a representative invitation: the inviter's authority is checked again now (an
+    invitation dies with it), then the representation starts."""
+    subject = Subject.objects.filter(public_id=invitation.target).first()
+    inviter = invitation.created_by
+    if subject is None or inviter is None or not inviter.is_active:
+        raise Conflict(_("This invitation can no longer be accepted; ask for a new one."))
+    terms = invitation.payload or {}
+    until = terms.get("valid_until")
+    role = str(terms.get("role", ""))
+    try:
+        plan = _appointment(
+            subject=subject,
+            actor=inviter,
+            role=role,
+            scope=terms.get("scope") or None,
+            valid_until=date.fromisoformat(until) if until else None,
+            powers=terms.get("powers") if role == Representative.Role.AGENT else None,
+            presence=None,
+            check_presence=False,
+        )
+    except (NotFound, NotAllowed):
+        raise Conflict(
+            _("The person who invited you can no longer add representatives; ask for a new invitation.")
+        ) from None
+    return _appoint(subject, user, plan)
+
+
+def representative_invitation_describe(invitation: Any) -> str:
+    role = (invitation.payload or {}).get("role", "")
+    return _("to represent a person on Restu as %(role)s (%(subject)s)") % {
+        "role": role,
+        "subject": invitation.target,
+    }
 
 
 def _within_appointer(
@@ -472,17 +613,12 @@ def _within_appointer(
         raise NotAllowed(_("You cannot delegate beyond the end of your own delegation."))
 
 
-def _hand_over(
-    *, subject: Subject, actor: User, user: User, appointer: Representative | None, presence: Presence | None
-) -> Representative:
-    """A person who has come of age takes their record over (added by a former guardian)."""
-    guardian = former_guardian_of(user=actor, subject=subject)
-    if guardian is None:
-        if appointer is None:
-            raise NotFound(_("No such subject."))
-        raise NotAllowed(_("Only a former guardian can hand the record to the person, once they have come of age."))
-    require_presence(presence, action=_("hand the record to the person"))
+def _hand_over(*, subject: Subject, user: User) -> Representative:
+    """A person who has come of age takes their record over (added by a former guardian): every
+    guardian ends, and the person acts for themselves from then on."""
     with transaction.atomic():
+        if Representative.objects.filter(subject=subject, user=user, role=Representative.Role.GUARDIAN).exists():
+            raise NotAllowed(_("A guardian cannot take the person's own place; invite the person's own account."))
         if Representative.objects.filter(user=user, role=Representative.Role.SELF, ended_at__isnull=True).exists():
             raise Conflict(_("That account already holds a record of its own."))
         now = timezone.now()
@@ -490,7 +626,6 @@ def _hand_over(
             subject=subject, user=user, role=Representative.Role.SELF, powers=list(POWERS)
         )
         _end_guardians(subject, now)
-        # The person holds the record now: they act for themselves from here on.
         Subject.objects.filter(pk=subject.pk).update(status=Subject.Status.LIVING, updated=now)
         subject.status = Subject.Status.LIVING
         subject_assurance_refresh(subject=subject)

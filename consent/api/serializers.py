@@ -175,6 +175,22 @@ def representative_out(rep: Representative) -> dict[str, Any]:
     }
 
 
+def representative_invitation_out(invitation: Any) -> dict[str, Any]:
+    """An invitation to represent a subject: the same shape whether or not the address has an account."""
+    terms = invitation.payload or {}
+    return {
+        "status": "invited",
+        "id": invitation.public_id,
+        "subject": invitation.target,
+        "email": invitation.email,
+        "role": terms.get("role"),
+        "powers": terms.get("powers"),
+        "scope": terms.get("scope") or None,
+        "valid_until": terms.get("valid_until"),
+        "expires_at": invitation.expires_at.isoformat(),
+    }
+
+
 def key_out(key: SubjectKey) -> dict[str, Any]:
     return {
         "kid": key.kid,
@@ -372,6 +388,16 @@ class RepresentativeOut(serializers.Serializer):  # type: ignore[type-arg]
     user = serializers.CharField()
     role = serializers.CharField()
     powers = serializers.ListField(child=serializers.ChoiceField(choices=POWERS))
+
+
+class RepresentativeInvitationOut(serializers.Serializer):  # type: ignore[type-arg]
+    status = serializers.CharField(help_text="Always invited: the invitee accepts before any authority starts.")
+    id = serializers.CharField()
+    subject = serializers.CharField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    powers = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField()
 
 
 class DisputeOut(serializers.Serializer):  # type: ignore[type-arg]

@@ -151,7 +151,12 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
     serializer_class = s.RepresentativeOut
     queryset = Representative.objects.none()
 
-    @extend_schema(request=s.RepresentativeIn, responses={201: s.RepresentativeOut})
+    @extend_schema(
+        request=s.RepresentativeIn,
+        responses={201: s.RepresentativeInvitationOut},
+        description="Invites the email address: 201 with status invited whether or not it has an account; "
+        "the representation starts when the invitee accepts (POST /api/v1/invitations/{id}/accept).",
+    )
     def post(self, request: Request, subject_id: str) -> Response:
         actor = _people_only(request, "manage representatives")
         subject = Subject.objects.filter(public_id=subject_id).first() if isinstance(subject_id, str) else None
@@ -163,23 +168,20 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
         ):
             raise NotFound("No such subject.")
         data = _parse(s.RepresentativeIn, request)
-        user = User.objects.filter(email__iexact=data["email"], is_active=True).first()
-        if user is None:
-            raise ValidationFailed(
-                "There is no Restu account with that email address; ask them to sign up first.",
-                errors={"email": ["No account with this email address."]},
-            )
-        rep = services.representative_add(
+        # An invitation, whoever the address belongs to: the same answer either way (no account
+        # oracle), and no authority until the invitee accepts.
+        invitation = services.representative_invite(
             subject=subject,
-            actor=request.user,
-            user=user,
+            actor=actor,
+            email=data["email"],
             role=data["role"],
             scope=data.get("scope"),
             valid_until=data.get("valid_until"),
             powers=data.get("powers"),
             presence=presence_from_request(request),
+            base_url=request.build_absolute_uri("/"),
         )
-        return Response(s.representative_out(rep), status=status.HTTP_201_CREATED)
+        return Response(s.representative_invitation_out(invitation), status=status.HTTP_201_CREATED)
 
 
 class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]

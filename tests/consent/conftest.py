@@ -110,6 +110,16 @@ def fresh_client() -> Callable[[User], APIClient]:
     return make
 
 
+def accept_invitation(person: User, invitation_id: str) -> Any:
+    """``person`` accepts an invitation sent to their (now verified) address, through the API."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(user=person, email=person.email, defaults={"verified": True, "primary": True})
+    client = APIClient()
+    client.force_authenticate(person)
+    return client.post(f"/api/v1/invitations/{invitation_id}/accept", {}, format="json")
+
+
 @pytest.fixture
 def eager_tasks() -> Iterator[None]:
     """Run Celery tasks in-process (emails land in django.core.mail.outbox)."""

@@ -13,6 +13,7 @@ from consent.models import Consent, Representative, Subject
 from registry.accounts.presence import Presence
 from registry.errors import NotFound
 from registry.transparency.models import LogEntry
+from tests.consent.conftest import accept_invitation
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,7 @@ def test_roles_must_fit_the_status_when_added(make_subject, make_user, fresh_cli
     )
     assert ok.status_code == 201, ok.content
     assert ok.json()["role"] == "guardian"
+    assert ok.json()["status"] == "invited"
 
 
 def _appoint_agent(fresh_client, make_user, subject, person, **extra):
@@ -124,7 +126,13 @@ def _appoint_agent(fresh_client, make_user, subject, person, **extra):
         format="json",
     )
     assert response.status_code == 201, response.content
-    return agent, response.json()
+    assert response.json()["status"] == "invited"
+    # Nothing is granted until the agent accepts the invitation.
+    assert not Representative.objects.filter(subject=subject, user=agent).exists()
+    accepted = accept_invitation(agent, response.json()["id"])
+    assert accepted.status_code == 200, accepted.content
+    rep = Representative.objects.get(subject=subject, user=agent, role="agent")
+    return agent, {"id": rep.public_id}
 
 
 def test_an_agent_signs_within_the_delegation(make_subject, make_user, fresh_client, terms):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent import services
 from consent.models import Consent, Representative, Subject
 from registry.errors import NotAllowed, NotFound, ValidationFailed
-from tests.consent.conftest import as_service_terms, witness
+from tests.consent.conftest import accept_invitation, as_service_terms, witness
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,15 @@ def test_a_former_guardian_hands_the_record_to_the_person(make_subject, make_use
         format="json",
     )
     assert response.status_code == 201, response.content
+    # The guardian cannot take the person's place by inviting their own address.
+    own = api.post(
+        f"/api/v1/subjects/{subject.public_id}/representatives",
+        {"email": guardian.email, "role": "self"},
+        format="json",
+    )
+    assert accept_invitation(guardian, own.json()["id"]).status_code == 403
+    assert services.representative_of(user=adult, subject=subject) is None  # not before accepting
+    assert accept_invitation(adult, response.json()["id"]).status_code == 200, "the person accepts"
 
     assert services.representative_of(user=adult, subject=subject).role == "self"
     assert not Representative.objects.filter(subject=subject, role="guardian", ended_at__isnull=True).exists()

@@ -16,7 +16,7 @@ from consent import services
 from consent.models import POWERS, Consent, Representative, SubjectProfile
 from registry.accounts.models import User
 from registry.errors import NotAllowed, NotFound, ValidationFailed
-from tests.consent.conftest import Signer, as_service_terms, witness
+from tests.consent.conftest import Signer, accept_invitation, as_service_terms, witness
 from tests.consent.terms import consent_terms
 
 pytestmark = pytest.mark.django_db
@@ -141,9 +141,12 @@ def test_an_agent_defaults_to_sign_and_revoke_and_the_api_shows_powers(make_subj
         f"/api/v1/subjects/{subject.public_id}/representatives", {"email": agent.email, "role": "agent"}, format="json"
     )
     assert created.status_code == 201, created.content
+    assert created.json()["powers"] == ["sign", "revoke"]
+    assert accept_invitation(agent, created.json()["id"]).status_code == 200
     rep = Representative.objects.get(subject=subject, user=agent)
     assert rep.effective_powers == ["sign", "revoke"]
-    assert created.json()["powers"] == ["sign", "revoke"]
+    listed = api.get(f"/api/v1/subjects/{subject.public_id}").json()["representatives"]
+    assert [r["powers"] for r in listed if r["id"] == rep.public_id] == [["sign", "revoke"]]
 
     as_agent = fresh_client(agent)
     assert as_agent.patch(f"/api/v1/subjects/{subject.public_id}", {"bio": "x"}, format="json").status_code == 403
