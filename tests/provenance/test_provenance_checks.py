@@ -268,3 +268,42 @@ def test_changed_frames_in_a_movie_break_its_hard_binding(permitted, test_ca, an
     assert body["c2pa"]["validation_state"] == "Invalid"
     assert "assertion.bmffHash.mismatch" in body["c2pa"]["errors"]
     assert body["verdict"] == "consent_invalid"
+
+
+def _zip_bomb() -> bytes:
+    """400 KB that unpack to 400 MiB, under the name a C2PA manifest takes in ZIP-based formats."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/epub+zip")
+        with archive.open("META-INF/content_credential.c2pa", "w", force_zip64=True) as entry:
+            for _ in range(400):
+                entry.write(bytes(1 << 20))
+    return buffer.getvalue()
+
+
+def _png_bomb() -> bytes:
+    """A PNG declaring 65,535 x 65,535 pixels (12 GiB decoded) in a few hundred bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 65535, 65535, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(bytes(1 << 20), 9)  # the first rows only: nobody should decode it
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("bomb", [_zip_bomb, _png_bomb])
+def test_decompression_bombs_are_answered_without_unpacking_them(bomb, anon, uploads_dir):
+    import time
+
+    started = time.monotonic()
+    response = check(anon, bomb(), uploads_dir, name="bomb.bin")
+    assert response.status_code == 200
+    assert response.json()["verdict"] in ("unreadable", "no_manifest")
+    assert time.monotonic() - started < 10
