@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from guidelines.vocabulary import CLAUSE_KINDS, SAFEGUARDS
 from registry.errors import ValidationFailed
@@ -38,12 +39,12 @@ def semver_sort_key(version: str) -> str:
     match = SEMVER.match(version)
     if match is None:
         raise ValidationFailed(
-            "The version must be a semantic version such as 1.0.0.",
-            errors={"version": ["Not a semantic version (MAJOR.MINOR.PATCH, see semver.org)."]},
+            _("The version must be a semantic version such as 1.0.0."),
+            errors={"version": [_("Not a semantic version (MAJOR.MINOR.PATCH, see semver.org).")]},
         )
     major, minor, patch = (int(part) for part in match.group(1, 2, 3))
     if max(major, minor, patch) > MAX_VERSION_PART:
-        raise ValidationFailed("The version numbers are too large.", errors={"version": ["Numbers too large."]})
+        raise ValidationFailed(_("The version numbers are too large."), errors={"version": [_("Numbers too large.")]})
     pre = match.group(4)
     # "~" sorts after every pre-release character, so 1.0.0 comes after 1.0.0-rc.1.
     return f"{major:08d}.{minor:08d}.{patch:08d}.{'0' + pre if pre else '~'}"
@@ -61,9 +62,14 @@ class VersionContent:
 
 def _text(value: Any, field: str, limit: int, *, required: bool = True) -> str:
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ValidationFailed(f"{field} must be text.", errors={field: ["Must be non-empty text."]})
+        raise ValidationFailed(
+            _("%(field)s must be text.") % {"field": field}, errors={field: [_("Must be non-empty text.")]}
+        )
     if len(value) > limit:
-        raise ValidationFailed(f"{field} is too long.", errors={field: [f"At most {limit} characters."]})
+        raise ValidationFailed(
+            _("%(field)s is too long.") % {"field": field},
+            errors={field: [_("At most %(limit)s characters.") % {"limit": limit}]},
+        )
     return value
 
 
@@ -74,9 +80,11 @@ def content_validate(*, language: Any, body: Any, clauses: Any, translations: An
         raise ValidationFailed("Unknown language.", errors={"language": [f"One of: {', '.join(languages)}."]})
     body = _text(body, "body", MAX_BODY_CHARS)
     if not isinstance(clauses, list) or not clauses:
-        raise ValidationFailed("A version needs at least one clause.", errors={"clauses": ["Give at least one."]})
+        raise ValidationFailed(_("A version needs at least one clause."), errors={"clauses": [_("Give at least one.")]})
     if len(clauses) > MAX_CLAUSES:
-        raise ValidationFailed("Too many clauses.", errors={"clauses": [f"At most {MAX_CLAUSES}."]})
+        raise ValidationFailed(
+            _("Too many clauses."), errors={"clauses": [_("At most %(count)s.") % {"count": MAX_CLAUSES}]}
+        )
     normalised: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, clause in enumerate(clauses):
@@ -91,12 +99,13 @@ def content_validate(*, language: Any, body: Any, clauses: Any, translations: An
         key = clause.get("key")
         if not isinstance(key, str) or not CLAUSE_KEY.match(key):
             raise ValidationFailed(
-                "A clause key is lower-case letters, digits and hyphens.",
-                errors={f"{where}.key": ["Use lower-case letters, digits and hyphens (at most 64)."]},
+                _("A clause key is lower-case letters, digits and hyphens."),
+                errors={f"{where}.key": [_("Use lower-case letters, digits and hyphens (at most 64).")]},
             )
         if key in seen:
             raise ValidationFailed(
-                f"The clause key {key!r} appears twice.", errors={f"{where}.key": ["Duplicate key."]}
+                _("The clause key %(key)s appears twice.") % {"key": key},
+                errors={f"{where}.key": [_("Duplicate key.")]},
             )
         seen.add(key)
         kind = clause.get("kind")
@@ -107,8 +116,8 @@ def content_validate(*, language: Any, body: Any, clauses: Any, translations: An
         evidence = clause.get("evidence", [])
         if not isinstance(evidence, list) or any(item not in SAFEGUARDS for item in evidence):
             raise ValidationFailed(
-                "Evidence names safeguards from the vocabulary.",
-                errors={f"{where}.evidence": [f"Known safeguards: {', '.join(SAFEGUARDS)}."]},
+                _("Evidence names safeguards from the vocabulary."),
+                errors={f"{where}.evidence": [_("Known safeguards: %(names)s.") % {"names": ", ".join(SAFEGUARDS)}]},
             )
         normalised.append(
             {
@@ -145,8 +154,8 @@ def _translations_validate(translations: Any, language: str, keys: set[str]) -> 
         for key in texts:
             if key not in keys:
                 raise ValidationFailed(
-                    f"The translation names a clause that does not exist: {key!r}.",
-                    errors={f"{where}.clauses.{key}": ["No clause with this key."]},
+                    _("The translation names a clause that does not exist: %(key)s.") % {"key": key},
+                    errors={f"{where}.clauses.{key}": [_("No clause with this key.")]},
                 )
         out[lang] = {
             "body": _text(translation.get("body"), f"{where}.body", MAX_BODY_CHARS),

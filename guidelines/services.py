@@ -52,14 +52,14 @@ class PayloadTooLarge(ValidationFailed):
 
 def _require_admin(actor_role: str | None) -> None:
     if ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[call-overload]
-        raise NotAllowed("This needs the owner or admin role in the organization.")
+        raise NotAllowed(_("This needs the owner or admin role in the organization."))
 
 
 def _require_project(organization: Organization, field: str = "organization") -> None:
     if organization.kind != Organization.Kind.PROJECT:
         raise ValidationFailed(
-            "Only project organizations publish guidelines, keys and attestations.",
-            errors={field: ["Must be an organization of kind 'project'."]},
+            _("Only project organizations publish guidelines, keys and attestations."),
+            errors={field: [_("Must be an organization of kind 'project'.")]},
         )
 
 
@@ -76,7 +76,9 @@ def guideline_create(
         with transaction.atomic():
             return Guideline.objects.create(organization=organization, slug=slug, title=title, summary=summary)
     except IntegrityError:
-        raise ValidationFailed("That slug is taken.", errors={"slug": ["A guideline with this slug exists."]}) from None
+        raise ValidationFailed(
+            _("That short name is taken."), errors={"slug": [_("A guideline with this short name exists.")]}
+        ) from None
 
 
 def guideline_start(
@@ -103,8 +105,8 @@ def _supersedes(guideline: Guideline, version: str | None, sort_key: str) -> Gui
     older = guideline.versions.filter(version=version).exclude(status=GuidelineVersion.Status.DRAFT).first()
     if older is None or older.sort_key >= sort_key:
         raise ValidationFailed(
-            "A version supersedes an earlier published version of the same guideline.",
-            errors={"supersedes": ["No earlier published version with this number."]},
+            _("A version supersedes an earlier published version of the same guideline."),
+            errors={"supersedes": [_("No earlier published version with this number.")]},
         )
     return older
 
@@ -132,7 +134,8 @@ def guideline_version_create(
     content = c.content_validate(language=language, body=body, clauses=clauses, translations=translations)
     reviewed = c.reviewed_validate(translations_reviewed)
     duplicate = ValidationFailed(
-        f"Version {version} of this guideline already exists.", errors={"version": ["This version exists already."]}
+        _("Version %(number)s of this guideline already exists.") % {"number": version},
+        errors={"version": [_("This version exists already.")]},
     )
     if guideline.versions.filter(version=version).exists():
         raise duplicate
@@ -175,7 +178,7 @@ def guideline_version_update(
     with transaction.atomic():
         locked = GuidelineVersion.objects.select_for_update().select_related("guideline").get(pk=version.pk)
         if locked.status != GuidelineVersion.Status.DRAFT:
-            raise Conflict("This version is published; its content can no longer change. Write a new version.")
+            raise Conflict(_("This version is published; its content can no longer change. Write a new version."))
         content = c.content_validate(
             language=changes.get("language", locked.language),
             body=changes.get("body", locked.body),
@@ -202,7 +205,7 @@ def guideline_version_publish(*, version: GuidelineVersion, actor_role: str | No
             GuidelineVersion.objects.select_for_update().select_related("guideline__organization").get(pk=version.pk)
         )
         if locked.status != GuidelineVersion.Status.DRAFT:
-            raise Conflict("This version is already published; a published version never changes.")
+            raise Conflict(_("This version is already published; a published version never changes."))
         c.content_validate(
             language=locked.language, body=locked.body, clauses=locked.clauses, translations=locked.translations
         )

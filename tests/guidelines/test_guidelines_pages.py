@@ -443,3 +443,16 @@ def test_the_indonesian_diff_shows_the_change_the_english_diff_shows(client, pub
     assert "consent-of-everyone" in english
     assert "consent-of-everyone" in indonesian
     assert "Tidak ada butir yang berubah" not in indonesian
+
+
+def test_the_services_errors_are_in_indonesian_on_indonesian_pages(signed_in, project):
+    signed_in.post("/i18n/setlang/", {"language": "id", "next": "/"})
+
+    response = signed_in.post(
+        f"/projects/{project.slug}/guidelines/new/",
+        {"title": "T", "slug": "t", "version": "1.0", "body": "x", "clauses": "a | must | One."},
+    )
+
+    html = response.content.decode()
+    assert "Bukan versi semantik" in html
+    assert "Not a semantic version" not in html
