@@ -122,3 +122,19 @@ class CheckUploadHandler(FileUploadHandler):
         for path in self.paths:
             discard(path)
         self.paths.clear()
+
+
+def sweep(*, older_than_seconds: float) -> int:
+    """Delete files of ours older than ``older_than_seconds``; how many were deleted."""
+    import time
+
+    folder = str(settings.REGISTRY_PROVENANCE_TEMP_DIR)
+    if not os.path.isdir(folder):
+        return 0
+    cutoff, deleted = time.time() - older_than_seconds, 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("check-") and entry.is_file() and entry.stat().st_mtime < cutoff:
+                discard(entry.path)
+                deleted += 1
+    return deleted
