@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from consent import releases
 from consent import vocabulary as v
-from consent.models import Release
+from consent.models import Consent, Release, SubjectProfile
 from consent.studio_forms import ApiKeyForm, CheckForm, ReleaseForm, StudioCreateForm, WebhookForm
 from consent.summary import country_name, human_date
 from consent.verification import check_from, verification_run
@@ -265,17 +265,42 @@ def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def _report_rows(release: Release, language: str) -> list[dict[str, Any]]:
+    """The report's appearances for people: plain labels, each person's name where the studio gave
+    one (or the person made their profile public), and every condition of the consent relied on.
+
+    Conditions are read from the consent record itself (frozen once signed), as a single check
+    shows them: the stored report does not carry them.
+    """
+    appearances = release.report.get("appearances", [])
+    consent_ids = {row["consent"] for row in appearances if row.get("consent")}
+    conditions = dict(Consent.objects.filter(public_id__in=consent_ids).values_list("public_id", "conditions"))
+    public_names = dict(
+        SubjectProfile.objects.filter(
+            subject__public_id__in={row["subject"] for row in appearances}, is_public=True
+        ).values_list("subject__public_id", "display_name")
+    )
+    given_names = {
+        appearance.get("subject"): appearance.get("name")
+        for appearance in release.appearances or []
+        if isinstance(appearance, dict) and appearance.get("name")
+    }
     rows = []
-    for row in release.report.get("appearances", []):
+    for row in appearances:
         territories = row.get("territories", {})
         rows.append(
             {
                 **row,
+                "name": row.get("name") or given_names.get(row["subject"]) or public_names.get(row["subject"]) or "",
                 "medium_label": v.label_of(v.MEDIA, row["medium"]),
                 "purpose_label": v.label_of(v.PURPOSES, row["purpose"]),
                 "word": DECISION_WORDS.get(row["decision"], row["decision"]),
                 "reason_sentences": [reason_sentence(reason) for reason in row.get("reasons", [])],
                 "flag_sentences": [flag_sentence(flag) for flag in row.get("flags", [])],
+                "condition_sentences": condition_sentences(
+                    row.get("conditions") or conditions.get(row.get("consent")) or {}
+                )
+                if row.get("decision") == "permitted"
+                else [],
                 "not_permitted_in": [
                     country_name(code, language) for code, decision in territories.items() if decision != "permitted"
                 ],
@@ -284,17 +309,10 @@ def _report_rows(release: Release, language: str) -> list[dict[str, Any]]:
     return rows
 
 
-@login_required
-def release_report(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
-    """The clearance report, readable on screen and on paper."""
-    organization, role = _studio(request, org_slug)
-    try:
-        release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
-    except NotFound:
-        raise Http404 from None
+def _report_context(request: HttpRequest, organization: Organization, role: str, release: Release) -> dict[str, Any]:
     language = _language()
     word, explanation = STATUS_WORDS[release.status]
-    context = _context(
+    return _context(
         request,
         organization,
         role,
@@ -306,7 +324,29 @@ def release_report(request: HttpRequest, org_slug: str, release_id: str) -> Http
         tools=release.report.get("tools", []),
         territory_names=[country_name(code, language) for code in release.territories],
         jwks_url=_jwks_url(request),
+        receipt_name=f"{release.public_id}.jws",
     )
+
+
+@login_required
+def release_report(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
+    """The clearance report, readable on screen and on paper; ``?download=jws`` gives the signed
+    report (the receipt, a compact JWS) as a file, ``?download=html`` a standalone HTML copy."""
+    organization, role = _studio(request, org_slug)
+    try:
+        release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
+    except NotFound:
+        raise Http404 from None
+    download = request.GET.get("download")
+    if download == "jws":
+        response = HttpResponse(release.receipt, content_type="application/jose; charset=us-ascii")
+        response["Content-Disposition"] = f'attachment; filename="{release.public_id}.jws"'
+        return response
+    context = _report_context(request, organization, role, release)
+    if download == "html":
+        response = render(request, "consent/studio/release_report_file.html", context)
+        response["Content-Disposition"] = f'attachment; filename="{release.public_id}.html"'
+        return response
     return render(request, "consent/studio/release_report.html", context)
 
 

@@ -551,3 +551,45 @@ def test_forms_need_the_csrf_token(studio):
     strict.force_login(Membership.objects.get(organization=org).user)
     assert strict.post(f"/studios/{org.slug}/api-keys/", {"name": "x"}).status_code == 403
     assert ApiKey.objects.count() == 0
+
+
+def test_the_report_names_people_shows_every_condition_and_downloads_signed(studio, user, signed):
+    client, org = studio
+    subject, _person, _consent = signed(conditions={"attribution_required": True, "approval_required": True})
+    profile = subject.profile
+    profile.is_public = True
+    profile.display_name = "Sari Pemeran"
+    profile.save()
+    release = _release(org, user, subject)
+    address = f"/studios/{org.slug}/releases/{release.public_id}/"
+
+    page = client.get(address).content.decode()
+    assert "Sari Pemeran" in page
+    assert "Get the person&#x27;s approval before each use is published." in page
+    assert "Credit the person." in page
+    assert "?download=jws" in page
+
+    jws = client.get(address, {"download": "jws"})
+    assert jws.status_code == 200
+    assert jws["Content-Disposition"] == f'attachment; filename="{release.public_id}.jws"'
+    assert jws.content.decode() == release.receipt
+    assert release.receipt.count(".") == 2
+
+    html = client.get(address, {"download": "html"})
+    assert html["Content-Disposition"] == f'attachment; filename="{release.public_id}.html"'
+    text = html.content.decode()
+    assert "Sari Pemeran" in text
+    assert "Get the person&#x27;s approval before each use is published." in text
+    assert release.receipt in text
+    assert "<script" not in text
+    assert "<style" not in text
+    assert " style=" not in text
+
+
+def test_a_private_profile_name_stays_out_of_the_report(studio, user, signed):
+    client, org = studio
+    subject, _person, _consent = signed()
+    release = _release(org, user, subject)
+    page = client.get(f"/studios/{org.slug}/releases/{release.public_id}/").content.decode()
+    assert subject.profile.display_name not in page
+    assert subject.public_id in page
