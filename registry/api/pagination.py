@@ -8,7 +8,7 @@ from typing import Any
 from urllib import parse
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import Cursor, CursorPagination
@@ -40,7 +40,7 @@ class CreatedCursorPagination(CursorPagination):
 
     _model: type[Model] | None = None
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any] | None:
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         self._model = getattr(queryset, "model", None)
         return super().paginate_queryset(queryset, request, view)
 
@@ -68,7 +68,7 @@ class CreatedCursorPagination(CursorPagination):
         position = tokens.get("p", [None])[0]
         if position is not None:
             position = self._checked_position(position)
-        return Cursor(offset=offset, reverse=reverse_text == "1", position=position)
+        return Cursor(offset=offset, reverse=reverse_text == "1", position=position)  # type: ignore[arg-type]  # DRF keeps it as text
 
     def _checked_position(self, position: str) -> str:
         """The position, once it reads as a value of the ordering field: text that does not would
@@ -81,6 +81,8 @@ class CreatedCursorPagination(CursorPagination):
         try:
             field = self._model._meta.get_field(name)
         except FieldDoesNotExist:
+            return position
+        if not isinstance(field, Field):
             return position
         try:
             value = field.to_python(position)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # not in the stubs yet
 from rest_framework.utils import json
 
 from registry.api.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
@@ -18,7 +19,7 @@ class DepthLimitedJSONParser(JSONParser):
     sees documents it can finish.
     """
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         encoding = get_encoding(parser_context or {})  # refuses non-text codecs (bz2_codec and the like)
         raw = stream.read() if stream is not None else b""
         try:

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from registry import keys
 from registry.api.jsondepth import json_depth_exceeds
 from registry.api.serializers import StrictSerializer
-from registry.lib.signing import b64url_decode
+from registry.lib.canonical import b64url_decode
 from registry.receipts import receipt_verify
 
 

@@ -79,7 +79,7 @@ def _addresses(host: str, port: int) -> list[Address]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise outbound.OutboundUnresolved(f"The host name {host!r} does not resolve.") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise outbound.OutboundUnresolved(f"The host name {host!r} does not resolve.")
     return addresses

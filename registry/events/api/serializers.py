@@ -9,13 +9,13 @@ from registry.events.models import DeliveryAttempt, WebhookEndpoint
 from registry.events.vocabulary import event_types
 
 
-class _EventsField(serializers.ListField):  # type: ignore[type-arg]
+class _EventsField(serializers.ListField):
     """A list of subscribable event types, read when the serializer is built: apps register their
     types in ``ready()``, after this module may have been imported."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, *, required: bool = True) -> None:
         names = event_types()
-        super().__init__(child=serializers.ChoiceField(choices=names), max_length=len(names), **kwargs)
+        super().__init__(child=serializers.ChoiceField(choices=names), max_length=len(names), required=required)
 
 
 class WebhookIn(StrictSerializer):
