@@ -307,3 +307,21 @@ def test_decompression_bombs_are_answered_without_unpacking_them(bomb, anon, upl
     assert response.status_code == 200
     assert response.json()["verdict"] in ("unreadable", "no_manifest")
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.django_db
+def test_a_signed_in_browser_uploads_with_its_csrf_token(user, uploads_dir):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    browser.get("/check-a-file/")
+    token = browser.cookies["csrftoken"].value
+    data = jpeg()
+    refused = browser.post(URL, {"file": SimpleUploadedFile("a.jpg", data, "image/jpeg")})
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    accepted = browser.post(URL, {"file": SimpleUploadedFile("a.jpg", data, "image/jpeg")}, HTTP_X_CSRFTOKEN=token)
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []
