@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from consent import selectors, services
+from consent import services
 from consent.models import Consent, Dispute, Subject, SubjectProfile
 from consent.tasks import expire_consents
 from registry.accounts.presence import Presence
@@ -45,42 +45,7 @@ def signed(subject, actor, **override):
     return services.consent_sign(consent=consent, actor=actor, method="witnessed", witness=fresh())
 
 
-# --- consent_is_effective and expiry ---------------------------------------------------------------------
-
-
-def test_consent_is_effective_checks_dates_at_query_time(make_subject):
-    subject, person = make_subject()
-    consent = signed(subject, person)
-    assert selectors.consent_is_effective(consent, today())
-    assert selectors.consent_is_effective(consent, today() + timedelta(days=30))
-    assert not selectors.consent_is_effective(consent, today() + timedelta(days=31))
-    assert not selectors.consent_is_effective(consent, today() - timedelta(days=1))
-
-
-def test_a_minors_consent_stops_on_the_day_they_come_of_age(make_subject):
-    subject, guardian = make_subject("minor")
-    consent = signed(subject, guardian, valid_until=None)
-    assert consent.valid_until == subject.adult_on
-    assert selectors.consent_is_effective(consent, subject.adult_on - timedelta(days=1))
-    assert not selectors.consent_is_effective(consent, subject.adult_on)
-
-
-def test_revocation_with_notice_keeps_covering_days_before_it_takes_effect(make_subject):
-    subject, person = make_subject()
-    consent = signed(subject, person, revocation={"policy": "notice", "notice_days": 10})
-    services.consent_revoke(consent=consent, actor=person, reason="", witness=fresh())
-    assert selectors.consent_is_effective(consent, today() + timedelta(days=9))
-    assert not selectors.consent_is_effective(consent, today() + timedelta(days=10))
-    later = timezone.now() + timedelta(days=11)
-    assert not selectors.consent_is_effective(consent, today(), now=later)
-
-
-def test_revocation_anytime_ends_the_consent_for_every_day_at_once(make_subject):
-    subject, person = make_subject()
-    consent = signed(subject, person)
-    services.consent_revoke(consent=consent, actor=person, reason="", witness=fresh())
-    assert not selectors.consent_is_effective(consent, today() - timedelta(days=1))
-    assert not selectors.consent_is_effective(consent, today())
+# --- Expiry (date rules: on verification_decide, test_trust_verification.py) ---------------------------
 
 
 def test_the_sweep_expires_consents_past_their_end_and_logs_it(make_subject, monkeypatch):
@@ -284,38 +249,3 @@ def test_nothing_is_emailed_when_the_change_is_rolled_back(make_subject, django_
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ReauthenticationRequired):
         services.consent_sign(consent=consent, actor=person, method="witnessed", witness=None)
     assert callbacks == []
-
-
-# --- The verification look-up ----------------------------------------------------------------------------
-
-
-def test_consent_candidates_match_in_sql_and_never_cover_sensitive_purposes_by_wildcard(
-    make_subject, make_user, make_org, django_assert_num_queries
-):
-    subject, person = make_subject()
-    studio = make_org(make_user())
-    wide = signed(subject, person, media=["likeness"], purposes=["*"], territories=["*"], grantee=studio.public_id)
-    deny = signed(subject, person, effect="deny", media=["voice"], purposes=["political"], intended_use="")
-
-    def find(**query):
-        base = {
-            "medium": "face",
-            "activity": "generate",
-            "purpose": "film_tv",
-            "territory": "ID",
-            "on": today(),
-            "grantee_org_id": studio.pk,
-        }
-        return [c.public_id for c in selectors.consent_candidates(subject=subject, **{**base, **query})]
-
-    with django_assert_num_queries(1):
-        assert find() == [wide.public_id]
-    assert find(purpose="sexual_content") == []
-    assert find(purpose="political") == []
-    assert find(medium="voice", purpose="political") == [deny.public_id]
-    assert find(grantee_org_id=None) == []
-    assert find(activity="train_model") == []
-    assert find(territory="US") == [wide.public_id]
-    assert find(on=today() + timedelta(days=31)) == []
-    assert find(medium="smell") == []
-    assert find(production="Film X") == [wide.public_id]
