@@ -5,11 +5,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 
-class CheckIn(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceCheckIn(serializers.Serializer):  # type: ignore[type-arg]
     file = serializers.FileField(help_text="The media file, as a multipart part named `file` (100 MiB at most).")
 
 
-class SignerOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceSignerOut(serializers.Serializer):  # type: ignore[type-arg]
     common_name = serializers.CharField(allow_null=True)
     issuer = serializers.CharField(allow_null=True)
     alg = serializers.CharField(allow_null=True)
@@ -17,15 +17,15 @@ class SignerOut(serializers.Serializer):  # type: ignore[type-arg]
     trusted = serializers.BooleanField()
 
 
-class C2paOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceC2paOut(serializers.Serializer):  # type: ignore[type-arg]
     present = serializers.BooleanField()
     validation_state = serializers.ChoiceField(choices=["Invalid", "Valid", "Trusted"], allow_null=True)
-    signer = SignerOut(allow_null=True)
+    signer = ProvenanceSignerOut(allow_null=True)
     # The contract's name; the metaclass takes declared fields off the class, so .errors still works.
     errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
 
 
-class ConsentClaimOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceConsentClaimOut(serializers.Serializer):  # type: ignore[type-arg]
     consent = serializers.CharField(allow_null=True)
     subject = serializers.CharField(allow_null=True)
     receipt_valid = serializers.BooleanField()
@@ -38,27 +38,27 @@ class ConsentClaimOut(serializers.Serializer):  # type: ignore[type-arg]
     reason = serializers.CharField(allow_null=True)
 
 
-class CheckOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceCheckOut(serializers.Serializer):  # type: ignore[type-arg]
     sha256 = serializers.CharField()
-    c2pa = C2paOut()
-    consents = ConsentClaimOut(many=True)
+    c2pa = ProvenanceC2paOut()
+    consents = ProvenanceConsentClaimOut(many=True)
     verdict = serializers.ChoiceField(
         choices=["consented", "consent_revoked", "consent_invalid", "no_consent_claim", "no_manifest", "unreadable"]
     )
 
 
-class CheckQueuedOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceCheckQueuedOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["pending", "done", "failed"])
+    status = serializers.CharField(help_text="pending, done or failed")
     sha256 = serializers.CharField()
     status_url = serializers.CharField()
 
 
-class CheckStatusOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProvenanceCheckStatusOut(serializers.Serializer):  # type: ignore[type-arg]
     id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["pending", "done", "failed"])
+    status = serializers.CharField(help_text="pending, done or failed")
     sha256 = serializers.CharField()
-    result = CheckOut(allow_null=True)
+    result = ProvenanceCheckOut(allow_null=True)
 
 
 class ReleaseC2paOut(serializers.Serializer):  # type: ignore[type-arg]

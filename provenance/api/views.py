@@ -21,7 +21,13 @@ from rest_framework.views import APIView
 from consent.c2pa import release_c2pa
 from consent.models import Release
 from provenance import selectors, services, tasks, uploads
-from provenance.api.serializers import CheckIn, CheckOut, CheckQueuedOut, CheckStatusOut, ReleaseC2paOut
+from provenance.api.serializers import (
+    ProvenanceCheckIn,
+    ProvenanceCheckOut,
+    ProvenanceCheckQueuedOut,
+    ProvenanceCheckStatusOut,
+    ReleaseC2paOut,
+)
 from registry.api.caller import api_key_of
 from registry.api.schema import problems
 from registry.api.throttling import AnonThrottle, ApiKeyThrottle, UserThrottle
@@ -72,8 +78,8 @@ class CheckCreate(APIView):
             self.upload.cleanup()
 
     @extend_schema(
-        request={"multipart/form-data": CheckIn},
-        responses={200: CheckOut, 202: CheckQueuedOut, **problems(400, 413, 415, 429)},
+        request={"multipart/form-data": ProvenanceCheckIn},
+        responses={200: ProvenanceCheckOut, 202: ProvenanceCheckQueuedOut, **problems(400, 413, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         received = request.FILES.get(uploads.FIELD)
@@ -96,7 +102,7 @@ class CheckDetail(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: CheckStatusOut, **problems(404)})
+    @extend_schema(responses={200: ProvenanceCheckStatusOut, **problems(404)})
     def get(self, request: Request, check_id: str) -> Response:
         return Response(selectors.check_status(check_id=check_id))
 
