@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -127,6 +128,10 @@ def consent_new(request: HttpRequest, subject_id: str) -> HttpResponse:
 def consent_review(request: HttpRequest, consent_id: str) -> HttpResponse:
     """The plain-language summary, the terms, and the ways to sign (or revoke)."""
     consent = _consent(request, consent_id)
+    here = reverse("consent:consent-review", kwargs={"consent_id": consent.public_id})
+    resumed = _resume_signing(request, consent, _kept_input(request, here))
+    if resumed is not None:
+        return resumed
     summary = consent.notice_summary if consent.signed_at else consent_summary(consent, _language())
     context = {
         "consent": consent,
@@ -137,6 +142,40 @@ def consent_review(request: HttpRequest, consent_id: str) -> HttpResponse:
         "issuer": settings.REGISTRY_ISSUER,
     }
     return render(request, "consent/consent_review.html", context)
+
+
+# How long a "sign" that waited for re-authentication stays pending.
+_RESUME_WITHIN = 600
+
+
+def _resume_signing(request: HttpRequest, consent: Consent, kept: dict[str, str]) -> HttpResponse | None:
+    """Back from re-authentication after pressing sign: finish that signature without a second press.
+
+    Safe because the intent was written by the person's own POST (CSRF-checked) into their session,
+    names this consent and the digest of the summary they were shown (a changed draft is refused),
+    lapses after a few minutes, is used once, and the service still demands the fresh presence."""
+    if kept.get("intent") != "sign" or consent.status != Consent.Status.DRAFT:
+        return None
+    try:
+        pending_since = float(kept.get("at", "0"))
+    except ValueError:
+        return None
+    if timezone.now().timestamp() - pending_since > _RESUME_WITHIN:
+        return None
+    try:
+        services.consent_sign(
+            consent=consent,
+            actor=request.user,
+            method=Consent.Method.WITNESSED,
+            witness=presence_from_request(request),
+            language=kept.get("language") or _language(),
+            notice_digest=kept.get("notice_digest") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return None
+    messages.success(request, _("Signed. Your decision is now on record."))
+    return redirect("consent:my-consents")
 
 
 @login_required
@@ -156,8 +195,19 @@ def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
             notice_digest=request.POST.get("notice_digest") or None,
         )
     except ReauthenticationRequired:
+        kept = None
+        if method == Consent.Method.WITNESSED:
+            kept = {
+                "intent": "sign",
+                "notice_digest": request.POST.get("notice_digest") or "",
+                "language": _language(),
+                "at": str(timezone.now().timestamp()),
+            }
         return _reauthenticate(
-            request, review, _("For your safety, please confirm your password first. Then sign again.")
+            request,
+            review,
+            _("For your safety, please confirm your password first. We will then finish signing for you."),
+            kept=kept,
         )
     except DomainError as exc:
         messages.error(request, exc.detail)

@@ -141,3 +141,48 @@ def test_the_erase_page_asks_for_reauthentication_first(make_subject):
     assert browser.post("/me/erase/", {"confirm": "erase"})["Location"] == "/"
     person.refresh_from_db()
     assert not person.is_active
+
+
+def _review_digest(browser, consent) -> str:
+    import re
+
+    page = browser.get(f"/me/consents/{consent.public_id}/").content.decode()
+    return re.search(r'name="notice_digest" value="([^"]+)"', page).group(1)
+
+
+def test_after_reauthentication_the_signature_is_finished_without_a_second_press(make_subject, terms):
+    subject, person = make_subject()
+    draft = services.consent_create(subject=subject, actor=person, terms=as_service_terms(terms(subject)))
+    browser = Client()
+    browser.force_login(person)
+    digest = _review_digest(browser, draft)
+
+    asked = browser.post(f"/me/consents/{draft.public_id}/sign/", {"method": "witnessed", "notice_digest": digest})
+    assert asked["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert Consent.objects.get(pk=draft.pk).status == "draft"
+    back = browser.post(asked["Location"], {"password": PASSWORD})
+    assert back["Location"] == f"/me/consents/{draft.public_id}/"
+
+    done = browser.get(back["Location"])
+
+    assert done.status_code == 302
+    assert done["Location"] == "/me/"
+    signed = Consent.objects.get(pk=draft.pk)
+    assert signed.status == "active"
+    assert signed.notice_digest == digest
+
+
+def test_a_draft_changed_while_reauthenticating_is_not_signed(make_subject, terms):
+    subject, person = make_subject()
+    draft = services.consent_create(subject=subject, actor=person, terms=as_service_terms(terms(subject)))
+    browser = Client()
+    browser.force_login(person)
+    digest = _review_digest(browser, draft)
+    asked = browser.post(f"/me/consents/{draft.public_id}/sign/", {"method": "witnessed", "notice_digest": digest})
+    services.consent_update(consent=draft, actor=person, changes={"territories": ["ID", "MY"]})
+    browser.post(asked["Location"], {"password": PASSWORD})
+
+    page = browser.get(f"/me/consents/{draft.public_id}/")
+
+    assert page.status_code == 200  # shown again, with the new summary, to be read and signed anew
+    assert Consent.objects.get(pk=draft.pk).status == "draft"
