@@ -109,3 +109,13 @@ def test_a_malformed_review_list_is_a_400(next_draft, maintainer_api):
     response = maintainer_api.patch(url, {"translations_reviewed": ["id"]}, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 400
     assert "translations_reviewed" in response.json()["errors"]
+
+
+def test_the_database_still_refuses_to_change_a_published_version_after_the_new_column(published):
+    # Adding translations_outdated rebuilds the table on SQLite; the frozen-row trigger must come back.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        GuidelineVersion.objects.filter(pk=published.pk).update(body="Changed behind the services' back.")
+    published.refresh_from_db()
+    assert published.body != "Changed behind the services' back."
