@@ -20,7 +20,7 @@ from registry.errors import ReauthenticationRequired
 
 # Methods that prove the person is at the keyboard now. A login counts like a re-authentication:
 # both ask for the password (or a code, or a second factor) there and then.
-_PROVING_METHODS = {"password", "mfa", "code", "password_reset", "socialaccount"}
+_PROVING_METHODS = {"password", "mfa", "code", "password_reset", "socialaccount", "signup"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,16 @@ class Presence:
     authenticated_at: datetime
     second_factor: bool
     method: str
+
+
+def record_signup(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """``user_signed_up`` receiver: a sign-up counts as an authentication (the person just chose
+    their password there and then), as API.md v1.1 says. allauth records a record for a password
+    login, a re-authentication or a code, but none for a sign-up, so we add one, the same way."""
+    from allauth.account.internal.flows.login import record_authentication
+
+    if request is not None and getattr(request, "session", None) is not None:
+        record_authentication(request, user, method="signup")
 
 
 def presence_window() -> timedelta:

@@ -38,3 +38,19 @@ def test_app_login_is_rate_limited_after_repeated_failures(make_user):
     blocked = login("the right passphrase")
     assert blocked.status_code == 400
     assert "too_many_login_attempts" in blocked.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_app_that_just_signed_up_may_create_an_api_key_with_its_session_token():
+    """Sign-up is an authentication: the person is at the keyboard, so a key can be made at once."""
+    app = APIClient()
+    response = app.post(
+        "/_allauth/app/v1/auth/signup", {"email": "new@example.org", "password": "a long passphrase 42"}, format="json"
+    )
+    token = response.json()["meta"]["session_token"]
+    api = APIClient()
+    org = api.post(
+        "/api/v1/organizations", {"name": "App", "slug": "app-org", "kind": "studio"}, HTTP_X_SESSION_TOKEN=token
+    ).json()
+    created = api.post("/api/v1/api-keys", {"name": "ci", "organization": org["id"]}, HTTP_X_SESSION_TOKEN=token)
+    assert created.status_code == 201, created.content[:300]

@@ -124,3 +124,22 @@ def test_verified_at_cannot_be_edited_in_the_admin_form(make_org, user, staff):
     assert page.status_code == 200
     assert 'name="verified_at' not in page.content.decode()
     assert Organization.objects.get(pk=guild.pk).verified_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("refusing", ["log_append", "event_record"])
+def test_a_verification_whose_leaf_or_event_fails_does_not_happen(make_org, user, staff, monkeypatch, refusing):
+    guild = make_org(user, kind="guild")
+
+    def refuse(**kwargs):
+        raise RuntimeError("restu test: refused")
+
+    monkeypatch.setattr(services, refusing, refuse)
+    with pytest.raises(RuntimeError, match="restu test"):
+        services.organization_verify(organization=guild, staff_user=staff)
+    assert Organization.objects.get(pk=guild.pk).verified_at is None
+    assert not OutboxEvent.objects.filter(type="organization.verified").exists()
+    assert not LogEntry.objects.filter(type="organization.verified").exists()
+    monkeypatch.undo()
+    services.organization_verify(organization=guild, staff_user=staff)
+    assert Organization.objects.get(pk=guild.pk).verified_at is not None
