@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -82,7 +83,10 @@ class CheckCreate(APIView):
         responses={200: ProvenanceCheckOut, 202: ProvenanceCheckQueuedOut, **problems(400, 413, 415, 429)},
     )
     def post(self, request: Request) -> Response:
-        received = request.FILES.get(uploads.FIELD)
+        try:
+            received = request.FILES.get(uploads.FIELD)
+        except SuspiciousOperation as exc:  # too many parts or fields: Django's own limits
+            raise ParseError(f"The upload was refused: {exc}") from None
         if self.upload.too_large:
             raise UploadTooLarge(
                 f"The file is larger than {settings.REGISTRY_PROVENANCE_MAX_UPLOAD_BYTES} bytes, "

@@ -325,3 +325,12 @@ def test_a_signed_in_browser_uploads_with_its_csrf_token(user, uploads_dir):
     assert accepted.status_code == 200, accepted.content
     assert accepted.json()["sha256"] == hashlib.sha256(data).hexdigest()
     assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_too_many_parts_are_a_problem_and_leave_nothing(anon, uploads_dir):
+    parts = {f"extra{n}": SimpleUploadedFile(f"{n}.jpg", b"x", "image/jpeg") for n in range(150)}
+    response = anon.post(URL, {"file": SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg"), **parts}, format="multipart")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"] == "application/problem+json"
+    assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []

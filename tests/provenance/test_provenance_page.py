@@ -151,3 +151,11 @@ def test_the_page_refuses_a_post_without_its_csrf_token(uploads_dir):
 @pytest.mark.django_db
 def test_an_unknown_background_check_is_not_found():
     assert Client().get(PAGE + "?check=chk_unknown").status_code == 404
+
+
+@pytest.mark.django_db
+def test_too_many_parts_on_the_page_are_a_bad_request(uploads_dir):
+    parts = {f"extra{n}": SimpleUploadedFile(f"{n}.jpg", b"x", "image/jpeg") for n in range(150)}
+    response = Client().post(PAGE, {"file": SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg"), **parts})
+    assert response.status_code == 400
+    assert left_on_disk(uploads_dir) == []
