@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import pycountry
 from django.utils import formats, timezone
-from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -46,33 +45,18 @@ _PURPOSE_PHRASES = {
     "*": lambda: _("every purpose except political and sexual content"),
 }
 # The person's likeness, named from the reader's side. The reader is the one who signs: the
-# person themselves ("your face"), a guardian for a child ("your child's face"), the estate of a
-# late relative ("your late relative's face") or an agent for their principal.
-_MEDIA_PHRASES = {
-    "you": {
-        "face": lambda: _("your face"),
-        "voice": lambda: _("your voice"),
-        "body": lambda: _("your body"),
-        "likeness": lambda: _("your face, voice and body"),
-    },
-    "child": {
-        "face": lambda: _("your child's face"),
-        "voice": lambda: _("your child's voice"),
-        "body": lambda: _("your child's body"),
-        "likeness": lambda: _("your child's face, voice and body"),
-    },
-    "late": {
-        "face": lambda: _("your late relative's face"),
-        "voice": lambda: _("your late relative's voice"),
-        "body": lambda: _("your late relative's body"),
-        "likeness": lambda: _("your late relative's face, voice and body"),
-    },
-    "principal": {
-        "face": lambda: _("the face of the person you represent"),
-        "voice": lambda: _("the voice of the person you represent"),
-        "body": lambda: _("the body of the person you represent"),
-        "likeness": lambda: _("the face, voice and body of the person you represent"),
-    },
+# person themselves ("your face and voice"), a guardian for a child ("your child's face"), the
+# estate of a late relative ("your late relative's voice") or an agent for their principal.
+_MEDIA_NOUNS = {
+    "face": lambda: _("face"),
+    "voice": lambda: _("voice"),
+    "body": lambda: _("body"),
+}
+_WHOSE = {
+    "you": lambda media: _("your %(media)s") % {"media": media},
+    "child": lambda media: _("your child's %(media)s") % {"media": media},
+    "late": lambda media: _("your late relative's %(media)s") % {"media": media},
+    "principal": lambda media: _("the %(media)s of the person you represent") % {"media": media},
 }
 _CREDIT = {
     "you": lambda: _("You must be credited."),
@@ -177,15 +161,14 @@ def _voice(consent: Consent) -> str:
 
 def _summary(consent: Consent, grantee_name: str | None) -> str:
     voice = _voice(consent)
-    media = get_text_list([_MEDIA_PHRASES[voice][m]() for m in consent.media], _("and"))
-    actions = get_text_list([f"{_ACTIVITY_PHRASES[a]()} {media}" for a in consent.activities], _("and"))
-    purposes = get_text_list([_PURPOSE_PHRASES[p]() for p in consent.purposes], _("and"))
+    keys = ["face", "voice", "body"] if "likeness" in consent.media else [m for m in consent.media if m in _MEDIA_NOUNS]
+    media = _WHOSE[voice](_listed([_MEDIA_NOUNS[m]() for m in keys]))
+    actions = _listed([f"{_ACTIVITY_PHRASES[a]()} {media}" for a in consent.activities])
+    purposes = _listed([_PURPOSE_PHRASES[p]() for p in consent.purposes])
     if consent.territories == [v.ANY]:
         where = _("anywhere in the world")
     else:
-        where = _("in %(places)s") % {
-            "places": get_text_list([country_name(c, _current()) for c in consent.territories], _("and"))
-        }
+        where = _("in %(places)s") % {"places": _listed([country_name(c, _current()) for c in consent.territories])}
     if consent.valid_until:
         when = _("from %(start)s until %(end)s") % {
             "start": human_date(consent.valid_from),
@@ -219,6 +202,15 @@ def _summary(consent: Consent, grantee_name: str | None) -> str:
             sentences.append(_("Every use must be labelled as made with AI."))
     sentences.append(_ending(consent))
     return " ".join(sentence for sentence in sentences if sentence)
+
+
+def _listed(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c" — in Indonesian "a, b, dan c" (a comma before the last, EYD)."""
+    if len(items) <= 1:
+        return "".join(items)
+    if len(items) == 2:
+        return _("%(first)s and %(last)s") % {"first": items[0], "last": items[1]}
+    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
 def _ending(consent: Consent) -> str:
