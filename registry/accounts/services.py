@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.mail import send_mail
@@ -59,11 +59,11 @@ def organization_update(*, organization: Organization, actor_role: str, **change
     return organization
 
 
-def _utc(moment: Any) -> str:
+def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _verification_digest(organization: Organization, status: str, at: Any) -> str:
+def _verification_digest(organization: Organization, status: str, at: datetime) -> str:
     # Ids, the declared kind and the moment only: an organization's name may be a person's
     # (an estate), and the staff member is nobody's business (DESIGN.md invariant 3).
     statement = {"organization": organization.public_id, "kind": organization.kind, "status": status, "at": _utc(at)}
@@ -351,12 +351,13 @@ def _member_accept(invitation: Invitation, user: User) -> Membership:
         raise Conflict("The organization no longer exists.")
     role = str(invitation.payload.get("role", Membership.Role.MEMBER))
     # The inviter's authority is checked again now: an invitation dies with it.
+    inviter = invitation.created_by_id
     inviter_role = (
-        Membership.objects.filter(organization=organization, user_id=invitation.created_by_id)
-        .values_list("role", flat=True)
-        .first()
+        Membership.objects.filter(organization=organization, user_id=inviter).values_list("role", flat=True).first()
+        if inviter is not None
+        else None
     )
-    allowed = ROLE_RANK.get(inviter_role, 0) >= ROLE_RANK[Membership.Role.ADMIN]  # type: ignore[call-overload, index]
+    allowed = _rank(inviter_role) >= _rank(Membership.Role.ADMIN)
     if role == Membership.Role.OWNER:
         allowed = inviter_role == Membership.Role.OWNER
     if not allowed:
@@ -405,7 +406,7 @@ def api_key_create(
     _require_rank(actor_role, Membership.Role.ADMIN)
     require_presence(presence, action="create an API key")
     membership = Membership.objects.filter(organization=organization, user=creator).first()
-    if membership is None or ROLE_RANK.get(membership.role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[index]
+    if membership is None or _rank(membership.role) < _rank(Membership.Role.ADMIN):
         raise NotAllowed("This needs the admin role in the organization.")
     for _ in range(API_KEY_PREFIX_ATTEMPTS):
         prefix = secrets.token_hex(4)
@@ -444,6 +445,10 @@ def api_key_touch(*, api_key: ApiKey, resolution_seconds: int) -> None:
     api_key.last_used_at = now
 
 
+def _rank(role: str | None) -> int:
+    return next((rank for name, rank in ROLE_RANK.items() if name == role), 0)
+
+
 def _require_rank(actor_role: str, needed: str) -> None:
-    if ROLE_RANK.get(actor_role, 0) < ROLE_RANK[needed]:  # type: ignore[index]
+    if _rank(actor_role) < _rank(needed):
         raise NotAllowed(f"This needs the {needed} role in the organization.")

@@ -50,10 +50,10 @@ class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type
 
     @extend_schema(request=s.OrganizationIn, responses={201: s.OrganizationOut})
     def post(self, request: Request) -> Response:
-        require_person(request, action="create organizations")
+        creator = require_person(request, action="create organizations")
         data = s.OrganizationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = services.organization_create(creator=request.user, **data.validated_data)
+        organization = services.organization_create(creator=creator, **data.validated_data)
         return Response(s.OrganizationOut(organization).data, status=status.HTTP_201_CREATED)
 
 
@@ -137,14 +137,14 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(responses={204: None, **problems(409)})  # 409: the last owner cannot leave
     def delete(self, request: Request, org_id: str, user_id: str) -> Response:
-        require_person(request, action="remove members")
+        actor = require_person(request, action="remove members")
         organization, role = _organization_for(request, org_id)
         membership = (
             Membership.objects.select_related("user").filter(organization=organization, user__public_id=user_id).first()
         )
         if membership is None:
             raise NotFound("No such member.")
-        services.membership_remove(membership=membership, actor=request.user, actor_role=role)
+        services.membership_remove(membership=membership, actor=actor, actor_role=role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
