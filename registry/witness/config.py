@@ -41,7 +41,7 @@ def _load(kind: str, name: str | None, parse: object) -> object | None:
             raise ImproperlyConfigured(f"Cannot read the {kind} file {path}: {exc}") from exc
         try:
             assert callable(parse)
-            value = parse(text)
+            value: object = parse(text)
         except NoteError as exc:
             raise ImproperlyConfigured(f"{path} is not a valid {kind} file: {exc.reason}") from exc
         _cache[(kind, str(path))] = (stamp, value)

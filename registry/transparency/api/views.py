@@ -151,6 +151,11 @@ class TlogProofView(PublicLogView):
     def get(self, request: Request) -> HttpResponse:
         index = _int_param(request, "index")
         proof = witness_selectors.tlog_proof(index)
+        if proof is None and not witness_selectors.witnessing_enabled() and index < selectors.log_size():
+            # Without witnessing a signed checkpoint is all there is to wait for: sign one now
+            # (as /log/checkpoint does for a fresh log) rather than make the caller retry.
+            checkpoint_publish()
+            proof = witness_selectors.tlog_proof(index)
         if proof is None:
             raise NotFound("No witnessed checkpoint covers that index yet.")
         response = HttpResponse(proof.format(), content_type="text/plain; charset=utf-8")

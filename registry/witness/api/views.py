@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from registry.witness import services
 
@@ -31,36 +32,49 @@ def _protocol(request: HttpRequest, answer: services.WitnessAnswer) -> HttpRespo
     return response
 
 
-@csrf_exempt
-@require_POST
-def add_checkpoint(request: HttpRequest) -> HttpResponse:
-    """``POST <submission prefix>/add-checkpoint``: old size, consistency proof, checkpoint."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > services.MAX_REQUEST_BYTES:
-        return _protocol(request, services.WitnessAnswer(413, "request too large\n"))
-    body = request.read(services.MAX_REQUEST_BYTES + 1)
-    return _protocol(request, services.add_checkpoint(body))
+@method_decorator(csrf_exempt, name="dispatch")
+class AddCheckpointView(View):
+    """``POST <submission prefix>/add-checkpoint``: old size, consistency proof, checkpoint.
+
+    Anyone may submit: as tlog-witness says, the only authentication is the log's signature on
+    the checkpoint, checked against REGISTRY_WITNESSED_LOGS.
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > services.MAX_REQUEST_BYTES:
+            return _protocol(request, services.WitnessAnswer(413, "request too large\n"))
+        body = request.read(services.MAX_REQUEST_BYTES + 1)
+        return _protocol(request, services.add_checkpoint(body))
 
 
-@never_cache
-@require_GET
-def witness_key(request: HttpRequest) -> HttpResponse:
+@method_decorator(never_cache, name="dispatch")
+class WitnessKeyView(View):
     """The witness's cosigning key as a C2SP vkey (type 0x04)."""
-    return HttpResponse(services.witness_verifier().vkey + "\n", content_type="text/plain; charset=utf-8")
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse(services.witness_verifier().vkey + "\n", content_type="text/plain; charset=utf-8")
 
 
 _ORIGIN_HASH = re.compile(r"[0-9a-f]{64}")
 
 
-@require_GET
-def witnessed_checkpoint(request: HttpRequest, origin_hash: str) -> HttpResponse:
+class WitnessedCheckpointView(View):
     """tlog-witness monitoring: the latest checkpoint cosigned for a log, by SHA-256 of its origin."""
-    note = services.witnessed_checkpoint_note(origin_hash) if _ORIGIN_HASH.fullmatch(origin_hash) else None
-    if note is None:
-        return _protocol(request, services.WitnessAnswer(404, "no checkpoint cosigned for that log\n"))
-    response = HttpResponse(note, content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    return response
+
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request: HttpRequest, origin_hash: str) -> HttpResponse:
+        note = services.witnessed_checkpoint_note(origin_hash) if _ORIGIN_HASH.fullmatch(origin_hash) else None
+        if note is None:
+            return _protocol(request, services.WitnessAnswer(404, "no checkpoint cosigned for that log\n"))
+        response = HttpResponse(note, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "no-cache"
+        return response

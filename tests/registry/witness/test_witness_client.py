@@ -337,3 +337,13 @@ def test_a_200_without_signature_lines_is_an_error(key_file, outbound, tmp_path,
         assert services.witness_round() == {"ref": "error"}
     assert "200 with an unusable answer" in Witness.objects.get().last_error
     assert not Cosignature.objects.exists()
+
+
+def test_without_a_policy_a_tlog_proof_of_a_fresh_leaf_is_signed_on_demand(client, key_file) -> None:
+    grow(2)
+    with transaction.atomic():
+        log_append(type="consent.signed", ref=new_public_id("con"), digest=sha256_digest(b"fresh"))
+    response = client.get("/api/v1/log/proof/tlog?index=2")
+    assert response.status_code == 200
+    assert "\n3\n" in response.content.decode()
+    assert client.get("/api/v1/log/proof/tlog?index=3").status_code == 404

@@ -182,3 +182,11 @@ def test_oversized_bodies_are_413_and_nothing_is_stored(client, key_file, witnes
 
 def test_get_is_not_allowed_on_add_checkpoint(client) -> None:
     assert client.get(URL).status_code == 405
+
+
+def test_an_empty_body_is_400_and_an_unknown_log_has_no_monitoring_checkpoint(client) -> None:
+    response = client.generic("POST", URL, data=None, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert client.get(f"/api/v1/witness/{'0' * 64}/checkpoint").status_code == 404
+    assert client.get("/api/v1/witness/not-a-hash/checkpoint").status_code == 404
