@@ -158,11 +158,12 @@ def _add_hits(key: str, ttl: int, hits: int) -> int:
         return hits
 
 
-def charge_release_checks(*, organization: Organization, checks: int) -> None:
-    """Count a release's checks against the organization's verification rate (API.md "Releases").
+def release_checks_wait(*, organization: Organization, checks: int) -> int | None:
+    """Count a release's checks against the organization's verification rate (API.md "Releases"):
+    None when allowed, else the seconds to wait (the studio pages can answer with it as the API does).
 
     The same counter as its API keys' verifications and the studio's check page (scope
-    ``verify``, per organization). A release is refused (429) when the window's budget is already
+    ``verify``, per organization). A release is refused when the window's budget is already
     spent; otherwise every check is charged, even past the budget, so the checks that follow wait
     for the next window. Refusing any release larger than what is left would make one of 10,000
     checks impossible under the default rate (6,000 a minute) while letting its checks through one
@@ -170,7 +171,7 @@ def charge_release_checks(*, organization: Organization, checks: int) -> None:
     """
     throttle = _OrganizationThrottle("verify", organization.pk)
     if throttle.rate is None or checks <= 0:
-        return
+        return None
     now = throttle.timer()
     window = int(now // throttle.duration)
     key = f"{throttle.get_cache_key(None, None)}:{window}"
@@ -178,9 +179,17 @@ def charge_release_checks(*, organization: Organization, checks: int) -> None:
         count = _add_hits(key, throttle.duration + 1, checks)
     except Exception:  # as the throttles do: a counter that cannot be read never stops an answer
         logger.warning("Release checks: cache unavailable; not charged.", exc_info=True)
-        return
+        return None
     if count - checks >= throttle.num_requests:
-        raise Throttled(wait=math.ceil((window + 1) * throttle.duration - now))
+        return max(1, math.ceil((window + 1) * throttle.duration - now))
+    return None
+
+
+def _charge(organization: Organization, territories: list[str], appearances: list[dict[str, Any]]) -> None:
+    checks = releases.release_check_count(territories=territories, appearances=appearances)
+    wait = release_checks_wait(organization=organization, checks=checks)
+    if wait is not None:
+        raise Throttled(wait=wait)
 
 
 def _body(release: Release) -> dict[str, Any]:
@@ -220,10 +229,7 @@ class ReleaseListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("organization", None)
-        charge_release_checks(
-            organization=organization,
-            checks=releases.release_check_count(territories=fields["territories"], appearances=fields["appearances"]),
-        )
+        _charge(organization, fields["territories"], fields["appearances"])
         release = releases.release_create(
             organization=organization, user=request.user, api_key=api_key_of(request), **fields
         )
@@ -249,8 +255,5 @@ class ReleaseRecheck(generics.GenericAPIView):  # type: ignore[type-arg]
     @extend_schema(request=None, responses={200: ReleaseOut, **problems(404, 429)})
     def post(self, request: Request, release_id: str) -> Response:
         release = releases.release_visible(public_id=release_id, organization_ids=_studio_orgs(request))
-        charge_release_checks(
-            organization=release.organization,
-            checks=releases.release_check_count(territories=release.territories, appearances=release.appearances),
-        )
+        _charge(release.organization, release.territories, release.appearances)
         return Response(_body(releases.release_recheck(release=release)))

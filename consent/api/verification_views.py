@@ -154,6 +154,8 @@ class TokenIn(CheckIn):
 _ANSWER = {
     "decision": serializers.ChoiceField(choices=["permitted", "denied", "unknown"]),
     "reasons": serializers.ListField(child=serializers.CharField()),
+    # The subject's level at this moment (inside the signed receipt); null when ``unknown``.
+    "assurance": serializers.ChoiceField(choices=ASSURANCE_ORDER, allow_null=True),
     "consent": serializers.CharField(allow_null=True),
     "consent_digest": serializers.CharField(allow_null=True),
     "conditions": serializers.DictField(),
