@@ -312,6 +312,17 @@ def invitation_accept(*, invitation: Invitation, user: User, token: str | None =
     return locked
 
 
+def invitations_erase_for(*, user: User) -> int:
+    """Erasure: every invitation addressed to one of the person's addresses, and every pending one
+    they sent, goes (an address is personal data; their authority to invite ends with them).
+    Accepted ones sent by them stay as the record of a grant, without their name on them."""
+    addresses = _addresses_of(user, verified_only=False)
+    received, _ = Invitation.objects.filter(email__in=addresses).delete()
+    sent, _ = Invitation.objects.filter(created_by=user, accepted_at__isnull=True).delete()
+    Invitation.objects.filter(created_by=user).update(created_by=None)
+    return received + sent
+
+
 def invitation_by_token(token: str) -> Invitation | None:
     return Invitation.objects.filter(token_hash=invitation_token_digest(token)).first()
 

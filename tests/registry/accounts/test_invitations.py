@@ -234,3 +234,25 @@ def test_accepting_with_an_empty_json_body_or_the_token_in_the_body(api, org, ma
     assert person.post(url, {"token": "not-the-token"}).status_code == 404
     assert person.post(url, {"token": "x", "role": "owner"}).status_code == 400
     assert not Membership.objects.filter(user=invitee).exists()
+
+
+@pytest.mark.django_db
+def test_erasure_removes_invitations_to_and_from_the_person(org, user, make_user, verified):
+    person = verified(make_user("leaving@example.org"))
+    Membership.objects.create(organization=org, user=person, role="admin")
+    to_them = services.member_invite(
+        organization=org, actor=user, actor_role="owner", email=person.email, role="member", presence=None
+    )
+    pending = services.member_invite(
+        organization=org, actor=person, actor_role="admin", email="pending@example.org", role="member", presence=None
+    )
+    accepted = services.member_invite(
+        organization=org, actor=person, actor_role="admin", email="accepted@example.org", role="member", presence=None
+    )
+    Invitation.objects.filter(pk=accepted.pk).update(accepted_at=timezone.now())
+
+    services.invitations_erase_for(user=person)
+
+    assert not Invitation.objects.filter(pk__in=[to_them.pk, pending.pk]).exists()
+    assert Invitation.objects.get(pk=accepted.pk).created_by is None
+    assert not Invitation.objects.filter(email=person.email).exists()
