@@ -30,6 +30,7 @@ from consent.decision import PERMITTED
 from consent.models import Consent
 from consent.vocabulary import ACTIVITY_KEYS, PURPOSE_KEYS, bit
 from provenance import selectors
+from provenance.logproof import log_proof_valid
 from provenance.manifests import ManifestRead, manifest_read
 from registry.lib.ids import new_public_id
 from registry.receipts import receipt_verify
@@ -134,12 +135,14 @@ def _claim(data: Any, entries: dict[str, Any] | None) -> dict[str, Any]:
         entries, consent, query.get("purpose") if isinstance(query, dict) else None
     )
     if data.get("log_proof") is not None:
-        out["reason"] = "the log proof was not checked"
+        out["log_proof_valid"] = log_proof_valid(proof=data["log_proof"], consent=consent_id)
     return out
 
 
 def _claim_verdict(claim: dict[str, Any]) -> str:
     if not claim["receipt_valid"] or claim["decision_then"] != PERMITTED:
+        return CONSENT_INVALID
+    if claim["log_proof_valid"] is False:  # no proof is allowed (none yet); a false one is not
         return CONSENT_INVALID
     if claim["training_mining_consistent"] is False:
         return CONSENT_INVALID

@@ -334,3 +334,32 @@ def test_too_many_parts_are_a_problem_and_leave_nothing(anon, uploads_dir):
     assert 400 <= response.status_code < 500
     assert response["Content-Type"] == "application/problem+json"
     assert not uploads_dir.exists() or list(uploads_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_a_log_proof_of_the_consent_is_checked_against_the_registrys_log(permitted, test_ca, anon, uploads_dir):
+    from registry.transparency.services import checkpoint_publish
+    from registry.witness.selectors import log_proof_for
+
+    made = permitted()
+    checkpoint_publish()
+    proof = log_proof_for(made["consent"].public_id)
+    assert proof is not None
+    made["assertions"][0]["data"]["log_proof"] = proof
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", made["assertions"]), uploads_dir).json()
+    assert body["consents"][0]["log_proof_valid"] is True
+    assert body["verdict"] == "consented"
+
+
+@pytest.mark.django_db
+def test_a_log_proof_of_another_consent_or_a_broken_one_is_not_valid(permitted, test_ca, anon, uploads_dir):
+    from registry.transparency.services import checkpoint_publish
+    from registry.witness.selectors import log_proof_for
+
+    first, second = permitted(), permitted()
+    checkpoint_publish()
+    for forged in (log_proof_for(second["consent"].public_id), "c2sp.org/tlog-proof@v1\nindex 0\n\nnot a note\n"):
+        first["assertions"][0]["data"]["log_proof"] = forged
+        body = check(anon, test_ca.sign(jpeg(), "jpeg", first["assertions"]), uploads_dir).json()
+        assert body["consents"][0]["log_proof_valid"] is False
+        assert body["verdict"] == "consent_invalid"
