@@ -11,7 +11,8 @@ The answer (API.md, Provenance)::
 A claim stands when its receipt verifies with the registry's keys AND ties to that consent and
 subject (the receipt names them, or the access-log row written under the receipt does), the
 decision then was ``permitted``, and the file's ``cawg.training-mining`` assertion allows nothing
-the consent does not. The C2PA signature must be valid (hard binding intact), and, when trust
+the consent does not, and its ``log_proof`` (when there is one) proves the consent's
+``consent.signed`` leaf in this registry's log. The C2PA signature must be valid (hard binding intact), and, when trust
 anchors are configured, its signer trusted. ``consent_revoked``: a claim that stood, whose consent
 has been revoked since. ``expired`` is not a revocation: the use was consented while it lasted.
 """
