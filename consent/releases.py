@@ -144,7 +144,6 @@ def release_evaluate(
     organization: Organization,
 ) -> tuple[str, dict[str, Any], set[str]]:
     """The clearance report (status, rows) and the ids it relies on; reads only."""
-    _require_within_limit(territories, appearances)
     checks: list[tuple[int, str, str, Check]] = []
     for position, appearance in enumerate(appearances):
         for medium in appearance["media"]:
@@ -276,7 +275,12 @@ def release_create(
     user: User | None = None,
     api_key: ApiKey | None = None,
 ) -> Release:
-    """Check a release, store its signed clearance report, and note the checks in each access log."""
+    """Check a release, store its signed clearance report, and note the checks in each access log.
+
+    At most ``MAX_CHECKS`` checks (400 naming ``appearances``), whoever asks: API, pages or a
+    command. Re-checks are not refused, so that a release stored before the limit keeps being
+    re-evaluated when a consent it relies on changes."""
+    _require_within_limit(territories, appearances)
     status, report, relies = release_evaluate(
         title=title,
         release_date=release_date,

@@ -9,10 +9,13 @@ from typing import Any
 
 import pycountry
 import pytest
+from django.utils import timezone
 
+from consent import releases
 from consent.models import AccessLogEntry, Release
 from guidelines import services as guidelines
 from registry.accounts.models import Organization, User
+from registry.errors import ValidationFailed
 from registry.lib.signing import generate_private_key, public_jwk
 from tests.guidelines.conftest import DIGEST, content, sign, statement
 from tests.guidelines.presence import present
@@ -138,6 +141,24 @@ def test_a_release_of_more_than_10000_checks_is_refused_naming_the_field(signed,
     assert not Release.objects.exists()
     assert not AccessLogEntry.objects.exists()
     assert studio[1].post("/api/v1/releases", ok).status_code == 201  # 37 x 3 x 90 = 9,990
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_more_than_10000_checks_for_pages_and_commands_too(signed, org):
+    subject, _, _ = signed()
+    appearance = {"subject": subject.public_id, "media": ["face", "voice", "body"], "purpose": "film_tv"}
+    with pytest.raises(ValidationFailed) as refused:
+        releases.release_create(
+            organization=org,
+            title="Layar Lebar",
+            release_date=timezone.now().date(),
+            territories=[country.alpha_2 for country in pycountry.countries][:90],
+            appearances=[appearance] * 38,  # 38 x 3 x 90 = 10,260
+            tools=[],
+        )
+    assert "appearances" in refused.value.errors
+    assert not Release.objects.exists()
+    assert not AccessLogEntry.objects.exists()
 
 
 def _rate(settings: Any, verify: str) -> None:
