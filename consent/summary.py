@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pycountry
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 
 from consent import vocabulary as v
 
@@ -38,7 +38,7 @@ _PURPOSE_PHRASES = {
     "satire_parody": lambda: _("satire and parody"),
     "art": lambda: _("art"),
     "game_interactive": lambda: _("games and interactive work"),
-    "ai_training": lambda: _("AI training"),
+    "ai_training": lambda: pgettext("purpose, within a sentence", "AI training"),
     "research": lambda: _("research"),
     "political": lambda: _("political content"),
     "sexual_content": lambda: _("sexual content"),
