@@ -231,3 +231,31 @@ class RetireKeyForm(forms.Form):
         label=_("I understand that this key will sign nothing new. What it signed before stays valid."),
         required=True,
     )
+
+
+class ProofForm(forms.Form):
+    """Ask for a token to publish on the project's domain or in its repository."""
+
+    kind = forms.ChoiceField(
+        label=_("Where you will publish the token"),
+        choices=[
+            ("domain", _("On our website's domain (a file at /.well-known/restu.txt)")),
+            ("repository", _("In our source code repository (a file you add)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="repository",
+    )
+    target = forms.CharField(
+        label=_("Domain name or file address"),
+        max_length=500,
+        help_text=_(
+            "For a domain: its name, such as example.org. For the repository: the address where anyone can "
+            "read the raw file, under your repository's address."
+        ),
+    )
+
+    def add_service_errors(self, errors: dict[str, list[str]] | None, detail: str) -> None:
+        """The service names ``target`` or ``kind``; anything else is shown above the form."""
+        for name, found in (errors or {"__all__": [detail]}).items():
+            for message in found:
+                self.add_error(name if name in self.fields else None, message)

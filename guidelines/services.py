@@ -371,26 +371,29 @@ def control_proof_create(*, organization: Organization, actor_role: str | None, 
         domain = target.strip().lower().rstrip(".")
         if not _DOMAIN.match(domain) or domain == "localhost" or domain.endswith((".localhost", ".local")):
             raise ValidationFailed(
-                "Give a public domain name such as example.org.", errors={"target": ["Not a domain."]}
+                _("Give a public domain name such as example.org."), errors={"target": [_("Not a domain.")]}
             )
         target, url = domain, f"https://{domain}/.well-known/restu.txt"
     elif kind == ControlProof.Kind.REPOSITORY:
         repository = organization.repository_url.rstrip("/")
         if not repository:
             raise ValidationFailed(
-                "Set the project's repository URL first.", errors={"target": ["The project has no repository URL."]}
+                _("Set the project's repository URL first."),
+                errors={"target": [_("The project has no repository URL.")]},
             )
         if not target.startswith(repository + "/"):
             raise ValidationFailed(
-                "The file must be in the project's repository.",
-                errors={"target": [f"A URL under {repository}/ (for example its raw file link)."]},
+                _("The file must be in the project's repository."),
+                errors={"target": [_("A URL under %(url)s/ (for example its raw file link).") % {"url": repository}]},
             )
         url = target
     else:
-        raise ValidationFailed("Unknown proof kind.", errors={"kind": ["domain or repository."]})
+        raise ValidationFailed(_("Unknown proof kind."), errors={"kind": [_("domain or repository.")]})
     refusal = url_refusal(url)
     if refusal:
-        raise ValidationFailed(f"The registry will not fetch this: {refusal}.", errors={"target": [refusal]})
+        raise ValidationFailed(
+            _("The registry will not fetch this: %(reason)s.") % {"reason": refusal}, errors={"target": [refusal]}
+        )
     return ControlProof.objects.create(
         organization=organization, kind=kind, target=target, url=url, token=f"restu-proof-{secrets.token_urlsafe(24)}"
     )

@@ -18,5 +18,6 @@ urlpatterns = [
     path("projects/<slug:org_slug>/", views.project_page, name="project"),
     path("projects/<slug:org_slug>/keys/", views.signing_keys, name="keys"),
     path("projects/<slug:org_slug>/keys/<str:kid>/retire/", views.signing_key_retire, name="key-retire"),
+    path("projects/<slug:org_slug>/proofs/", views.control_proofs, name="proofs"),
     path("projects/<slug:org_slug>/guidelines/new/", views.guideline_new, name="new"),
 ]

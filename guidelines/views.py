@@ -21,6 +21,7 @@ from guidelines.forms import (
     DraftForm,
     NewGuidelineForm,
     ProjectForm,
+    ProofForm,
     PublishForm,
     RetireKeyForm,
     SigningKeyForm,
@@ -431,3 +432,37 @@ def signing_key_retire(request: HttpRequest, org_slug: str, kid: str) -> HttpRes
     return render(
         request, "guidelines/signing_key_retire.html", {"organization": organization, "key": key, "form": form}
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def control_proofs(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Prove the domain or repository is the project's: get a token, publish it, and let Restu check it."""
+    organization, role = _project_for_editing(request, org_slug)
+    here = reverse("guidelines:proofs", kwargs={"org_slug": organization.slug})
+    form = ProofForm(request.POST if request.POST.get("action") == "create" else None)
+    if request.method == "POST" and request.POST.get("action") == "check":
+        try:
+            proof = selectors.control_proof_get(organization=organization, public_id=request.POST.get("proof", ""))
+        except NotFound:
+            raise Http404 from None
+        checked = services.control_proof_check(proof=proof, actor_role=role)
+        if checked.status == checked.Status.VERIFIED:
+            messages.success(request, _("Verified: Restu found the token."))
+        else:
+            messages.error(request, _("Not verified yet: %(reason)s.") % {"reason": checked.last_error})
+        return redirect(here)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.control_proof_create(organization=organization, actor_role=role, **form.cleaned_data)
+        except ValidationFailed as exc:
+            form.add_service_errors(exc.errors, exc.detail)
+        else:
+            messages.success(request, _("Here is your token. Publish it, then press Check now."))
+            return redirect(here)
+    context = {
+        "organization": organization,
+        "form": form,
+        "proofs": selectors.control_proofs(organization=organization),
+    }
+    return render(request, "guidelines/proofs.html", context)

@@ -97,6 +97,10 @@ WORDS = {
         "new_version": "Write a new version",
         "update_translation": "Update the translation",
         "refused": "before you publish",
+        "prove_link": "Prove the domain or repository",
+        "get_token": "Get a token",
+        "check_now": "Check now",
+        "verified": "Verified",
     },
     "id": {
         "start": "Daftarkan proyek Anda di Restu",
@@ -114,6 +118,10 @@ WORDS = {
         "new_version": "Tulis versi baru",
         "update_translation": "Perbarui terjemahan",
         "refused": "sebelum Anda menerbitkan",
+        "prove_link": "Buktikan domain atau repositori",
+        "get_token": "Minta token",
+        "check_now": "Periksa sekarang",
+        "verified": "Terverifikasi",
     },
 }
 
@@ -146,6 +154,20 @@ def _public_key_pem() -> str:
 
 
 @pytest.fixture
+def served_tokens(settings, monkeypatch) -> list[str]:
+    """The proof fetcher is pluggable: this one serves the tokens in the list, with no network."""
+    import sys
+    import types
+
+    tokens: list[str] = []
+    module = types.ModuleType("restu_e2e_fetcher")
+    module.fetch = lambda url: "\n".join(tokens).encode()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "restu_e2e_fetcher", module)
+    settings.REGISTRY_PROOF_FETCHER = "restu_e2e_fetcher.fetch"
+    return tokens
+
+
+@pytest.fixture
 def newcomer():
     from registry.accounts.models import User
 
@@ -156,9 +178,15 @@ def newcomer():
     ("language", "viewport"), [("en", DESKTOP), ("id", PHONE)], ids=["english-desktop", "indonesian-phone"]
 )
 def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
-    page: Page, live_server, newcomer, console: list[str], language: str, viewport: dict[str, int]
+    page: Page,
+    live_server,
+    newcomer,
+    served_tokens: list[str],
+    console: list[str],
+    language: str,
+    viewport: dict[str, int],
 ) -> None:
-    from guidelines.models import GuidelineVersion, ProjectKey
+    from guidelines.models import ControlProof, GuidelineVersion, ProjectKey
     from registry.accounts.models import Organization
 
     words = WORDS[language]
@@ -198,7 +226,21 @@ def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
     screenshot(page, f"maintainer-keys-{language}.png")
     _fits_on_a_phone(page, viewport)
 
-    # 3. A guideline with its first draft, in both languages.
+    # 3. The domain is proved: a token, published (here the configured fetcher serves it), checked.
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.get_by_role("link", name=words["prove_link"]).click()
+    page.locator("#id_kind_0").check()  # the domain
+    page.locator("#id_target").fill("open-faceswap.example")
+    page.get_by_role("button", name=words["get_token"]).click()
+    proof = ControlProof.objects.get(organization=project)
+    expect(page.get_by_text(proof.token)).to_be_visible()
+    _fits_on_a_phone(page, viewport)
+    served_tokens.append(proof.token)
+    page.get_by_role("button", name=words["check_now"]).click()
+    expect(page.locator(".messages")).to_contain_text(words["verified"])
+    screenshot(page, f"maintainer-proofs-{language}.png")
+
+    # 4. A guideline with its first draft, in both languages.
     page.goto(f"{live_server.url}/projects/{project.slug}/")
     page.get_by_role("link", name=words["new_guideline"]).click()
     _fits_on_a_phone(page, viewport)
@@ -216,7 +258,7 @@ def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
     )
     page.get_by_role("button", name=words["save"]).click()
 
-    # 4. The preview shows both languages before anything is published.
+    # 5. The preview shows both languages before anything is published.
     expect(page.get_by_role("heading", level=1)).to_have_text(words["review"].format("1.0.0"))
     expect(page.get_by_role("heading", name=words["preview_en"])).to_be_visible()
     expect(page.get_by_role("heading", name=words["preview_id"])).to_be_visible()
@@ -230,7 +272,7 @@ def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
     expect(page.locator(".gl-version__title")).to_contain_text(words["published"])
     _fits_on_a_phone(page, viewport)
 
-    # 5. A new version changes an English clause; its Indonesian text is flagged and publishing asks for it.
+    # 6. A new version changes an English clause; its Indonesian text is flagged and publishing asks for it.
     page.get_by_role("link", name=words["new_version"]).click()
     page.locator("#id_version").fill("1.1.0")
     page.locator("#id_clauses").fill(
@@ -256,7 +298,7 @@ def test_a_maintainer_starts_a_project_and_publishes_a_guideline_on_the_website(
     page.get_by_role("button", name=words["publish"]).click()
     expect(page.locator(".gl-version__title")).to_contain_text(words["published"])
 
-    # 6. The diff, in the page's language, names the changed clause.
+    # 7. The diff, in the page's language, names the changed clause.
     page.goto(f"{live_server.url}/guidelines/fair-face-swapping/diff/?from=1.0.0&to=1.1.0")
     expect(page.locator(".gl-diff-clauses")).to_contain_text("consent")
     text = "written consent" if language == "en" else "persetujuan tertulis"

@@ -456,3 +456,39 @@ def test_the_services_errors_are_in_indonesian_on_indonesian_pages(signed_in, pr
     html = response.content.decode()
     assert "Bukan versi semantik" in html
     assert "Not a semantic version" not in html
+
+
+def test_a_maintainer_proves_the_domain_on_the_website(signed_in, project, settings, monkeypatch):
+    import sys
+    import types
+
+    from guidelines.models import ControlProof
+
+    url = f"/projects/{project.slug}/proofs/"
+    page = signed_in.get(url)
+    assert page.status_code == 200
+    assert_csp_clean(page.content.decode())
+
+    bad = signed_in.post(url, {"action": "create", "kind": "domain", "target": "localhost"})
+    assert bad.status_code == 200
+    assert "Give a public domain name" in bad.content.decode() or "Not a domain." in bad.content.decode()
+    assert not ControlProof.objects.exists()
+
+    assert signed_in.post(url, {"action": "create", "kind": "domain", "target": "open-swap.example"}).status_code == 302
+    proof = ControlProof.objects.get()
+    html = signed_in.get(url).content.decode()
+    assert proof.token in html
+    assert "https://open-swap.example/.well-known/restu.txt" in html
+
+    module = types.ModuleType("restu_page_fetcher")
+    module.fetch = lambda fetched: f"{proof.token}\n".encode()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "restu_page_fetcher", module)
+    settings.REGISTRY_PROOF_FETCHER = "restu_page_fetcher.fetch"
+    assert signed_in.post(url, {"action": "check", "proof": proof.public_id}).status_code == 302
+    proof.refresh_from_db()
+    assert proof.status == "verified"
+
+
+def test_the_proofs_page_is_for_the_projects_owners_and_admins(client, project, make_user):
+    client.force_login(make_user())
+    assert client.get(f"/projects/{project.slug}/proofs/").status_code == 404
