@@ -11,6 +11,12 @@ class ConsentConfig(AppConfig):
         from consent import services
         from registry.accounts.services import invitation_kind_register
         from registry.events.services import handler_register
+        from registry.events.vocabulary import event_type_register
+
+        # Sent to the organizations that relied on a subject (a permitted answer in the last year,
+        # or a release naming them) when a dispute about the subject is opened or resolved.
+        event_type_register("subject.disputed")
+        event_type_register("subject.dispute_resolved")
 
         # People become representatives by accepting an invitation (API.md v1.1: no account oracle).
         invitation_kind_register(

@@ -50,3 +50,18 @@ def test_a_dispute_is_sent_to_every_organization_that_relied_on_the_subject(make
     services.dispute_resolve(dispute=dispute, staff_user=staff, resolution="It is her.")
     resolved = OutboxEvent.objects.get(type="subject.dispute_resolved")
     assert sorted(resolved.audience) == sorted(event.audience)
+
+
+def test_organizations_can_subscribe_to_dispute_events(make_user, make_org, client_for):
+    owner = make_user()
+    studio = make_org(owner)
+    response = client_for(owner).post(
+        "/api/v1/webhooks",
+        {
+            "url": "https://hooks.studio.example/disputes",
+            "events": ["subject.disputed", "subject.dispute_resolved"],
+            "organization": studio.public_id,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content

@@ -34,3 +34,5 @@ class Command(BaseCommand):
                 f"{erased.consents_scrubbed} consent(s) cleared of personal text."
             )
         )
+        kept = erased.document()["kept"]
+        self.stdout.write(f"Kept: {kept['what']} — {kept['why']}.")
