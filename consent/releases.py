@@ -26,7 +26,13 @@ from registry.lib.canonical import canonical_json, sha256_digest
 from registry.receipts import receipt_sign
 
 LONG_TERM = timedelta(days=3653)  # ten years
-REVIEW_FLAGS = ("term_over_10_years", "minor_without_court_approval", "no_named_production", "signer_unadvised")
+REVIEW_FLAGS = (
+    "term_over_10_years",
+    "minor_without_court_approval",
+    "no_named_production",
+    "signer_unadvised",
+    "authority_unverified",
+)
 # Each check is a verification, charged to the organization's verification rate.
 MAX_CHECKS = 10_000
 # Making new material of the person they never performed, or a model of them: a digital replica.
@@ -201,6 +207,9 @@ def release_evaluate(
             detail = details.get(answer.consent_pk or -1)
             if detail:
                 row["flags"] = sorted(set(row["flags"]) | set(_flags(detail, detail["subject__status"])))
+            if "authority_unverified" in answer.decision.reasons:
+                # A guardian or an estate nobody verified signed it: permitted, but look first.
+                row["flags"] = sorted({*row["flags"], "authority_unverified"})
     appearance_rows = list(rows.values())
     for row in appearance_rows:
         if row["decision"] != PERMITTED:

@@ -241,3 +241,23 @@ def test_a_self_service_consent_naming_the_production_clears(signed, studio):
     appearance = {"subject": subject.public_id, "media": ["face"], "purpose": "film_tv", "activity": "alter"}
     report = studio[1].post("/api/v1/releases", release_body(subject, appearances=[appearance])).json()
     assert (report["status"], report["appearances"][0]["flags"]) == ("cleared", [])
+
+
+# --- A guardian or an estate nobody verified -----------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["minor", "deceased"])
+def test_a_release_relying_on_unverified_authority_needs_review_until_a_verified_vouch(
+    status, signed, studio, make_org, make_user
+):
+    from consent.models import Vouch
+
+    subject, _, _ = signed(status, production="Layar Lebar", representation="union", court_approval_ref="PN 12/2027")
+    report = studio[1].post("/api/v1/releases", release_body(subject)).json()
+    assert (report["status"], report["appearances"][0]["flags"]) == ("needs_review", ["authority_unverified"])
+    guild = make_org(make_user(), kind="guild")
+    Organization.objects.filter(pk=guild.pk).update(verified_at=timezone.now())
+    Vouch.objects.create(subject=subject, organization=guild)
+    report = studio[1].post(f"/api/v1/releases/{report['id']}/recheck").json()
+    assert (report["status"], report["appearances"][0]["flags"]) == ("cleared", [])
