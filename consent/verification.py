@@ -5,8 +5,11 @@ consents: one for the subject and its signed consents together (plain SQL, plain
 into the access log (plus the tree head the receipt cites). A bulk request of up to 1,000 checks
 costs the same whatever its size: one read of every (check, consent) pair with the pair's misses
 computed by the database (``consent.decision_sql``), one of the cited consents, the tree head, and
-ONE multi-row insert into the access log. The decision itself is the pure function in
-``consent.decision``: ``decide`` on the single path, its second half ``weigh`` on the bulk path.
+ONE multi-row insert into the access log, written once the answer has gone. A subject hidden from
+the caller and an id that names nobody cost the same statements, rows and steps (no existence
+oracle). The decision itself is the pure function in ``consent.decision``: ``decide`` on the
+single path, its second half ``weigh`` on the bulk path. Every answer carries the subject's
+``assurance`` at that moment (null when ``unknown``), inside its receipt.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from consent import releases
-from consent.models import AccessLogEntry, Release
+from consent.models import AccessLogEntry, Release, Vouch
 from guidelines import services as guidelines
 from registry.accounts.models import Organization, User
 from registry.errors import ValidationFailed
@@ -251,8 +251,6 @@ def test_a_self_service_consent_naming_the_production_clears(signed, studio):
 def test_a_release_relying_on_unverified_authority_needs_review_until_a_verified_vouch(
     status, signed, studio, make_org, make_user
 ):
-    from consent.models import Vouch
-
     subject, _, _ = signed(status, production="Layar Lebar", representation="union", court_approval_ref="PN 12/2027")
     report = studio[1].post("/api/v1/releases", release_body(subject)).json()
     assert (report["status"], report["appearances"][0]["flags"]) == ("needs_review", ["authority_unverified"])
