@@ -272,6 +272,7 @@ def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subje
     assert "voice film_tv" not in page
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" data-local-time>[^<]+ UTC</time>', page)
     assert studio.name in page
+    assert "by a member, on the Restu website" in page
     client.cookies["django_language"] = "id"
     page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
     assert "Suara · Menghasilkan konten baru · Film dan TV · Indonesia" in page, page[page.find("<tbody>") :][:800]
