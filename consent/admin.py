@@ -1,11 +1,12 @@
 """Staff views of subjects, consents and disputes; changes go through services, never raw saves."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from consent import services
-from consent.models import AccessLogEntry, Consent, Dispute, Subject
+from consent.models import AccessLogEntry, Consent, Dispute, Representative, Subject
 from registry.errors import DomainError
 
 
@@ -24,9 +25,33 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(Subject)
 class SubjectAdmin(ReadOnlyAdmin):
-    list_display = ["public_id", "status", "assurance", "disputed", "created"]
+    list_display = ["public_id", "status", "adult_on", "assurance", "disputed", "created"]
     list_filter = ["status", "assurance", "disputed"]
     search_fields = ["public_id"]
+    actions = ["end_guardianships", "refresh_assurance"]
+
+    @admin.action(description="End the guardianships of the selected people who have come of age")
+    def end_guardianships(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        ended = sum(services.guardianships_end_for(subject=subject) for subject in queryset)
+        self.message_user(request, f"Ended {ended} guardianship(s).")
+
+    @admin.action(description="Recompute the assurance (only vouches from verified guilds and agencies count)")
+    def refresh_assurance(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        for subject in queryset:
+            with transaction.atomic():
+                services.subject_assurance_refresh(subject=subject)
+        self.message_user(request, f"Recomputed {queryset.count()} subject(s).")
+
+
+@admin.register(Representative)
+class RepresentativeAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "subject", "role", "powers_held", "valid_until", "ended_at"]
+    list_filter = ["role"]
+    search_fields = ["public_id", "subject__public_id"]
+
+    @admin.display(description="powers")
+    def powers_held(self, rep: Representative) -> str:
+        return ", ".join(rep.effective_powers)
 
 
 @admin.register(Consent)

@@ -349,6 +349,17 @@ def _end_guardians(subject: Subject, now: datetime) -> int:
     return len(ids)
 
 
+def guardianships_end_for(*, subject: Subject, on: date | None = None) -> int:
+    """End the guardianships of one person if they have come of age (staff, and the sweep)."""
+    day = on or today()
+    if subject.status != Subject.Status.MINOR or subject.is_minor_on(day) or subject.adult_on is None:
+        return 0
+    with transaction.atomic():
+        ended = _end_guardians(subject, timezone.now())
+        subject_assurance_refresh(subject=subject)
+    return ended
+
+
 def guardianships_end_due(*, on: date | None = None) -> int:
     """The daily sweep: end the guardianships of everyone who has come of age (idempotent)."""
     day = on or today()
@@ -358,12 +369,7 @@ def guardianships_end_due(*, on: date | None = None) -> int:
         representatives__role=Representative.Role.GUARDIAN,
         representatives__ended_at__isnull=True,
     ).distinct()
-    ended = 0
-    for subject in due:
-        with transaction.atomic():
-            ended += _end_guardians(subject, timezone.now())
-            subject_assurance_refresh(subject=subject)
-    return ended
+    return sum(guardianships_end_for(subject=subject, on=day) for subject in due)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
 from consent.summary import consent_summary
 from registry.accounts.presence import presence_from_request
-from registry.errors import DomainError, NotFound, ReauthenticationRequired
+from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired
 from registry.lib.canonical import sha256_digest
 
 
@@ -262,7 +263,10 @@ def access_log(request: HttpRequest, subject_id: str) -> HttpResponse:
         subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
     except NotFound:
         raise Http404 from None
-    entries = selectors.access_log_for(subject=subject).order_by("-created")[:200]
+    try:
+        entries = services.access_log_read(subject=subject, actor=request.user).order_by("-created")[:200]
+    except NotAllowed as exc:  # an agent without read_access_log
+        raise PermissionDenied(exc.detail) from None
     return render(request, "consent/access_log.html", {"subject": subject, "entries": entries})
 
 

@@ -120,3 +120,22 @@ def test_a_guardian_cannot_add_self_before_the_child_comes_of_age(make_subject, 
     with pytest.raises((NotAllowed, ValidationFailed)):
         services.representative_add(subject=subject, actor=guardian, user=make_user(), role="self", presence=witness())
     assert timezone.now().date() + timedelta(days=1) <= subject.adult_on
+
+
+def test_staff_end_the_guardianships_of_a_person_who_came_of_age_from_the_admin(make_subject, make_user):
+    from django.test import Client
+
+    subject, guardian = make_subject("minor")
+    child, other_guardian = make_subject("minor")
+    _come_of_age(subject)
+    staff = make_user()
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    admin = Client()
+    admin.force_login(staff)
+    response = admin.post(
+        "/admin/consent/subject/", {"action": "end_guardianships", "_selected_action": [subject.pk, child.pk]}
+    )
+    assert response.status_code == 302
+    assert Representative.objects.get(subject=subject, user=guardian).ended_at is not None
+    assert Representative.objects.get(subject=child, user=other_guardian).ended_at is None  # still a minor

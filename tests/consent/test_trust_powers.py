@@ -183,3 +183,18 @@ def test_an_agent_cannot_appoint_an_agent_with_more_than_it_holds(make_subject):
     )
     assert helper.effective_powers == ["sign"]
     assert helper.delegated_by.user == person
+
+
+def test_the_who_checked_me_page_checks_the_power_too(make_subject):
+    from django.test import Client
+
+    subject, person = make_subject("living")
+    reader, other = _user(), _user()
+    services.representative_add(
+        subject=subject, actor=person, user=reader, role="agent", powers=["read_access_log"], presence=witness()
+    )
+    services.representative_add(subject=subject, actor=person, user=other, role="agent", presence=witness())
+    for agent, expected in ((reader, 200), (other, 403)):
+        browser = Client()
+        browser.force_login(agent)
+        assert browser.get(f"/subjects/{subject.public_id}/access-log/").status_code == expected
