@@ -190,9 +190,13 @@ def witnesses_sync(policy: Policy) -> list[Witness]:
         row, created = Witness.objects.get_or_create(
             name=name, defaults={"vkey": witness.verifier.vkey, "url": witness.url or ""}
         )
-        if not created and (row.vkey != witness.verifier.vkey or row.url != (witness.url or "")):
-            row.vkey, row.url = witness.verifier.vkey, witness.url or ""
-            row.save(update_fields=["vkey", "url"])
+        if not created and row.vkey != witness.verifier.vkey:
+            # A new key (a rotation): what the old key cosigned does not count for the new one.
+            row.vkey, row.url, row.cosigned_size, row.cosigned_at = witness.verifier.vkey, witness.url or "", None, None
+            row.save(update_fields=["vkey", "url", "cosigned_size", "cosigned_at"])
+        elif not created and row.url != (witness.url or ""):
+            row.url = witness.url or ""
+            row.save(update_fields=["url"])
         rows.append(row)
     return rows
 
