@@ -225,3 +225,28 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
     if measured["scroll"] > measured["inner"]:
         too_wide.append({"url": "check answer", **measured})
     assert not too_wide, "\n".join(str(measured) for measured in too_wide)
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_maintainer_pages_fit_a_phone(page: Page, live_server, language: str) -> None:
+    from registry.accounts.models import User
+    from registry.accounts.services import organization_create
+
+    maintainer = User.objects.create_user("dewi@example.org", PASSWORD)
+    project = organization_create(creator=maintainer, name="Open FaceSwap", slug="open-faceswap", kind="project")
+    page.set_viewport_size(PHONE)
+    _sign_in(page, live_server, maintainer, language)
+    too_wide = []
+    paths = [
+        "/guidelines/",
+        "/projects/new/",
+        f"/projects/{project.slug}/",
+        f"/projects/{project.slug}/keys/",
+        f"/projects/{project.slug}/proofs/",
+        f"/projects/{project.slug}/guidelines/new/",
+    ]
+    for number, path in enumerate(paths):
+        measured = _fits(page, live_server.url + path, f"phone-{language}-maintainer-{number}.png")
+        if measured["scroll"] > measured["inner"]:
+            too_wide.append(measured)
+    assert not too_wide, "\n".join(str(measured) for measured in too_wide)
