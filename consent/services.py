@@ -1570,6 +1570,13 @@ def _erase_subject(subject: Subject, rep: Representative) -> tuple[int, int]:
         # Erasure takes effect at once, whatever notice the permit promised.
         _revoke(consent, rep, reason="", revocation_signature="", now=now, effective=now)
         revoked += 1
+    # Permits already revoked with notice still pending end now too.
+    Consent.objects.filter(
+        subject=subject,
+        effect=Consent.Effect.PERMIT,
+        status=Consent.Status.REVOKED,
+        revocation_effective_at__gt=now,
+    ).update(revocation_effective_at=now, updated=now)
     scrubbed = 0
     with transaction.atomic():
         for consent in Consent.objects.select_for_update().filter(subject=subject):

@@ -60,6 +60,29 @@ def _text_hits(needles: list[str]) -> list[str]:
     return hits
 
 
+def test_a_permit_revoked_with_notice_ends_at_erasure(make_subject):
+    from django.utils import timezone
+
+    subject, person = make_subject()
+    body = {
+        "effect": "permit",
+        "grantee": "*",
+        "media": ["face"],
+        "purposes": ["art"],
+        "intended_use": "A gallery installation",
+        "territories": ["ID"],
+        "revocation": {"policy": "notice", "notice_days": 30},
+    }
+    draft = services.consent_create(subject=subject, actor=person, terms=body)
+    consent = services.consent_sign(consent=draft, actor=person, method="witnessed", witness=witness())
+    services.consent_revoke(consent=consent, actor=person, witness=witness())
+    assert Consent.objects.get(pk=consent.pk).revocation_effective_at > timezone.now()
+
+    services.person_erase(user=person, presence=witness())
+
+    assert Consent.objects.get(pk=consent.pk).revocation_effective_at <= timezone.now()
+
+
 def test_erasure_revokes_permits_first_then_leaves_no_personal_text_anywhere(
     make_subject, make_user, make_org, fresh_client, terms
 ):
