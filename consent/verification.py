@@ -166,8 +166,12 @@ def _facts(row: Sequence[Any], at: int, postgres: bool) -> ConsentFacts:
     )
 
 
-def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
+def _load(subject_ids: Iterable[str], *, grantee: str | None = None) -> dict[str, _Known]:
     """Subjects by public id with their signed consents: ONE query, however many subjects.
+
+    ``grantee``: only the consents naming that organization or everyone, the only ones that can
+    change its answer (``decision.weigh``), so that a person hidden from it costs the same to read
+    whatever they agreed with others; None: every signed consent (for their representatives).
 
     Plain SQL with a left join (a subject with no signed consent still answers), because building
     and compiling the equivalent ORM querysets cost more than PostgreSQL spends answering them; the
@@ -176,12 +180,14 @@ def _load(subject_ids: Iterable[str]) -> dict[str, _Known]:
     wanted = sorted({sid for sid in subject_ids if looks_like_public_id(sid, Subject.PREFIX)})
     # A made-up id still runs the query, so it costs the same work as a real one.
     postgres = connection.vendor == "postgresql"
+    granted = [grantee] if grantee is not None else []
     with connection.cursor() as cursor:
         if postgres:
-            cursor.execute(_LOAD_SQL_PG, [",".join(wanted)])  # public ids never contain a comma
+            # Public ids never contain a comma.
+            cursor.execute(_LOAD_SQL_PG[grantee is not None], [",".join(wanted), *granted])
         else:
             placeholders = ", ".join(["%s"] * len(wanted)) if wanted else "NULL"
-            cursor.execute(_LOAD_SQL_OTHER.format(placeholders=placeholders), wanted)
+            cursor.execute(_LOAD_SQL_OTHER[grantee is not None].format(placeholders=placeholders), [*granted, *wanted])
         rows = cursor.fetchall()
     known: dict[str, _Known] = {}
     for row in rows:
@@ -274,7 +280,7 @@ def _tables() -> tuple[str, str, str, str]:
     return s, p, c, e
 
 
-def _load_sql(*, postgres: bool) -> str:
+def _load_sql(*, postgres: bool, granted: bool) -> str:
     # Table names come from the models, every value is a parameter.
     s, p, c, e = _tables()
     columns = (
@@ -286,6 +292,8 @@ def _load_sql(*, postgres: bool) -> str:
         + f", {_vouched_sql()} "
     )
     joins = f"LEFT JOIN {p} p ON p.subject_id = s.id LEFT JOIN {c} c ON c.subject_id = s.id AND c.status <> 'draft' "
+    if granted:
+        joins += f"AND (c.grantee = '{v.ANY}' OR c.grantee = %s) "
     if postgres:
         # Joining from the array makes PostgreSQL probe the public id index once per id; with
         # ``IN (...)`` it preferred scanning the whole subject table.
@@ -296,8 +304,9 @@ def _load_sql(*, postgres: bool) -> str:
     return columns + f"FROM {s} s " + joins + "WHERE s.public_id IN ({placeholders})"
 
 
-_LOAD_SQL_PG = _load_sql(postgres=True)
-_LOAD_SQL_OTHER = _load_sql(postgres=False)
+# By whether the read is limited to one grantee's consents (``_load``).
+_LOAD_SQL_PG = {granted: _load_sql(postgres=True, granted=granted) for granted in (False, True)}
+_LOAD_SQL_OTHER = {granted: _load_sql(postgres=False, granted=granted) for granted in (False, True)}
 
 
 def verification_decide(
@@ -308,7 +317,7 @@ def verification_decide(
     ``to_representative``: the answers go to one of the subjects' representatives (a consent token
     they ask for on behalf of an organization), who may hear ``wrong_grantee``."""
     moment = now or timezone.now()
-    known = _load(check.subject for check in checks)
+    known = _load((check.subject for check in checks), grantee=None if to_representative else caller)
     facts_of: dict[str, list[ConsentFacts]] = {}
     answers = []
     for check in checks:

@@ -144,6 +144,16 @@ def test_bulk_reads_the_same_for_hidden_and_unknown_subjects(make_subject, make_
 
 
 @pytest.mark.django_db
+def test_a_single_check_never_reads_the_consents_a_person_holds_with_others(make_subject, make_org, user, org):
+    anchor, _ = make_subject()
+    [hidden] = _hidden_subjects(1, make_org(user), anchor)
+    [known] = verification._load([hidden.public_id], grantee=org.public_id).values()
+    assert known.consents == []  # read as a person with no consents at all
+    [everything] = verification._load([hidden.public_id]).values()  # what a representative's check reads
+    assert len(everything.consents) == 3
+
+
+@pytest.mark.django_db
 def test_a_bulk_answer_takes_as_long_for_hidden_as_for_unknown_subjects(make_subject, make_org, user, org):
     holder = make_org(user)
     anchor, _ = make_subject()
