@@ -712,19 +712,52 @@ def subject_key_statement(key: SubjectKey) -> dict[str, Any]:
     }
 
 
-def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any, presence: Presence | None = None) -> SubjectKey:
+def subject_key_add_statement(subject: Subject, kid: str) -> dict[str, Any]:
+    """What one of the subject's active keys signs (compact JWS) to add another key without a
+    re-authentication: the proof of presence a key holder carries."""
+    return {
+        "type": "restu.subject-key-add/v1",
+        "registry": settings.REGISTRY_ISSUER,
+        "subject": subject.public_id,
+        "kid": kid,
+    }
+
+
+def subject_key_retire_statement(key: SubjectKey) -> dict[str, Any]:
+    """What one of the subject's active keys signs to retire ``key`` without a re-authentication."""
+    return {
+        "type": "restu.subject-key-retire/v1",
+        "registry": settings.REGISTRY_ISSUER,
+        "subject": key.subject.public_id,
+        "kid": key.kid,
+    }
+
+
+def subject_key_add(
+    *,
+    subject: Subject,
+    actor: User,
+    public_jwk: Any,
+    presence: Presence | None = None,
+    signature: str | None = None,
+) -> SubjectKey:
     """Register an Ed25519 public key the subject signs with; its kid is the RFC 7638 thumbprint.
 
-    A key signs and revokes consents, so adding one needs ``manage_keys`` and a fresh proof of
-    presence: a key added without one can never exist."""
+    A key signs and revokes consents, so adding one needs ``manage_keys`` and a proof of presence:
+    a fresh re-authentication, or ``signature``, a JWS by one of the subject's active keys over
+    ``subject_key_add_statement``. A key added without one can never exist."""
     rep = _require_representative(actor, subject)
     require_power(rep, "manage_keys")
     authority_check(rep=rep, subject=subject)
-    require_presence(presence, action=_("add a signing key"))
+    if signature is None:
+        require_presence(presence, action=_("add a signing key"))
     try:
         jwk = normalize_public_jwk(public_jwk)
     except ValueError as exc:
         raise ValidationFailed(_("That is not an Ed25519 public JWK."), errors={"public_jwk": [str(exc)]}) from None
+    if signature is not None:
+        statement = subject_key_add_statement(subject, jwk_thumbprint(jwk))
+        _verify_subject_signature(subject, signature, canonical_json(statement))
     kid = jwk_thumbprint(jwk)
     with transaction.atomic():
         if SubjectKey.objects.filter(subject=subject, kid=kid).exists():
@@ -736,13 +769,18 @@ def subject_key_add(*, subject: Subject, actor: User, public_jwk: Any, presence:
     return key
 
 
-def subject_key_retire(*, key: SubjectKey, actor: User, presence: Presence | None = None) -> SubjectKey:
-    """Retire a key: it signs nothing new, and signatures it made stay verifiable (``manage_keys``,
-    fresh proof of presence)."""
+def subject_key_retire(
+    *, key: SubjectKey, actor: User, presence: Presence | None = None, signature: str | None = None
+) -> SubjectKey:
+    """Retire a key: it signs nothing new, and signatures it made stay verifiable (``manage_keys``;
+    a fresh re-authentication, or a JWS by an active key over ``subject_key_retire_statement``)."""
     rep = _require_representative(actor, key.subject)
     require_power(rep, "manage_keys")
     authority_check(rep=rep, subject=key.subject)
-    require_presence(presence, action=_("retire a signing key"))
+    if signature is None:
+        require_presence(presence, action=_("retire a signing key"))
+    else:
+        _verify_subject_signature(key.subject, signature, canonical_json(subject_key_retire_statement(key)))
     # Locked and read again: a concurrent retirement, or a failed attempt that changed only the
     # caller's copy, must neither log twice nor skip the log.
     with transaction.atomic():

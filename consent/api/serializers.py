@@ -78,6 +78,13 @@ class RepresentativeIn(StrictSerializer):
 
 class KeyIn(StrictSerializer):
     public_jwk = serializers.DictField()
+    signature = serializers.CharField(
+        required=False,
+        max_length=20000,
+        help_text="Instead of a fresh re-authentication: a compact JWS by one of the subject's active keys over "
+        'the canonical JSON of {"type": "restu.subject-key-add/v1", "registry": <issuer>, "subject": <id>, '
+        '"kid": <RFC 7638 thumbprint of public_jwk>}.',
+    )
 
 
 class VouchIn(StrictSerializer):

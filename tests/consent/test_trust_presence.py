@@ -186,3 +186,32 @@ def test_a_draft_changed_while_reauthenticating_is_not_signed(make_subject, term
 
     assert page.status_code == 200  # shown again, with the new summary, to be read and signed anew
     assert Consent.objects.get(pk=draft.pk).status == "draft"
+
+
+def test_a_key_holder_proves_presence_with_a_signature_by_an_active_key(make_subject, signer):
+    from registry.lib.canonical import canonical_json
+
+    subject, person = make_subject()
+    first, second, stranger = signer(), signer(), signer()
+    services.subject_key_add(subject=subject, actor=person, public_jwk=first.jwk, presence=witness())
+    api = bare(person)
+    statement = services.subject_key_add_statement(subject, second.kid)
+    url = f"/api/v1/subjects/{subject.public_id}/keys"
+
+    forged = api.post(
+        url, {"public_jwk": second.jwk, "signature": stranger.sign(canonical_json(statement))}, format="json"
+    )
+    assert forged.status_code == 400
+    assert not SubjectKey.objects.filter(kid=second.kid).exists()
+    other_statement = services.subject_key_add_statement(subject, stranger.kid)
+    replayed = api.post(
+        url, {"public_jwk": second.jwk, "signature": first.sign(canonical_json(other_statement))}, format="json"
+    )
+    assert replayed.status_code == 400
+
+    added = api.post(url, {"public_jwk": second.jwk, "signature": first.sign(canonical_json(statement))}, format="json")
+    assert added.status_code == 201, added.content
+    key = SubjectKey.objects.get(subject=subject, kid=first.kid)
+    retire = services.subject_key_retire_statement(key)
+    services.subject_key_retire(key=key, actor=person, signature=second.sign(canonical_json(retire)))
+    assert SubjectKey.objects.get(pk=key.pk).retired_at is not None
