@@ -19,6 +19,15 @@ def _rest(settings, **extra) -> None:
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": RATES, **extra}
 
 
+@pytest.fixture(autouse=True)
+def _one_window(monkeypatch) -> None:
+    # Every request of a test falls in the same minute: a window that closes mid-test would
+    # reset the count and hide (or fake) a refusal.
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 60 * 16_667 + 5.0)
+
+
 def test_no_proxy_is_trusted_by_default():
     assert django_settings.REGISTRY_TRUSTED_PROXIES == 0
     assert django_settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
