@@ -2,7 +2,8 @@
 
 - With the ``id`` language the wizard's start date and its default one-year end date are filled
   (ISO in the date input) and the end date survives submission: the consent is not open-ended.
-- At 390 px every performer and studio page fits: ``scrollWidth <= innerWidth``.
+- At 390 px every performer, studio and maintainer page fits: ``scrollWidth <= innerWidth``.
+- On the Indonesian pages no English sentence of our catalogues is left visible.
 """
 
 from __future__ import annotations
@@ -127,12 +128,16 @@ def everything():
         }
         return services.consent_create(subject=who, actor=performer, terms=body)
 
-    signed = services.consent_sign(consent=consent(subject), actor=performer, method="witnessed", witness=witness)
+    # Signed as shown in Indonesian: the signed summary keeps the language it was read in.
+    signed = services.consent_sign(
+        consent=consent(subject), actor=performer, method="witnessed", witness=witness, language="id"
+    )
     revoked = services.consent_sign(
         consent=consent(subject, effect="deny", grantee="*", conditions={}),
         actor=performer,
         method="witnessed",
         witness=witness,
+        language="id",
     )
     services.consent_revoke(consent=revoked, actor=performer, reason="", witness=witness)
     draft = consent(child, valid_until=today + timedelta(days=365))
@@ -166,7 +171,28 @@ def _fits(page: Page, url: str, name: str) -> dict:
     page.wait_for_load_state("load")
     measured = page.evaluate(OVERFLOW)
     screenshot(page, name)
-    return {"url": url, **measured}
+    return {"url": url, **measured, "text": page.evaluate("() => document.body.innerText")}
+
+
+def _english_sentences() -> list[str]:
+    """English sentences of our catalogues that have an Indonesian translation of their own:
+    seen verbatim on an Indonesian page, they are an untranslated string."""
+    import gettext
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    found = set()
+    for folder in (root / "locale", root / "consent" / "locale"):
+        catalogue = gettext.translation("django", str(folder), languages=["id"])._catalog  # type: ignore[attr-defined]
+        for key, value in catalogue.items():
+            english = key[1] if isinstance(key, tuple) else key
+            if isinstance(english, str) and "\x04" in english:
+                english = english.split("\x04", 1)[1]
+            if not isinstance(english, str) or "%" in english or "<" in english or "{" in english:
+                continue
+            if len(english) >= 16 and " " in english and value != english:
+                found.add(english)
+    return sorted(found)
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
@@ -189,8 +215,10 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
         "/me/erase/",
     ]
     too_wide = []
+    visited = []
     for number, path in enumerate(performer_pages):
         measured = _fits(page, base + path, f"phone-{language}-performer-{number}.png")
+        visited.append(measured)
         if measured["scroll"] > measured["inner"]:
             too_wide.append(measured)
 
@@ -208,8 +236,14 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
     ]
     for number, path in enumerate(studio_pages):
         measured = _fits(page, base + path, f"phone-{language}-studio-{number}.png")
+        visited.append(measured)
         if measured["scroll"] > measured["inner"]:
             too_wide.append(measured)
+
+    if language == "id":
+        english = _english_sentences()
+        leaks = {m["url"]: [e for e in english if e in m["text"]] for m in visited}
+        assert {url: found for url, found in leaks.items() if found} == {}
 
     # A check's answer, with its receipt, at phone width.
     page.goto(f"{base}/studios/{slug}/check/")
@@ -224,7 +258,7 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
     screenshot(page, f"phone-{language}-studio-answer.png")
     if measured["scroll"] > measured["inner"]:
         too_wide.append({"url": "check answer", **measured})
-    assert not too_wide, "\n".join(str(measured) for measured in too_wide)
+    assert not too_wide, "\n".join(str({k: v for k, v in m.items() if k != "text"}) for m in too_wide)
 
 
 @pytest.mark.parametrize("language", ["id", "en"])
@@ -249,4 +283,4 @@ def test_the_maintainer_pages_fit_a_phone(page: Page, live_server, language: str
         measured = _fits(page, live_server.url + path, f"phone-{language}-maintainer-{number}.png")
         if measured["scroll"] > measured["inner"]:
             too_wide.append(measured)
-    assert not too_wide, "\n".join(str(measured) for measured in too_wide)
+    assert not too_wide, "\n".join(str({k: v for k, v in m.items() if k != "text"}) for m in too_wide)
