@@ -148,6 +148,10 @@ class ConsentPatchIn(ConsentTermsIn):
             field.required = False
 
 
+class ErasureIn(StrictSerializer):
+    confirm = choice([("erase", "erase")], help_text='Must be "erase": the erasure cannot be undone.')
+
+
 class SignIn(StrictSerializer):
     method = choice(Consent.Method.choices)
     signature = serializers.CharField(required=False, max_length=20000)
@@ -419,3 +423,11 @@ class AcknowledgementOut(serializers.Serializer):  # type: ignore[type-arg]
     organization_name = serializers.CharField()
     note = serializers.CharField(allow_blank=True)
     created = serializers.DateTimeField()
+
+
+class ErasureOut(serializers.Serializer):  # type: ignore[type-arg]
+    erased = serializers.DictField()
+    revoked = serializers.IntegerField()
+    representations_ended = serializers.IntegerField()
+    subjects = serializers.ListField(child=serializers.CharField())
+    kept = serializers.DictField()

@@ -34,6 +34,7 @@ urlpatterns = [
         views.ConsentAcknowledgements.as_view(),
         name="consent-acknowledgements",
     ),
+    path("me/erasure", views.ErasureView.as_view(), name="me-erasure"),
     path("verifications", verification_views.VerificationView.as_view(), name="verification"),
     path("verifications/bulk", verification_views.BulkVerificationView.as_view(), name="verification-bulk"),
     path("consent-tokens", verification_views.ConsentTokenView.as_view(), name="consent-token"),

@@ -480,3 +480,26 @@ class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg
                 "previous": None,
             }
         )
+
+
+# --- Erasure ----------------------------------------------------------------------------------
+
+
+class ErasureView(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Erase the caller's person (API.md v1.1): permits revoked first, then personal text removed."""
+
+    serializer_class = s.ErasureOut
+
+    @extend_schema(
+        request=s.ErasureIn,
+        responses={200: s.ErasureOut, **problems(400, 403)},
+        description="Needs a fresh proof of presence (403 reauthentication-required otherwise). Every active "
+        "permit is revoked first (logged, grantees notified); then names, emails, profiles, subject dates, "
+        "intended uses, notes, conditions' text, shown summaries and court references are removed and the "
+        "account closed. Ids, statuses, digests and log leaves stay, so receipts and log proofs still verify.",
+    )
+    def post(self, request: Request) -> Response:
+        person = _people_only(request, "erase a person")
+        _parse(s.ErasureIn, request)
+        erasure = services.person_erase(user=person, presence=presence_from_request(request))
+        return Response(erasure.document())

@@ -146,3 +146,29 @@ def test_erasure_revokes_permits_first_then_leaves_no_personal_text_anywhere(
     assert check.valid, check.reason
     call_command("verify_log")
     assert result.revoked == 1
+
+
+def test_the_erasure_api_needs_presence_and_says_what_was_erased_and_kept(make_subject, fresh_client, key_client):
+    from rest_framework.test import APIClient
+
+    from consent.models import SubjectProfile
+
+    subject, person = make_subject(name=NAME)
+    stale = APIClient()
+    stale.force_login(person)
+    refused = stale.post("/api/v1/me/erasure", {"confirm": "erase"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["type"].endswith("/problems/reauthentication-required")
+    key, _ = key_client()
+    assert key.post("/api/v1/me/erasure", {"confirm": "erase"}, format="json").status_code == 403
+    api = fresh_client(person)
+    assert api.post("/api/v1/me/erasure", {}, format="json").status_code == 400
+    assert SubjectProfile.objects.filter(subject=subject).exists()
+
+    done = api.post("/api/v1/me/erasure", {"confirm": "erase"}, format="json")
+
+    assert done.status_code == 200, done.content
+    body = done.json()
+    assert body["subjects"] == [subject.public_id]
+    assert "digests" in body["kept"]["what"]
+    assert not SubjectProfile.objects.filter(subject=subject).exists()
