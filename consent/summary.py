@@ -208,6 +208,10 @@ def _listed(items: list[str]) -> str:
     """ "a", "a and b", "a, b and c" — in Indonesian "a, b, dan c" (a comma before the last, EYD)."""
     if len(items) <= 1:
         return "".join(items)
+    # "advertising as well as film and TV": a plain "and" would join items that hold an "and" themselves.
+    conjunction = f" {_('and')} "
+    if any(conjunction in item for item in items):
+        return _("%(items)s as well as %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
     if len(items) == 2:
         return _("%(first)s and %(last)s") % {"first": items[0], "last": items[1]}
     return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}

@@ -276,3 +276,23 @@ def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subje
     client.cookies["django_language"] = "id"
     page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
     assert "Suara · Menghasilkan konten baru · Film dan TV · Indonesia" in page, page[page.find("<tbody>") :][:800]
+
+
+def test_a_summary_names_the_media_once_and_lists_in_good_indonesian(make_subject):
+    from consent.summary import consent_summary
+
+    consent, _person = _draft(
+        make_subject,
+        "minor",
+        media=["face", "voice"],
+        activities=["alter", "generate"],
+        purposes=["advertising", "film_tv"],
+        territories=["ID", "TL", "CN"],
+    )
+    in_english = consent_summary(consent, "en")
+    in_indonesian = consent_summary(consent, "id")
+    assert "alter existing recordings of your child's face and voice as well as generate new material" in in_english
+    assert "for advertising as well as film and TV" in in_english
+    assert "dari wajah dan suara anak Anda serta menghasilkan konten baru" in in_indonesian
+    assert "untuk iklan serta film dan TV" in in_indonesian
+    assert "di Tiongkok, Indonesia, dan Timor Leste" in in_indonesian
