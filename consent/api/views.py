@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -50,7 +51,7 @@ def _subject_reachable(request: Request, subject_id: str, *, vouching: bool = Fa
             return subject
         if vouching and _acts_for_a_voucher(request):
             return subject
-    raise NotFound("No such subject.")
+    raise NotFound(gettext("No such subject."))
 
 
 def _acts_for_a_voucher(request: Request) -> bool:
@@ -166,7 +167,7 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
             services.representative_of(user=actor, subject=subject)
             or services.former_guardian_of(user=actor, subject=subject)
         ):
-            raise NotFound("No such subject.")
+            raise NotFound(gettext("No such subject."))
         data = _parse(s.RepresentativeIn, request)
         # An invitation, whoever the address belongs to: the same answer either way (no account
         # oracle), and no authority until the invitee accepts.
@@ -195,7 +196,7 @@ class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         rep = Representative.objects.filter(subject=subject, public_id=rep_id).first()
         if rep is None:
-            raise NotFound("No such representative.")
+            raise NotFound(gettext("No such representative."))
         services.representative_end(representative=rep, actor=request.user, presence=presence_from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -236,7 +237,7 @@ class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
         key = SubjectKey.objects.select_related("subject").filter(subject=subject, kid=kid).first()
         if key is None:
-            raise NotFound("No such key.")
+            raise NotFound(gettext("No such key."))
         key = services.subject_key_retire(key=key, actor=request.user, presence=presence_from_request(request))
         return Response(s.key_out(key))
 
@@ -278,7 +279,7 @@ class VouchDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         )
         role = caller_role(request, vouch.organization) if vouch else None
         if vouch is None or role is None:
-            raise NotFound("No such vouch.")
+            raise NotFound(gettext("No such vouch."))
         vouch = services.vouch_revoke(vouch=vouch, actor_role=role)
         return Response(s.vouch_out(vouch))
 
@@ -298,7 +299,9 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: igno
         if data.get("consent"):
             consent = Consent.objects.filter(public_id=data["consent"], subject=subject).first()
             if consent is None:
-                raise ValidationFailed("No such consent for this subject.", errors={"consent": ["Unknown consent."]})
+                raise ValidationFailed(
+                    gettext("No such consent for this subject."), errors={"consent": [gettext("Unknown consent.")]}
+                )
         dispute = services.dispute_open(
             subject=subject, opened_by=request.user, kind=data["kind"], statement=data["statement"], consent=consent
         )
@@ -347,7 +350,10 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
         wanted = self.request.query_params.get("status")
         if wanted:
             if wanted not in Consent.Status.values:
-                raise ValidationFailed("Unknown status.", errors={"status": [f"One of {', '.join(Consent.Status)}."]})
+                raise ValidationFailed(
+                    gettext("Unknown status."),
+                    errors={"status": [gettext("One of %(statuses)s.") % {"statuses": ", ".join(Consent.Status)}]},
+                )
             rows = rows.filter(status=wanted)
         return rows
 
@@ -363,7 +369,7 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
             subject, _ = selectors.subject_for_representative(user=request.user, public_id=data.pop("subject"))
         except NotFound:
             raise ValidationFailed(
-                "You do not represent that subject.", errors={"subject": ["Unknown subject."]}
+                gettext("You do not represent that subject."), errors={"subject": [gettext("Unknown subject.")]}
             ) from None
         consent = services.consent_create(subject=subject, actor=request.user, terms=data)
         response = Response(s.consent_out(consent), status=status.HTTP_201_CREATED)
