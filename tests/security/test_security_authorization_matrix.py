@@ -305,7 +305,7 @@ def _invitation_to_stranger(w: Any) -> dict[str, Any]:
 
 
 REQUESTS: dict[tuple[str, str], Call] = {
-    ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): Call(params=_invitation_to_stranger),
+    ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): Call(params=_invitation_to_stranger, body=lambda w, r: {}),
     ("POST", f"{_V}/receipts/verify"): Call(body=lambda w, r: {"receipt": w.release.receipt}),
     ("POST", f"{_V}/organizations"): Call(body=lambda w, r: {"name": "New", "slug": f"new-{r}", "kind": "studio"}),
     ("PATCH", _ORG): Call(body=lambda w, r: {"name": "Renamed studio"}),
@@ -407,8 +407,8 @@ UNRELATED = ("anon", "stranger", "other_key", "revoked_key")
 # Secrets are shown once, by the operation that makes them, and never again.
 SHOWS_A_WEBHOOK_SECRET = {("POST", f"{_V}/webhooks"), ("POST", f"{_WHK}/rotate-secret")}
 
-# --- provenance (issue 16): anyone may check a file; the matrix sends JSON, which is not a file (415).
-EXPECTED[("POST", f"{_V}/provenance/checks")] = expect("415", anon="415")
+# --- provenance (issue 16): anyone may check a file; the matrix sends JSON, which is not a file (400).
+EXPECTED[("POST", f"{_V}/provenance/checks")] = expect("400", anon="400")
 EXPECTED[("GET", f"{_V}/provenance/checks/{{check_id}}")] = expect("404", anon="404")
 REQUESTS[("GET", f"{_V}/provenance/checks/{{check_id}}")] = Call(params=lambda w: {"check_id": "chk_unknown"})
 # The world's release needs review: its organization learns it is not cleared (409), others 404.

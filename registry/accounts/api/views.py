@@ -240,7 +240,8 @@ class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView):  # type: i
     def post(self, request: Request, invitation_id: str) -> Response:
         person = require_person(request, action="accept invitations")
         invitation = Invitation.objects.filter(public_id=invitation_id).first()
-        if invitation is None:
+        # Access before the body: an invitation to someone else is 404 whatever was sent.
+        if invitation is None or invitation.email not in services.invitee_addresses(person):
             raise NotFound("No such invitation.")
         # The body is optional (only the link's token goes there): an empty one is no JSON to parse.
         data = s.InvitationAcceptIn(data=request.data if request.body.strip() else {})

@@ -256,3 +256,12 @@ def test_erasure_removes_invitations_to_and_from_the_person(org, user, make_user
     assert not Invitation.objects.filter(pk__in=[to_them.pk, pending.pk]).exists()
     assert Invitation.objects.get(pk=accepted.pk).created_by is None
     assert not Invitation.objects.filter(email=person.email).exists()
+
+
+@pytest.mark.django_db
+def test_access_is_decided_before_the_body_is_read(api, org, make_user, client_for, verified):
+    api.post(_members_url(org), {"email": "invitee@example.org", "role": "member"})
+    invitation = Invitation.objects.get()
+    outsider = client_for(verified(make_user("outsider@example.org")))
+    url = f"/api/v1/invitations/{invitation.public_id}/accept"
+    assert outsider.generic("POST", url, data="{not json", content_type="application/json").status_code == 404
