@@ -69,7 +69,10 @@ def _kept_input(request: HttpRequest, path: str) -> dict[str, str]:
 @login_required
 def my_consents(request: HttpRequest) -> HttpResponse:
     """Every person the user acts for, with their consents."""
-    subjects = list(selectors.subjects_for(user=request.user))
+    # Only representations in force today (a guardian's ends when the child comes of age).
+    subjects = [
+        x for x in selectors.subjects_for(user=request.user) if services.representative_of(user=request.user, subject=x)
+    ]
     rows = []
     for subject in subjects:
         consents = list(subject.consents.select_related("grantee_org", "subject").order_by("-created"))

@@ -104,7 +104,12 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
     )
     def get(self, request: Request) -> Response:
         _people_only(request, "list a person's subjects")
-        subjects = selectors.subjects_for(user=request.user)
+        # Only representations in force today (a guardian's ends when the child comes of age).
+        subjects = [
+            x
+            for x in selectors.subjects_for(user=request.user)
+            if services.representative_of(user=request.user, subject=x)
+        ]
         return Response({"results": [s.subject_out(x, private=True) for x in subjects], "next": None, "previous": None})
 
     @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})

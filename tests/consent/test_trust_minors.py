@@ -66,6 +66,7 @@ def test_a_guardians_authority_and_access_end_on_adult_on(make_subject, fresh_cl
     api = fresh_client(guardian)
     assert api.get(f"/api/v1/subjects/{subject.public_id}").status_code == 404
     assert api.get(f"/api/v1/subjects/{subject.public_id}/access-log").status_code == 404
+    assert api.get("/api/v1/subjects").json()["results"] == []
     with pytest.raises(NotFound):
         services.consent_create(subject=subject, actor=guardian, terms=as_service_terms(terms(subject)))
 
