@@ -123,14 +123,15 @@ def add_checkpoint(body: bytes) -> WitnessAnswer:
         return _refuse(403, "no signature by a trusted log key")
     if old > checkpoint.size:
         return _refuse(400, "old size is larger than the checkpoint size")
+    # Read only: a refused request stores nothing, not even a row for a log never cosigned.
+    state = WitnessedLog.objects.filter(origin=checkpoint.origin).first()
+    stored_size, stored_root = (state.size, bytes(state.root)) if state else (0, EMPTY_ROOT)
+    if old != stored_size:  # before the proof checks, as tlog-witness orders them
+        return WitnessAnswer(409, f"{stored_size}\n", SIZE_CONTENT_TYPE)
     if checkpoint.size == 0 and checkpoint.root != EMPTY_ROOT:
         return _refuse(422, "a checkpoint of size 0 has the empty tree's root")
     if old == 0 and proof:
         return _refuse(422, "a proof from size 0 is empty")
-    state = _state(checkpoint.origin)
-    if old != state.size:
-        return WitnessAnswer(409, f"{state.size}\n", SIZE_CONTENT_TYPE)
-    stored_root = bytes(state.root)
     if old == checkpoint.size:
         if stored_root != checkpoint.root or proof:
             _log_misbehaviour(checkpoint.origin, old, checkpoint.size, note_text)
@@ -145,6 +146,7 @@ def add_checkpoint(body: bytes) -> WitnessAnswer:
     kept = [sig for sig in note.signatures if any(v.matches(sig) for v in signers)]
     stored_note = note.text + "\n" + "".join(sig.line for sig in [*kept, cosignature])
     # Check-and-update in one statement: two submissions from the same old size cannot both win.
+    state = state or _state(checkpoint.origin)
     updated = WitnessedLog.objects.filter(pk=state.pk, size=old, root=stored_root).update(
         size=checkpoint.size, root=checkpoint.root, note=stored_note, updated=timezone.now()
     )
