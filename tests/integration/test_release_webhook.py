@@ -29,7 +29,9 @@ def test_revocation_blocks_the_release_and_a_signed_webhook_arrives(settings, ma
     with Receiver() as receiver:
         owner = User.objects.create_user("studio@example.org", "x" * 12)
         studio = accounts.organization_create(creator=owner, name="Studio", slug="studio", kind="studio")
-        hook = events.webhook_create(organization=studio, url=receiver.url, events=["release.status_changed"])
+        hook = events.webhook_create(
+            organization=studio, actor_role="owner", url=receiver.url, events=["release.status_changed"]
+        )
         performer = User.objects.create_user("performer@example.org", "x" * 12)
         subject = consent_services.subject_create(creator=performer, display_name="Sari", status="living")
         today = timezone.now().date()

@@ -30,7 +30,9 @@ def endpoint(settings, transactional_db):
     with Receiver() as receiver:
         owner = User.objects.create_user("studio@example.org", "x" * 12)
         org = accounts.organization_create(creator=owner, name="Studio", slug="studio", kind="studio")
-        hook = services.webhook_create(organization=org, url=receiver.url, events=["consent.revoked"])
+        hook = services.webhook_create(
+            organization=org, actor_role="owner", url=receiver.url, events=["consent.revoked"]
+        )
         yield hook, receiver
 
 

@@ -106,7 +106,7 @@ def _public_jwk() -> tuple[Any, dict[str, str]]:
 def _project_key(w: SimpleNamespace) -> None:
     w.private, jwk = _public_jwk()
     w.key = guideline_services.project_key_add(
-        organization=w.project, actor_role="owner", actor=w.owner, public_jwk=jwk
+        organization=w.project, actor_role="owner", actor=w.owner, public_jwk=jwk, presence=_witness()
     )
 
 
@@ -174,7 +174,7 @@ def _with_attestation() -> SimpleNamespace:
 def _with_subject_key() -> SimpleNamespace:
     w = _subject()
     _, jwk = _public_jwk()
-    w.key = consent_services.subject_key_add(subject=w.subject, actor=w.person, public_jwk=jwk)
+    w.key = consent_services.subject_key_add(subject=w.subject, actor=w.person, public_jwk=jwk, presence=_witness())
     return w
 
 
@@ -182,6 +182,8 @@ def _with_guild() -> SimpleNamespace:
     w = _subject()
     w.officer = _person("Guild Officer")
     w.guild = _org(w.officer, "guild")
+    w.guild.verified_at = timezone.now()  # only a guild verified by staff may vouch
+    w.guild.save(update_fields=["verified_at"])
     return w
 
 
@@ -266,7 +268,7 @@ CHANGES = [
         ProjectKey,
         _project,
         lambda w: guideline_services.project_key_add(
-            organization=w.project, actor_role="owner", actor=w.owner, public_jwk=_public_jwk()[1]
+            organization=w.project, actor_role="owner", actor=w.owner, public_jwk=_public_jwk()[1], presence=_witness()
         ),
         lambda w: ProjectKey.objects.filter(organization=w.project).count(),
     ),
@@ -274,21 +276,23 @@ CHANGES = [
         "project_key.retired",
         ProjectKey,
         _with_project_key,
-        lambda w: guideline_services.project_key_retire(key=w.key, actor_role="owner"),
+        lambda w: guideline_services.project_key_retire(key=w.key, actor_role="owner", presence=_witness()),
         lambda w: _row(ProjectKey, w.key.pk, "retired_at"),
     ),
     Change(
         "subject_key.added",
         SubjectKey,
         _subject,
-        lambda w: consent_services.subject_key_add(subject=w.subject, actor=w.person, public_jwk=_public_jwk()[1]),
+        lambda w: consent_services.subject_key_add(
+            subject=w.subject, actor=w.person, public_jwk=_public_jwk()[1], presence=_witness()
+        ),
         lambda w: SubjectKey.objects.filter(subject=w.subject).count(),
     ),
     Change(
         "subject_key.retired",
         SubjectKey,
         _with_subject_key,
-        lambda w: consent_services.subject_key_retire(key=w.key, actor=w.person),
+        lambda w: consent_services.subject_key_retire(key=w.key, actor=w.person, presence=_witness()),
         lambda w: _row(SubjectKey, w.key.pk, "retired_at"),
     ),
     Change(
@@ -614,8 +618,8 @@ def _log_world() -> None:
         witness=_witness(),
     )
     _, jwk = _public_jwk()
-    key = consent_services.subject_key_add(subject=subject, actor=performer, public_jwk=jwk)
-    consent_services.subject_key_retire(key=key, actor=performer)
+    key = consent_services.subject_key_add(subject=subject, actor=performer, public_jwk=jwk, presence=_witness())
+    consent_services.subject_key_retire(key=key, actor=performer, presence=_witness())
     officer = User.objects.get(email="guild@demo.restu.example")
     guild = Organization.objects.get(slug="performers-guild-jakarta")
     vouch = consent_services.vouch_give(subject=subject, organization=guild, actor_role="owner", user=officer)
@@ -648,7 +652,7 @@ def _log_world() -> None:
     guideline_services.attestation_revoke(
         attestation=attestation, actor_role="owner", reason="Dewi Maintainer found a bug in the watermark"
     )
-    guideline_services.project_key_retire(key=attestation.key, actor_role="owner")
+    guideline_services.project_key_retire(key=attestation.key, actor_role="owner", presence=_witness())
     guideline_services.guideline_version_retire(version=attestation.guideline_version, actor_role="owner")
     checkpoint_publish()
 
@@ -684,7 +688,7 @@ def test_no_leaf_and_no_served_log_byte_carries_a_name_or_an_email(settings: Any
     for leaf in leaves:
         body = json.loads(bytes(leaf.leaf))
         assert set(body) == {"type", "id", "digest", "at"}
-        assert body["id"].split("_", 1)[0] in {"con", "gdv", "att", "pky", "sjk", "vch"}, body["id"]
+        assert body["id"].split("_", 1)[0] in {"con", "gdv", "att", "pky", "sjk", "vch", "org"}, body["id"]
 
 
 @pytest.mark.django_db
@@ -750,8 +754,15 @@ def _bad_input_world() -> SimpleNamespace:
     w.studio_key = APIClient()
     w.studio_key.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     w.person_api, w.maintainer_api = APIClient(), APIClient()
-    w.person_api.force_authenticate(w.person)
-    w.maintainer_api.force_authenticate(w.owner)
+    # Signed in moments ago, as a sensitive action needs: the bad input itself is what is refused.
+    w.person_api.force_login(w.person)
+    reauthenticated = w.person_api.post("/accounts/reauthenticate/", {"password": PASSWORD}, format="multipart")
+    assert reauthenticated.status_code == 302, reauthenticated.content[:300]
+    w.maintainer_api.force_login(w.owner)
+    reauthenticated = w.maintainer_api.post("/accounts/reauthenticate/", {"password": PASSWORD}, format="multipart")
+    assert reauthenticated.status_code == 302, reauthenticated.content[:300]
+    w.stale_api = APIClient()  # signed in long ago: no proof of presence
+    w.stale_api.force_authenticate(w.person)
     return w
 
 
@@ -864,7 +875,7 @@ def _bad_requests(w: SimpleNamespace) -> list[tuple[str, APIClient, str, str, An
         ),
         (
             "witnessed without re-authenticating",
-            person,
+            w.stale_api,
             "post",
             f"/api/v1/consents/{draft}/sign",
             {"method": "witnessed"},
@@ -873,7 +884,7 @@ def _bad_requests(w: SimpleNamespace) -> list[tuple[str, APIClient, str, str, An
         ),
         (
             "revoking without re-authenticating",
-            person,
+            w.stale_api,
             "post",
             f"/api/v1/consents/{con}/revoke",
             {"reason": "x"},
@@ -882,13 +893,15 @@ def _bad_requests(w: SimpleNamespace) -> list[tuple[str, APIClient, str, str, An
         ),
         ("an unknown kind of dispute", person, "post", f"/api/v1/subjects/{sub}/disputes", {"kind": "bored"}, {}, 400),
         (
-            "a vouch by a studio",
+            # A private subject reads as missing to a stranger, before the body is looked at (no
+            # existence oracle: a missing id answers the same).
+            "a vouch by a studio for a subject it cannot see",
             studio,
             "post",
             f"/api/v1/subjects/{sub}/vouches",
             {"organization": w.studio.public_id},
             {},
-            403,
+            404,
         ),
         (
             "a bad guideline slug",

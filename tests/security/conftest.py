@@ -217,10 +217,12 @@ def build_world() -> World:
     rep = users["rep"]
     subject = consent_services.subject_create(creator=rep, display_name=SUBJECT_NAME, status="living")
     agent_user = _person("agent@security.example")
-    agent = consent_services.representative_add(subject=subject, actor=rep, user=agent_user, role="agent")
-    signer = Signer()
-    subject_key = consent_services.subject_key_add(subject=subject, actor=rep, public_jwk=signer.jwk)
     witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
+    agent = consent_services.representative_add(
+        subject=subject, actor=rep, user=agent_user, role="agent", presence=witness
+    )
+    signer = Signer()
+    subject_key = consent_services.subject_key_add(subject=subject, actor=rep, public_jwk=signer.jwk, presence=witness)
     terms = service_terms(consent_terms(subject, studio.public_id))
     drafted = consent_services.consent_create(subject=subject, actor=rep, terms=terms)
     consent = consent_services.consent_sign(consent=drafted, actor=rep, method="witnessed", witness=witness)
@@ -238,6 +240,9 @@ def build_world() -> World:
     event_services.event_acknowledge(
         public_id=revocation_event.public_id, organization=studio, user=owner, note="Removed from the edit."
     )
+    # Only a guild that registry staff verified may vouch.
+    guild.verified_at = timezone.now()
+    guild.save(update_fields=["verified_at"])
     vouch = consent_services.vouch_give(subject=subject, organization=guild, actor_role="owner", user=other_owner)
 
     guideline = guideline_services.guideline_create(
@@ -252,7 +257,11 @@ def build_world() -> World:
     )
     project_private_key = generate_private_key()
     project_key = guideline_services.project_key_add(
-        organization=project, actor_role="owner", actor=owner, public_jwk=fresh_jwk_of(project_private_key)
+        organization=project,
+        actor_role="owner",
+        actor=owner,
+        public_jwk=fresh_jwk_of(project_private_key),
+        presence=witness,
     )
     proof = guideline_services.control_proof_create(
         organization=project, actor_role="owner", kind="domain", target="open-swap.example"
@@ -263,7 +272,10 @@ def build_world() -> World:
     attestation = guideline_services.attestation_store(project=project, actor_role="owner", envelope=envelope)
 
     webhook = event_services.webhook_create(
-        organization=studio, url="https://hooks.studio.example/restu", events=["release.status_changed"]
+        organization=studio,
+        actor_role="owner",
+        url="https://hooks.studio.example/restu",
+        events=["release.status_changed"],
     )
     release = releases.release_create(
         organization=studio,

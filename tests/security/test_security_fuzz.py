@@ -102,7 +102,9 @@ def _world() -> dict[str, Any]:
     project_key = accounts.api_key_create(
         organization=project, creator=maintainer, actor_role="owner", name="fuzz", presence=fresh_presence()
     )
-    events.webhook_create(organization=studio, url="https://hooks.example.org/restu", events=["consent.revoked"])
+    events.webhook_create(
+        organization=studio, actor_role="owner", url="https://hooks.example.org/restu", events=["consent.revoked"]
+    )
     subject = Subject.objects.first()
     consent = Consent.objects.filter(subject=subject).first()
     releases.release_create(

@@ -17,6 +17,7 @@ PEOPLE = [
     ("studio@demo.restu.example", "Budi Studio"),
     ("guild@demo.restu.example", "Guild Officer"),
 ]
+DEMO_STAFF = "staff@demo.restu.example"
 ORGANIZATIONS = [
     (
         "Open FaceSwap Project",
@@ -61,6 +62,16 @@ class Command(BaseCommand):
             studio = Organization.objects.get(slug="studio-layar-lebar")
             Membership.objects.get_or_create(
                 organization=studio, user=people["performer@demo.restu.example"], defaults={"role": "member"}
+            )
+            # The demo guild is verified, as registry staff would after checking it, so that its
+            # vouches count. The staff account cannot sign in: it has no password at all.
+            staff = User.objects.filter(email=DEMO_STAFF).first()
+            if staff is None:
+                staff = User.objects.create_user(DEMO_STAFF, None, display_name="Restu staff (demo)")
+                staff.is_staff = True
+                staff.save(update_fields=["is_staff"])
+            services.organization_verify(
+                organization=Organization.objects.get(slug="performers-guild-jakarta"), staff_user=staff
             )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Every demo account's password is {DEMO_PASSWORD!r}."))
 
