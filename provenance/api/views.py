@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import BaseParser, DataAndFiles, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -41,6 +41,18 @@ class UploadTooLarge(APIException):
     default_detail = "The file is larger than this registry checks."
 
 
+class IgnoredBody(BaseParser):
+    """Any body that is not multipart: left unread, so the answer is "send a file part" (400).
+
+    Without it a signed-in browser's forged JSON POST got 415 from DRF's parser negotiation before
+    the CSRF check (which reads the form) could refuse it."""
+
+    media_type = "*/*"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> DataAndFiles:
+        return DataAndFiles({}, {})
+
+
 class ProvenanceCheckThrottle(ScopedRateThrottle):
     """The ``provenance_check`` scope, its rate read at request time (tests and operators change it)."""
 
@@ -66,7 +78,7 @@ class CheckCreate(APIView):
     is never stored. Files above the async threshold answer 202 with a status URL."""
 
     permission_classes = [AllowAny]
-    parser_classes = [MultiPartParser]
+    parser_classes = [MultiPartParser, IgnoredBody]
     throttle_scope = "provenance_check"
     throttle_classes = [AnonThrottle, UserThrottle, ApiKeyThrottle, ProvenanceCheckThrottle]
 
@@ -80,7 +92,7 @@ class CheckCreate(APIView):
 
     @extend_schema(
         request={"multipart/form-data": ProvenanceCheckIn},
-        responses={200: ProvenanceCheckOut, 202: ProvenanceCheckQueuedOut, **problems(400, 413, 415, 429)},
+        responses={200: ProvenanceCheckOut, 202: ProvenanceCheckQueuedOut, **problems(400, 413, 429)},
     )
     def post(self, request: Request) -> Response:
         try:

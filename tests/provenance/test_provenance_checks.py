@@ -321,6 +321,10 @@ def test_a_signed_in_browser_uploads_with_its_csrf_token(user, uploads_dir):
     refused = browser.post(URL, {"file": SimpleUploadedFile("a.jpg", data, "image/jpeg")})
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
+    for body, content_type in (('{"file": "x"}', "application/json"), (data, "image/jpeg")):
+        forged = browser.post(URL, body, content_type=content_type)
+        assert forged.status_code == 403, forged.content  # the CSRF refusal comes before any parsing
+        assert "CSRF" in forged.json()["detail"]
     accepted = browser.post(URL, {"file": SimpleUploadedFile("a.jpg", data, "image/jpeg")}, HTTP_X_CSRFTOKEN=token)
     assert accepted.status_code == 200, accepted.content
     assert accepted.json()["sha256"] == hashlib.sha256(data).hexdigest()
