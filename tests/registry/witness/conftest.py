@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registry.lib.merkle import MemoryTree
+from tests.integration.conftest import make_worker  # noqa: F401 (a real Celery worker, for test_witness_worker)
 from tests.registry.witness.reference_witness import DASH, key_id, raw_public, vkey
 
 
