@@ -409,4 +409,8 @@ def witness_round(*, checkpoint: Checkpoint | None = None) -> dict[str, str]:
             logger.exception("Witness %s: unexpected error", witness.name)
             outcomes[witness.name] = "error"
     checkpoint_evaluate(checkpoint, policy)
+    from registry.witness.selectors import witness_alerts
+
+    for alert in witness_alerts():  # the same alert /health shows, in the log for the operator's paging
+        logger.error("Witnessing: %s", alert)
     return outcomes

@@ -128,7 +128,7 @@ def test_409_is_recovered_by_resending_from_the_witness_size(client, key_file, o
     ],
 )
 def test_refusals_and_bad_answers_are_recorded_backed_off_and_nothing_is_witnessed(
-    client, key_file, outbound, tmp_path, settings, make, expected
+    client, key_file, outbound, tmp_path, settings, make, expected, caplog
 ) -> None:
     grow(2)
     witness = make()
@@ -150,6 +150,10 @@ def test_refusals_and_bad_answers_are_recorded_backed_off_and_nothing_is_witness
     settings.REGISTRY_WITNESS_ALERT_AFTER = 3600
     assert client.get("/health").json()["alerts"] == []
     settings.REGISTRY_WITNESS_ALERT_AFTER = 0
+    Witness.objects.update(next_attempt=None)
+    with caplog.at_level("ERROR", logger="registry.witness.services"):
+        services.witness_round()
+    assert "witness quorum not met" in caplog.text
     health = client.get("/health")
     assert health.status_code == 200
     assert "witness quorum not met" in health.json()["alerts"][0]
