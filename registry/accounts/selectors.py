@@ -49,3 +49,14 @@ def invitations_for(*, user: User) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         email__in=addresses, accepted_at__isnull=True, cancelled_at__isnull=True, expires_at__gt=timezone.now()
     ).order_by("-created")
+
+
+def organization_invitations(*, organization: Organization) -> QuerySet[Invitation]:
+    """The organization's pending member invitations, newest first."""
+    return Invitation.objects.filter(
+        kind="member",
+        target=organization.public_id,
+        accepted_at__isnull=True,
+        cancelled_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).order_by("-created")

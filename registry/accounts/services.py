@@ -356,6 +356,24 @@ def member_invite(
     )
 
 
+def member_invitation_cancel(*, organization: Organization, actor_role: str, invitation: Invitation) -> Invitation:
+    """Withdraw a pending invitation to the organization (admins; an owner invitation, owners only).
+    Idempotent; an accepted invitation is history and stays as it is (409)."""
+    _require_rank(actor_role, Membership.Role.ADMIN)
+    if invitation.kind != "member" or invitation.target != organization.public_id:
+        raise NotFound("No such invitation.")
+    if invitation.payload.get("role") == Membership.Role.OWNER and actor_role != Membership.Role.OWNER:
+        raise NotAllowed("Only an owner can withdraw an invitation to become an owner.")
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None:
+            raise Conflict("This invitation was accepted; remove the member instead.")
+        if locked.cancelled_at is None:
+            locked.cancelled_at = timezone.now()
+            locked.save(update_fields=["cancelled_at"])
+    return locked
+
+
 def _member_accept(invitation: Invitation, user: User) -> Membership:
     organization = Organization.objects.filter(public_id=invitation.target).first()
     if organization is None:
@@ -458,6 +476,11 @@ def api_key_touch(*, api_key: ApiKey, resolution_seconds: int) -> None:
 
 def _rank(role: str | None) -> int:
     return next((rank for name, rank in ROLE_RANK.items() if name == role), 0)
+
+
+def require_admin(actor_role: str) -> None:
+    """403 unless ``actor_role`` is admin or owner."""
+    _require_rank(actor_role, Membership.Role.ADMIN)
 
 
 def _require_rank(actor_role: str, needed: str) -> None:

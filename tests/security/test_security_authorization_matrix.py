@@ -94,6 +94,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # addressed to them (the stranger's, made per test); anyone else learns nothing; keys never.
     ("GET", f"{_V}/invitations"): expect("2xx", keys="403"),
     ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): expect("404", stranger="2xx", keys="403"),
+    ("GET", f"{_ORG}/invitations"): expect("404", staff="2xx", member="403", keys="403"),
+    ("DELETE", f"{_ORG}/invitations/{{invitation_id}}"): expect("404", staff="2xx", member="403", keys="403"),
     # --- the transparency log: public, no authentication at all ---------------------------------
     ("GET", f"{_V}/log/checkpoint"): PUBLIC,
     ("GET", f"{_V}/log/key"): PUBLIC,
@@ -306,6 +308,7 @@ def _invitation_to_stranger(w: Any) -> dict[str, Any]:
 
 REQUESTS: dict[tuple[str, str], Call] = {
     ("POST", f"{_V}/invitations/{{invitation_id}}/accept"): Call(params=_invitation_to_stranger, body=lambda w, r: {}),
+    ("DELETE", f"{_ORG}/invitations/{{invitation_id}}"): Call(params=_invitation_to_stranger),
     ("POST", f"{_V}/receipts/verify"): Call(body=lambda w, r: {"receipt": w.release.receipt}),
     ("POST", f"{_V}/organizations"): Call(body=lambda w, r: {"name": "New", "slug": f"new-{r}", "kind": "studio"}),
     ("PATCH", _ORG): Call(body=lambda w, r: {"name": "Renamed studio"}),

@@ -130,6 +130,42 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: i
         return Response(s.MemberInvitedOut(body).data, status=status.HTTP_201_CREATED)
 
 
+class OrganizationInvitationList(generics.GenericAPIView):  # type: ignore[type-arg]
+    """The organization's pending member invitations (admins and owners)."""
+
+    serializer_class = s.InvitationOut
+    pagination_class = None
+    queryset = Invitation.objects.none()  # for the schema; get() reads through the selector
+
+    @extend_schema(
+        operation_id="organizations_invitations_list",
+        responses={200: whole_list("OrganizationInvitationList", s.InvitationOut), **problems(403)},
+    )
+    def get(self, request: Request, org_id: str) -> Response:
+        require_person(request, action="manage members")
+        organization, role = _organization_for(request, org_id)
+        services.require_admin(role)
+        invitations = selectors.organization_invitations(organization=organization)
+        return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
+
+
+class OrganizationInvitationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Withdraw a pending invitation (admins; an owner invitation, owners only)."""
+
+    serializer_class = s.InvitationOut
+
+    @extend_schema(responses={204: None, **problems(403, 404, 409)})
+    def delete(self, request: Request, org_id: str, invitation_id: str) -> Response:
+        require_person(request, action="manage members")
+        organization, role = _organization_for(request, org_id)
+        invitation = Invitation.objects.filter(public_id=invitation_id).first()
+        services.require_admin(role)
+        if invitation is None:
+            raise NotFound("No such invitation.")
+        services.member_invitation_cancel(organization=organization, actor_role=role, invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     """Remove a member, or leave the organization yourself."""
 

@@ -265,3 +265,38 @@ def test_access_is_decided_before_the_body_is_read(api, org, make_user, client_f
     outsider = client_for(verified(make_user("outsider@example.org")))
     url = f"/api/v1/invitations/{invitation.public_id}/accept"
     assert outsider.generic("POST", url, data="{not json", content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_admins_see_and_withdraw_pending_invitations(org, make_user, client_for, fresh_api, verified):
+    admin, member = make_user(), make_user()
+    Membership.objects.create(organization=org, user=admin, role="admin")
+    Membership.objects.create(organization=org, user=member, role="member")
+    url = f"/api/v1/organizations/{org.public_id}/invitations"
+    as_member = fresh_api.post(_members_url(org), {"email": "m@example.org", "role": "member"}).json()["id"]
+    as_owner = fresh_api.post(_members_url(org), {"email": "o@example.org", "role": "owner"}).json()["id"]
+
+    listed = client_for(admin).get(url).json()["results"]
+    assert {i["id"] for i in listed} == {as_member, as_owner}
+    assert client_for(member).get(url).status_code == 403
+    assert client_for(make_user()).get(url).status_code == 404
+
+    # An admin may withdraw a member invitation, not an owner invitation.
+    assert client_for(admin).delete(f"{url}/{as_owner}").status_code == 403
+    assert client_for(member).delete(f"{url}/{as_member}").status_code == 403
+    assert client_for(admin).delete(f"{url}/{as_member}").status_code == 204
+    assert fresh_api.delete(f"{url}/{as_owner}").status_code == 204
+    assert client_for(admin).get(url).json()["results"] == []
+
+    invitee = verified(make_user("m@example.org"))
+    assert client_for(invitee).post(f"/api/v1/invitations/{as_member}/accept").status_code == 409
+    assert not Membership.objects.filter(user=invitee).exists()
+
+
+@pytest.mark.django_db
+def test_an_invitation_of_another_organization_cannot_be_withdrawn_through_mine(org, user, make_org, fresh_api):
+    mine = make_org(user)
+    other = fresh_api.post(_members_url(org), {"email": "x@example.org", "role": "member"}).json()["id"]
+    response = fresh_api.delete(f"/api/v1/organizations/{mine.public_id}/invitations/{other}")
+    assert response.status_code == 404
+    assert Invitation.objects.get(public_id=other).cancelled_at is None
