@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
-from datetime import timedelta
 from typing import Any
 
-from django.core.cache import caches
-from django.core.cache.backends.db import DatabaseCache
-from django.core.cache.backends.redis import RedisCache
-from django.db import connection
 from django.db.models import QuerySet
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import Throttled
@@ -27,10 +20,9 @@ from consent.models import Release
 from registry.accounts.models import Membership, Organization
 from registry.api.caller import acting_organization, api_key_of
 from registry.api.idempotency import IdempotentPostMixin
-from registry.api.models import ThrottleCounter
 from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
-from registry.api.throttling import _OrganizationThrottle
+from registry.api.throttling import organization_charge
 
 logger = logging.getLogger(__name__)
 
@@ -122,42 +114,6 @@ def _studio_orgs(request: Request) -> list[int]:
     return list(Membership.objects.filter(user=request.user).values_list("organization_id", flat=True))
 
 
-def _add_hits(key: str, ttl: int, hits: int) -> int:
-    """Add ``hits`` to the throttle counter ``key`` at once; the new count.
-
-    ``registry.api.throttling._count_hit`` adds one, in one round trip per backend; a release adds
-    up to 10,000, so this is the same statement with an amount (see the report for issue 13: it
-    belongs in ``registry.api.throttling`` as ``_count_hit(key, ttl, amount)``).
-    """
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        redis_key = backend.make_and_validate_key(key)
-        pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-        pipeline.incrby(redis_key, hits)
-        pipeline.expire(redis_key, ttl, nx=True)
-        count, _ = pipeline.execute()
-        return int(count)
-    if isinstance(backend, DatabaseCache):
-        quote = connection.ops.quote_name
-        table = quote(ThrottleCounter._meta.db_table)
-        expires = connection.ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=ttl))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({quote('key')}, {quote('hits')}, {quote('expires')}) VALUES (%s, %s, %s) "  # noqa: S608 - quoted model names, values are parameters
-                f"ON CONFLICT ({quote('key')}) DO UPDATE SET {quote('hits')} = {table}.{quote('hits')} + %s "
-                f"RETURNING {quote('hits')}",
-                [key, hits, expires, hits],
-            )
-            return int(cursor.fetchone()[0])
-    if backend.add(key, hits, ttl):
-        return hits
-    try:
-        return int(backend.incr(key, hits))
-    except ValueError:  # expired between add() and incr()
-        backend.set(key, hits, ttl)
-        return hits
-
-
 def release_checks_wait(*, organization: Organization, checks: int) -> int | None:
     """Count a release's checks against the organization's verification rate (API.md "Releases"):
     None when allowed, else the seconds to wait (the studio pages can answer with it as the API does).
@@ -169,20 +125,7 @@ def release_checks_wait(*, organization: Organization, checks: int) -> int | Non
     checks impossible under the default rate (6,000 a minute) while letting its checks through one
     by one. Rechecks the registry runs itself (a consent changed) are not charged.
     """
-    throttle = _OrganizationThrottle("verify", organization.pk)
-    if throttle.rate is None or checks <= 0:
-        return None
-    now = throttle.timer()
-    window = int(now // throttle.duration)
-    key = f"{throttle.get_cache_key(None, None)}:{window}"
-    try:
-        count = _add_hits(key, throttle.duration + 1, checks)
-    except Exception:  # as the throttles do: a counter that cannot be read never stops an answer
-        logger.warning("Release checks: cache unavailable; not charged.", exc_info=True)
-        return None
-    if count - checks >= throttle.num_requests:
-        return max(1, math.ceil((window + 1) * throttle.duration - now))
-    return None
+    return organization_charge("verify", organization.pk, checks)
 
 
 def _charge(organization: Organization, territories: list[str], appearances: list[dict[str, Any]]) -> None:

@@ -22,39 +22,39 @@ from registry.api.models import ThrottleCounter
 logger = logging.getLogger(__name__)
 
 
-def _count_hit(key: str, ttl: int) -> int:
-    """Add one to the counter ``key`` (created with ``ttl`` seconds to live); the new count."""
+def _count_hit(key: str, ttl: int, amount: int = 1) -> int:
+    """Add ``amount`` to the counter ``key`` (created with ``ttl`` seconds to live); the new count."""
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # INCR and EXPIRE NX in one round trip; Django's own incr() costs an EXISTS first.
         redis_key = backend.make_and_validate_key(key)
         pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-        pipeline.incr(redis_key)
+        pipeline.incrby(redis_key, amount)
         pipeline.expire(redis_key, ttl, nx=True)
         count, _ = pipeline.execute()
         return int(count)
     if isinstance(backend, DatabaseCache):
-        return _count_hit_in_database(key, ttl)
-    if backend.add(key, 1, ttl):
-        return 1
+        return _count_hit_in_database(key, ttl, amount)
+    if backend.add(key, amount, ttl):
+        return amount
     try:
-        return int(backend.incr(key))
+        return int(backend.incr(key, amount))
     except ValueError:  # expired between add() and incr()
-        backend.set(key, 1, ttl)
-        return 1
+        backend.set(key, amount, ttl)
+        return amount
 
 
-def _count_hit_in_database(key: str, ttl: int) -> int:
+def _count_hit_in_database(key: str, ttl: int, amount: int) -> int:
     """One upsert: the same single statement for a new counter and a counted one."""
     quote = connection.ops.quote_name
     table = quote(ThrottleCounter._meta.db_table)
     expires = connection.ops.adapt_datetimefield_value(timezone.now() + timedelta(seconds=ttl))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({quote('key')}, {quote('hits')}, {quote('expires')}) VALUES (%s, 1, %s) "  # noqa: S608 - names are quoted model names, values are parameters
-            f"ON CONFLICT ({quote('key')}) DO UPDATE SET {quote('hits')} = {table}.{quote('hits')} + 1 "
+            f"INSERT INTO {table} ({quote('key')}, {quote('hits')}, {quote('expires')}) VALUES (%s, %s, %s) "  # noqa: S608 - names are quoted model names, values are parameters
+            f"ON CONFLICT ({quote('key')}) DO UPDATE SET {quote('hits')} = {table}.{quote('hits')} + %s "
             f"RETURNING {quote('hits')}",
-            [key, expires],
+            [key, amount, expires, amount],
         )
         return int(cursor.fetchone()[0])
 
@@ -164,3 +164,28 @@ def organization_wait(scope: str, organization_id: int, request: Any) -> int | N
     if throttle.allow_request(request, None):
         return None
     return math.ceil(throttle.wait())  # rounded up, as the API's 429 answers are
+
+
+def organization_charge(scope: str, organization_id: int, hits: int) -> int | None:
+    """Charge ``hits`` at once to the organization's ``scope`` budget: None if allowed, else seconds to wait.
+
+    Refused only when the window's budget was already spent before this charge; otherwise every
+    hit is charged, even past the budget, so what follows waits for the next window. Refusing any
+    batch larger than what is left would make a batch larger than the whole budget impossible
+    while letting the same checks through one by one.
+    """
+    throttle = _OrganizationThrottle(scope, organization_id)
+    if throttle.rate is None or hits <= 0:
+        return None
+    throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
+    now = throttle.timer()
+    window = int(now // throttle.duration)
+    key = f"{throttle.get_cache_key(None, None)}:{window}"
+    try:
+        count = _count_hit(key, throttle.duration + 1, hits)
+    except Exception:  # as the throttles do: a counter that cannot be read never stops an answer
+        logger.warning("Throttle %s: cache unavailable; %d hits not charged.", scope, hits, exc_info=True)
+        return None
+    if count - hits >= throttle.num_requests:
+        return max(1, math.ceil((window + 1) * throttle.duration - now))
+    return None
