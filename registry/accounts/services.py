@@ -242,7 +242,15 @@ def _invitation_email(invitation: Invitation, token: str, base_url: str) -> None
     link = f"{base_url.rstrip('/')}/invitations/{token}/"
     what = invitation_describe(invitation)
     until = invitation.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    # In both of the registry's languages: we do not know which one the invitee reads.
+    # In both of the registry's languages: we do not know which one the invitee reads. After commit:
+    # a mail outage is logged, the invitation stands, and the sender can invite again.
+    try:
+        _send_invitation(invitation, what, link, until)
+    except Exception:
+        logger.exception("the invitation email for %s could not be sent", invitation.public_id)
+
+
+def _send_invitation(invitation: Invitation, what: str, link: str, until: str) -> None:
     send_mail(
         subject="Restu: you are invited / Anda diundang",
         message=(
@@ -255,7 +263,6 @@ def _invitation_email(invitation: Invitation, token: str, base_url: str) -> None
         ),
         from_email=None,
         recipient_list=[invitation.email],
-        fail_silently=True,
     )
 
 
