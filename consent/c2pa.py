@@ -19,9 +19,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+# A module reference, not names: consent/verification.py may import this module at its top.
+from consent import verification
 from consent.decision import PERMITTED, UseQuery
 from consent.models import Release
-from consent.verification import Check, verification_decide
 
 CONSENT_LABEL = "org.restu.consent"
 TRAINING_MINING_LABEL = "cawg.training-mining"
@@ -42,17 +43,17 @@ ENTRY_ACTIVITIES: Mapping[str, tuple[str, ...]] = {
 
 
 def training_mining_entries(
-    *, caller: str, checks: Sequence[Check], now: datetime | None = None
+    *, caller: str, checks: Sequence[verification.Check], now: datetime | None = None
 ) -> dict[str, dict[str, str]]:
     """The CAWG entries for the uses in ``checks`` (one per territory, say): a use is ``allowed``
     only when every activity it needs is permitted for every check."""
     activities = sorted({activity for needed in ENTRY_ACTIVITIES.values() for activity in needed})
     queries = [
-        (activity, Check(check.subject, replace(check.use, activity=activity)))
+        (activity, verification.Check(check.subject, replace(check.use, activity=activity)))
         for check in checks
         for activity in activities
     ]
-    answers = verification_decide(caller=caller, checks=[query for _, query in queries], now=now)
+    answers = verification.verification_decide(caller=caller, checks=[query for _, query in queries], now=now)
     refused = {
         activity
         for (activity, _), answer in zip(queries, answers, strict=True)
@@ -68,7 +69,7 @@ def training_mining_entries(
 def c2pa_assertions(
     *,
     caller: str,
-    checks: Sequence[Check],
+    checks: Sequence[verification.Check],
     receipt: str,
     consent: str,
     log_proof: Any = None,
@@ -112,7 +113,7 @@ def release_c2pa(*, release: Release, now: datetime | None = None) -> dict[str, 
         }
         if row["decision"] == PERMITTED and row.get("consent"):
             checks = [
-                Check(
+                verification.Check(
                     row["subject"],
                     UseQuery(
                         medium=row["medium"],

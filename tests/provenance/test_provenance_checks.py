@@ -367,3 +367,31 @@ def test_a_log_proof_of_another_consent_or_a_broken_one_is_not_valid(permitted, 
         body = check(anon, test_ca.sign(jpeg(), "jpeg", first["assertions"]), uploads_dir).json()
         assert body["consents"][0]["log_proof_valid"] is False
         assert body["verdict"] == "consent_invalid"
+
+
+@pytest.mark.django_db
+def test_a_bulk_answers_batch_receipt_ties_to_its_consent_through_the_access_log(
+    signed, studio, test_ca, anon, uploads_dir
+):
+    from consent.c2pa import c2pa_assertions
+    from consent.decision import UseQuery
+    from consent.verification import Check
+
+    subject, _, consent = signed()
+    org, client = studio
+    query = {"subject": subject.public_id, "medium": "face", "activity": "generate", "purpose": "film_tv"}
+    query |= {"territory": "ID", "date": consent.valid_from.isoformat()}
+    response = client.post("/api/v1/verifications/bulk", {"queries": [query]}, format="json")
+    assert response.status_code == 200, response.content
+    batch = response.json()
+    assert batch["results"][0]["decision"] == "permitted"
+    use = UseQuery(medium="face", activity="generate", purpose="film_tv", territory="ID", on=consent.valid_from)
+    assertions = c2pa_assertions(
+        caller=org.public_id,
+        checks=[Check(subject.public_id, use)],
+        receipt=batch["receipt"],
+        consent=consent.public_id,
+    )
+    body = check(anon, test_ca.sign(jpeg(), "jpeg", assertions), uploads_dir).json()
+    assert body["consents"][0]["receipt_valid"] is True
+    assert body["verdict"] == "consented"
