@@ -92,9 +92,7 @@ class ConsentForm(forms.Form):
         label=_("Where?"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
     )
     valid_from = IsoDateField(label=_("From"))
-    valid_until = IsoDateField(
-        label=_("Until"), required=False, help_text=_("Leave empty for no end date.")
-    )
+    valid_until = IsoDateField(label=_("Until"), required=False, help_text=_("Leave empty for no end date."))
     attribution_required = forms.BooleanField(label=_("I must be credited"), required=False)
     approval_required = forms.BooleanField(label=_("I approve each use before it is published"), required=False)
     disclosure_label_required = forms.BooleanField(label=_("Each use must be labelled as made with AI"), required=False)
