@@ -47,10 +47,42 @@ def _allow_http() -> bool:
     return bool(getattr(settings, "REGISTRY_OUTBOUND_ALLOW_HTTP", False))
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# IPv6 transition mechanisms wrap an IPv4 address in an IPv6 one that ``ipaddress`` calls global:
+# ``2002:7f00:1::`` is 6to4 for 127.0.0.1, and a relay (6to4, NAT64, Teredo) on the path carries the
+# request there. Refused whatever they wrap, unless an operator allows the network. (network, what)
+TRANSITION_NETWORKS: tuple[tuple[Network, str], ...] = tuple(
+    (ipaddress.ip_network(cidr), name)
+    for cidr, name in (
+        ("2002::/16", "6to4 (RFC 3056)"),
+        ("2001::/32", "Teredo (RFC 4380)"),
+        ("64:ff9b::/96", "NAT64 well-known prefix (RFC 6052)"),
+        ("64:ff9b:1::/48", "NAT64 local-use prefix (RFC 8215)"),
+        ("::/96", "IPv4-compatible (RFC 4291, deprecated)"),
+        ("::ffff:0:0:0/96", "SIIT IPv4-translated (RFC 2765)"),
+        ("192.88.99.0/24", "6to4 relay anycast (RFC 7526)"),
+        ("192.0.0.0/24", "IETF protocol assignments, NAT64 discovery (RFC 6890, RFC 7050)"),
+        ("100.64.0.0/10", "carrier-grade NAT (RFC 6598)"),
+        ("5f00::/16", "SRv6 segment identifiers (RFC 9602)"),
+        ("3fff::/20", "documentation (RFC 9637)"),
+    )
+)
+
+
+def refusal(address: Address, allowed: list[Network] | None = None) -> str | None:
+    """Why ``address`` may not be contacted, or None when it may (the one rule for every outbound call)."""
+    allowed = _allowed_networks() if allowed is None else allowed
+    if any(address.version == net.version and address in net for net in allowed):
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        inner = refusal(address.ipv4_mapped, allowed)
+        return f"it maps {address.ipv4_mapped}: {inner}" if inner else None
+    for network, name in TRANSITION_NETWORKS:
+        if address.version == network.version and address in network:
+            return f"it is in {network}, {name}"
+    if (
         address.is_private
         or address.is_loopback
         or address.is_link_local
@@ -58,7 +90,9 @@ def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
         or address.is_reserved
         or address.is_unspecified
         or not address.is_global
-    )
+    ):
+        return "it is private, loopback, link-local or reserved"
+    return None
 
 
 def check_url(url: str) -> tuple[str, str, int, str]:
@@ -91,13 +125,22 @@ def resolve_checked(host: str, port: int) -> str:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise OutboundUnresolved(f"The host name {host!r} does not resolve.") from exc
-        candidates = [ipaddress.ip_address(info[4][0]) for info in infos]
+        candidates = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not candidates:
         raise OutboundUnresolved(f"The host name {host!r} does not resolve.")
     allowed = _allowed_networks()
-    if any(_forbidden(address) and not any(address in net for net in allowed) for address in candidates):
-        raise OutboundRefused("That address is private, loopback or link-local; it cannot be used.")
+    for address in candidates:
+        why = refusal(address, allowed)
+        if why:
+            raise OutboundRefused(f"The address {address} cannot be used: {why}.")
     return str(candidates[0])
+
+
+def check_reachable(url: str) -> None:
+    """Refuse (``OutboundRefused``) a URL we may not call, or whose host has an address we may not
+    reach; ``OutboundUnresolved`` when the name does not resolve now."""
+    _, host, port, _ = check_url(url)
+    resolve_checked(host, port)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

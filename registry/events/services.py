@@ -28,7 +28,6 @@ from registry import outbound
 from registry.accounts.models import ROLE_RANK, Membership, Organization
 from registry.background import enqueue
 from registry.errors import NotAllowed, NotFound, ValidationFailed
-from registry.events.addresses import check_webhook_url
 from registry.events.models import Acknowledgement, Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
 from registry.events.vocabulary import event_types, public_event_types
 
@@ -102,7 +101,7 @@ def _validate_events(events: list[str]) -> list[str]:
 def _validate_url(url: str) -> str:
     # A name that does not resolve today is accepted: every delivery checks the address again.
     try:
-        check_webhook_url(url)
+        outbound.check_reachable(url)
     except outbound.OutboundUnresolved:
         pass
     except outbound.OutboundRefused as exc:
@@ -260,7 +259,7 @@ def delivery_attempt(*, delivery_id: int, manual: bool = False) -> str:
     try:
         # The addresses again, with the transition prefixes registry.outbound does not know yet;
         # outbound.request then resolves, checks and pins the address it connects to.
-        check_webhook_url(endpoint.url)
+        outbound.check_reachable(endpoint.url)
         response = outbound.request(
             "POST",
             endpoint.url,

@@ -169,3 +169,17 @@ def test_an_operator_may_allow_a_transition_network_explicitly(org, settings):
 def test_public_addresses_are_still_accepted(org, production):
     for url in ("https://[2606:4700:4700::1111]/hook", "https://[::ffff:8.8.8.8]/hook", "https://8.8.8.8/hook"):
         assert services.webhook_create(organization=org, actor_role="owner", url=url, events=["consent.revoked"])
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2002:7f00:1::", "2002:a00:1::", "64:ff9b::a9fe:a9fe", "2001:0:7f00:1::", "::ffff:127.0.0.1", "::127.0.0.1"],
+)
+def test_proof_fetches_refuse_transition_addresses_too(settings, address):
+    # One rule for every outbound call: a project's proof-of-control URL goes through the same
+    # check as a webhook, so a 6to4 address wrapping loopback cannot reach the registry's own host.
+    from registry import outbound
+
+    settings.REGISTRY_OUTBOUND_ALLOWED_NETWORKS = []
+    with pytest.raises(outbound.OutboundRefused):
+        outbound.resolve_checked(address, 443)
