@@ -100,8 +100,6 @@ def _claim(data: Any, entries: dict[str, Any] | None) -> dict[str, Any]:
     if not (isinstance(consent_id, str) and isinstance(subject_id, str) and isinstance(receipt, str)):
         out["reason"] = "the assertion lacks a receipt, consent or subject"
         return out
-    consent = selectors.consent_of(consent=consent_id, subject=subject_id)
-    out["status_now"] = consent.status if consent else None
     checked = receipt_verify(receipt[:65536])
     if not checked.valid or checked.payload is None:
         out["reason"] = f"receipt: {checked.reason}"
@@ -127,9 +125,13 @@ def _claim(data: Any, entries: dict[str, Any] | None) -> dict[str, Any]:
             out["reason"] = "the receipt does not cover this consent and subject"
             return out
         decision, query = entry.decision, entry.query
+    # Only now, with a receipt the registry signed for this consent and subject, is the consent's
+    # status told: a consent is private, and anyone can put any id in a file.
+    consent = selectors.consent_of(consent=consent_id, subject=subject_id)
     if consent is None:
         out["reason"] = "no such consent for this subject"
         return out
+    out["status_now"] = consent.status
     out["receipt_valid"] = True
     out["decision_then"] = decision
     out["training_mining_consistent"] = _consistent(

@@ -89,6 +89,8 @@ def test_a_receipt_signed_by_someone_else_is_not_a_consent(permitted, test_ca, a
     [claim] = body["consents"]
     assert claim["receipt_valid"] is False
     assert claim["decision_then"] is None
+    # A consent's status is private: a claim that does not prove itself learns nothing about it.
+    assert claim["status_now"] is None
 
 
 @pytest.mark.django_db
@@ -99,6 +101,7 @@ def test_a_genuine_receipt_claimed_for_another_consent_does_not_count(permitted,
     body = check(anon, test_ca.sign(jpeg(), "jpeg", first["assertions"]), uploads_dir).json()
     assert body["verdict"] == "consent_invalid"
     assert body["consents"][0]["receipt_valid"] is False
+    assert body["consents"][0]["status_now"] is None
 
 
 @pytest.mark.django_db
