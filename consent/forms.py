@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pycountry
 from django import forms
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consent import vocabulary as v
-from consent.summary import country_name
+from consent.studio_forms import country_choices
 from registry.accounts.models import Organization
 from registry.widgets import IsoDateField
 
@@ -113,9 +112,8 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         studios = Organization.objects.filter(kind__in=["studio", "agency", "project"]).order_by("name")
         self.fields["grantee"].choices = [("*", _("Anyone")), *[(o.public_id, o.name) for o in studios]]
-        self.fields["territories"].choices = sorted(
-            ((c.alpha_2, country_name(c.alpha_2, language)) for c in pycountry.countries), key=lambda pair: pair[1]
-        )
+        # Indonesia and the US first (each listed once), then every country in the reader's language.
+        self.fields["territories"].choices = country_choices(language)
         # Each choice carries its one-line explanation, built now so it is in the reader's language.
         for name, terms in (
             ("media", v.MEDIA),

@@ -296,3 +296,16 @@ def test_a_summary_names_the_media_once_and_lists_in_good_indonesian(make_subjec
     assert "dari wajah dan suara anak Anda serta menghasilkan konten baru" in in_indonesian
     assert "untuk iklan serta film dan TV" in in_indonesian
     assert "di Tiongkok, Indonesia, dan Timor Leste" in in_indonesian
+
+
+def test_the_wizard_lists_indonesia_first(browser):
+    client, _ = browser
+    client.post("/me/start/", {"status": "living", "display_name": "Sari"})
+    subject = Subject.objects.get()
+    client.cookies["django_language"] = "id"
+    page = client.get(f"/subjects/{subject.public_id}/consents/new/").content.decode()
+    select = page[page.index('name="territories"') :]
+    assert select.index('value="ID"') < select.index('value="AF"')
+    assert "Sering dipilih" in select
+    assert ">Timor Leste<" in select
+    assert ">Tiongkok<" in select
