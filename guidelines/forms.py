@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guidelines.content import BODY
 from guidelines.vocabulary import CLAUSE_KINDS
+from registry.lib.jsondepth import loads_bounded
 
 CLAUSE_HELP = _(
     "One clause per line: key | kind | text | evidence. The kind is must, must_not or should; "
@@ -197,7 +197,7 @@ class SigningKeyForm(forms.Form):
         if text.startswith("-----BEGIN"):
             return _jwk_from_pem(text)
         try:
-            jwk = json.loads(text)
+            jwk = loads_bounded(text)
         except ValueError:
             jwk = None
         if not isinstance(jwk, dict):
@@ -207,7 +207,7 @@ class SigningKeyForm(forms.Form):
 
 def _json_has_private_part(text: str) -> bool:
     try:
-        value = json.loads(text)
+        value = loads_bounded(text)
     except ValueError:
         return False
     return isinstance(value, dict) and "d" in value

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from guidelines.vocabulary import ASSERTED, CLAIMS, EVIDENCED, NOT_APPLICABLE, NOT_MET, SAFEGUARDS
 from registry.errors import ValidationFailed
+from registry.lib.jsondepth import loads_bounded
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -47,7 +47,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def statement_parse(payload: bytes) -> Statement:
     """Parse and check the statement's shape; the guideline and clause keys are checked by the caller."""
     try:
-        doc = json.loads(payload, object_pairs_hook=_no_duplicates)
+        doc = loads_bounded(payload, object_pairs_hook=_no_duplicates)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _fail("The payload is not a JSON document.", "envelope.payload", "Not JSON.") from exc
     if not isinstance(doc, dict):

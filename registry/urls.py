@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("guidelines.urls")),
     path("", include("consent.urls")),
     path("", include("provenance.urls")),
+    path("", include("registry.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
-from registry.api.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
 from registry.api.problems import problem_response
+from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
 
 
 class BodySizeLimitMiddleware:
@@ -49,7 +49,7 @@ class JsonDepthLimitMiddleware:
 
     Python's JSON decoder recurses per level, so a body a thousand levels deep is a RecursionError
     (a 500) in any parser that is not ours: allauth's headless endpoints (login, sign-up…) parse
-    bodies themselves. The depth is measured by a linear scan (registry.api.jsondepth) of bodies
+    bodies themselves. The depth is measured by a linear scan (registry.lib.jsondepth) of bodies
     that declare a JSON type, and of every body sent to the headless endpoints. The body was
     already held to its size limit by ``BodySizeLimitMiddleware``; Django keeps it for the view.
     """

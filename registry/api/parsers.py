@@ -9,7 +9,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # not in the stubs yet
 from rest_framework.utils import json
 
-from registry.api.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
+from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
 
 
 class DepthLimitedJSONParser(JSONParser):

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from registry import keys
-from registry.api.jsondepth import json_depth_exceeds
 from registry.api.serializers import StrictSerializer
 from registry.lib.canonical import b64url_decode
+from registry.lib.jsondepth import json_depth_exceeds
 from registry.receipts import receipt_verify
 
 

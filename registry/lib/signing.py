@@ -38,6 +38,7 @@ from joserfc.jwk import OKPKey
 from joserfc.jws import JWSRegistry
 
 from registry.lib.canonical import b64url_decode, b64url_encode
+from registry.lib.jsondepth import loads_bounded
 
 __all__ = [
     "ACCEPTED_ALGS",
@@ -211,7 +212,7 @@ def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     data = Path(path).read_bytes()
     if data.lstrip().startswith(b"{"):
         try:
-            jwk = json.loads(data)
+            jwk = loads_bounded(data)
         except ValueError as exc:
             raise ValueError("key file is neither PEM nor a JSON JWK") from exc
         return private_key_from_jwk(jwk)
@@ -271,7 +272,7 @@ class VerifiedJWS:
     def json(self) -> dict[str, Any]:
         """The payload parsed as a JSON object; JWSError if it is not one."""
         try:
-            value = json.loads(self.payload, object_pairs_hook=_no_duplicates)
+            value = loads_bounded(self.payload, object_pairs_hook=_no_duplicates)
         except ValueError as exc:
             raise JWSError("payload is not JSON") from exc
         if not isinstance(value, dict):
@@ -338,7 +339,7 @@ def verify_compact(token: str, jwks: Jwks) -> VerifiedJWS:
         raise JWSError("malformed token")
     try:
         header_bytes, _, signature = (b64url_decode(part) for part in parts)
-        header = json.loads(header_bytes, object_pairs_hook=_no_duplicates)
+        header = loads_bounded(header_bytes, object_pairs_hook=_no_duplicates)
     except ValueError as exc:
         raise JWSError("malformed token") from exc
     if not isinstance(header, dict):

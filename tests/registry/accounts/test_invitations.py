@@ -161,7 +161,6 @@ def test_unknown_or_malformed_invitation_ids_are_404(make_user, client_for, veri
         assert person.post(f"/api/v1/invitations/{invitation_id}/accept").status_code == 404
 
 
-@pytest.mark.urls("tests.registry.accounts.urls")
 @pytest.mark.django_db(transaction=True)
 def test_the_emailed_link_accepts_for_the_signed_in_invitee(api, org, make_user):
     from django.test import Client
@@ -180,7 +179,6 @@ def test_the_emailed_link_accepts_for_the_signed_in_invitee(api, org, make_user)
     assert Membership.objects.get(organization=org, user=invitee).role == "member"
 
 
-@pytest.mark.urls("tests.registry.accounts.urls")
 @pytest.mark.django_db(transaction=True)
 def test_the_emailed_link_does_nothing_for_another_account(api, org, make_user):
     from django.test import Client

@@ -9,7 +9,7 @@ import time
 import pytest
 from rest_framework.exceptions import ParseError
 
-from registry.api.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds
+from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds
 from registry.api.parsers import DepthLimitedJSONParser
 
 

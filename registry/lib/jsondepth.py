@@ -8,7 +8,9 @@ never recurses for a hostile one.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # Deeper than any document the API accepts (a guideline's clauses, a consent's terms, a DSSE
 # envelope are a few levels), far below Python's recursion limit.
@@ -43,3 +45,12 @@ def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
 
 def too_deep_detail(limit: int = MAX_JSON_DEPTH) -> str:
     return f"The JSON body nests arrays and objects more than {limit} levels deep."
+
+
+def loads_bounded(data: str | bytes, limit: int = MAX_JSON_DEPTH, **kwargs: Any) -> Any:
+    """``json.loads`` for text from outside: ``ValueError`` (not ``RecursionError``) when it nests
+    more than ``limit`` levels, so every caller's existing ``except ValueError`` refuses it."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    if json_depth_exceeds(text, limit):
+        raise ValueError(f"JSON nested more than {limit} levels deep")
+    return json.loads(text, **kwargs)
