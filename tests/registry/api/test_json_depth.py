@@ -9,8 +9,8 @@ import time
 import pytest
 from rest_framework.exceptions import ParseError
 
-from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds
 from registry.api.parsers import DepthLimitedJSONParser
+from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds
 
 
 def test_the_limit_is_64_levels():
