@@ -52,8 +52,12 @@ def subject_visible(*, user: User, public_id: str) -> tuple[Subject, Representat
 def subjects_for(*, user: User) -> QuerySet[Subject]:
     """The subjects the user currently represents."""
     day = today()
-    reps = Representative.objects.filter(user=user, ended_at__isnull=True).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=day)
+    reps = (
+        Representative.objects.filter(user=user, ended_at__isnull=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+        # A guardian's authority ends by itself the day the child comes of age, before the daily
+        # sweep ends the row: from then on the record is the person's own.
+        .exclude(role=Representative.Role.GUARDIAN, subject__adult_on__lte=day)
     )
     return Subject.objects.filter(pk__in=reps.values("subject_id")).select_related("profile").order_by("created")
 

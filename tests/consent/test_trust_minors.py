@@ -140,3 +140,19 @@ def test_staff_end_the_guardianships_of_a_person_who_came_of_age_from_the_admin(
     assert response.status_code == 302
     assert Representative.objects.get(subject=subject, user=guardian).ended_at is not None
     assert Representative.objects.get(subject=child, user=other_guardian).ended_at is None  # still a minor
+
+
+@pytest.mark.django_db
+def test_a_former_guardian_no_longer_sees_the_record_on_the_day_of_coming_of_age_before_any_sweep():
+    # The daily sweep ends the guardianship row later; until then, reads must already stop.
+    from consent.models import Consent, Representative, Subject
+    from consent.selectors import consents_visible, subjects_for
+    from registry.accounts.models import User
+
+    guardian = User.objects.create_user("guardian-coa@example.org", "x" * 12)
+    subject = Subject.objects.create(status="minor", adult_on=timezone.now().date())
+    Representative.objects.create(subject=subject, user=guardian, role=Representative.Role.GUARDIAN)
+    assert Representative.objects.filter(subject=subject, ended_at__isnull=True).exists()
+    assert list(subjects_for(user=guardian)) == []
+    assert not consents_visible(user=guardian).filter(subject=subject).exists()
+    assert Consent.objects.filter(subject=subject).count() == 0
