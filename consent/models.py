@@ -330,7 +330,7 @@ class Dispute(PublicIdModel):
 
 
 class AccessLogEntry(models.Model):
-    """One check that named a subject (verification, consent token, release): who, when, what, answer."""
+    """One check (verification, consent token, release): who, when, what, answer, and whom it named."""
 
     class Kind(models.TextChoices):
         VERIFICATION = "verification", _("verification")
@@ -339,7 +339,11 @@ class AccessLogEntry(models.Model):
 
     # No index of its own: ``access_subject_created`` below starts with the subject, and a second,
     # redundant index cost a fifth of a bulk check's insert (1,000 rows at random places).
-    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="access_log", db_index=False)
+    # Empty for a check that named nobody: logged all the same, so that checking a hidden person
+    # and a made-up id cost the same work (no timing oracle), and kept a while to spot enumeration.
+    subject = models.ForeignKey(
+        Subject, null=True, blank=True, on_delete=models.CASCADE, related_name="access_log", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.VERIFICATION)
     # The caller's three columns carry no database constraint: a bulk check writes the same caller on
     # up to 1,000 rows, and PostgreSQL checked (and row-locked) the caller's rows once per row, a

@@ -112,3 +112,19 @@ def assurance_refresh_for_organization(event_id: str) -> int:
     if not isinstance(organization, str):
         return 0
     return refresh(organization_public_id=organization)
+
+
+@shared_task(name="consent.tasks.purge_checks_naming_nobody")
+def purge_checks_naming_nobody() -> int:
+    """Forget checks that named no person once they are older than the retention setting.
+
+    They are logged only so that a made-up id costs the same work as a hidden person (no timing
+    oracle) and so that an enumeration shows up for a while; nobody's access log holds them.
+    """
+    from datetime import timedelta
+
+    from consent.models import AccessLogEntry
+
+    cutoff = timezone.now() - timedelta(days=settings.REGISTRY_UNNAMED_CHECK_RETENTION_DAYS)
+    deleted, _ = AccessLogEntry.objects.filter(subject__isnull=True, created__lt=cutoff).delete()
+    return deleted

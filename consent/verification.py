@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -510,12 +510,12 @@ def _log_access(
     receipt_ids: Sequence[str],
     query_json: Sequence[str] | None = None,
 ) -> None:
-    """Every check that named an existing subject lands in that subject's access log: ONE insert
-    statement for the whole batch, with the same values an ORM ``bulk_create`` would write.
+    """Every check lands in the access log, ONE insert statement for the whole batch, with the
+    same values an ORM ``bulk_create`` would write: a check that named a person in that person's
+    log, one that named nobody with no subject (kept a while to spot enumeration, then purged).
 
-    The statement carries every check, and the database drops those that named nobody: the
-    request does the same work, statement for statement, whether an id belongs to a person hidden
-    from the caller or to nobody at all (no timing oracle on existence).
+    So the request does the same work, row for row, whether an id belongs to a person hidden from
+    the caller or to nobody at all (no timing oracle on existence).
 
     ``query_json`` (each check's ``as_dict()`` as JSON, in order) saves encoding them again when the
     caller has them.
@@ -587,14 +587,13 @@ def _insert_sql(*, postgres: bool) -> str:
             "FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::varchar[]) WITH ORDINALITY "
             "AS r(subject_id, decision, consent_id, receipt_id, n) "
             "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS q(query, n) ON q.n = r.n "
-            "WHERE r.subject_id IS NOT NULL "
             "ORDER BY r.n"  # row ids in the order of the queries
         )
     return (
         f"INSERT INTO {table} ({columns}) "  # noqa: S608 — names from the model, values are parameters
         "SELECT %s, %s, %s, %s, %s, json_extract(r.value, '$[0]'), json_extract(r.value, '$[4]'), "
         "json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]') "
-        "FROM json_each(%s) r WHERE json_extract(r.value, '$[0]') IS NOT NULL "
+        "FROM json_each(%s) r "
         "ORDER BY r.key"  # row ids in the order of the queries
     )
 
@@ -719,22 +718,21 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def verification_answer_bulk(
+def verification_run_bulk(
     *, organization: Organization, checks: Sequence[Check], user: User | None = None, api_key: ApiKey | None = None
-) -> tuple[bytes, Callable[[], None]]:
+) -> bytes:
     """Answer up to 1,000 checks, in order, under ONE receipt covering the whole batch: the JSON
-    response body ``{"results": [...], "receipt": ...}``, rendered, and the function that notes
-    every check in the access logs (call it once, when the answer has been sent).
+    response body ``{"results": [...], "receipt": ...}``, rendered; every check is in the access log
+    before the body is returned, so no answer leaves without its row (a crash after the answer
+    loses none).
 
     The receipt's ``batch.digest`` is the SHA-256 of the RFC 8785 canonical JSON of the list of
     ``{"query", "decision", "reasons", "assurance", "consent", "consent_digest"}`` objects, in
     order: keep the response to prove any single answer later (``assurance`` included).
 
-    Everything before the answer costs the same whether an id names a person hidden from the
-    caller or nobody (same statements, same rows read, same steps). Noting the checks does not:
-    only a real person has an access log to write to, a thousand rows cost a third of the
-    request, and a caller timing the answer would learn which ids exist. So the API writes them
-    once the answer is on its way (``verification_views.BulkVerificationView``).
+    Everything costs the same whether an id names a person hidden from the caller or nobody (same
+    statements, same rows read and written, same steps): a check that named nobody is logged too,
+    with no subject, so a caller timing the answer learns nothing about which ids exist.
     """
     answers = verification_decide_bulk(caller=organization.public_id, checks=checks)
     query_json = [_canonical(answer.check.as_dict()) for answer in answers]
@@ -749,26 +747,15 @@ def verification_answer_bulk(
 
     document = _bulk_document(answers, query_json, receipt_for)
 
-    def log() -> None:
-        _log_access(
-            answers,
-            kind=AccessLogEntry.Kind.VERIFICATION,
-            organization=organization,
-            user=user,
-            api_key=api_key,
-            receipt_ids=[_jti_of(receipts[0])] * len(answers),
-            query_json=query_json,
-        )
-
-    return document, log
-
-
-def verification_run_bulk(
-    *, organization: Organization, checks: Sequence[Check], user: User | None = None, api_key: ApiKey | None = None
-) -> bytes:
-    """``verification_answer_bulk``, with the access log written before the body is returned."""
-    document, log = verification_answer_bulk(organization=organization, checks=checks, user=user, api_key=api_key)
-    log()
+    _log_access(
+        answers,
+        kind=AccessLogEntry.Kind.VERIFICATION,
+        organization=organization,
+        user=user,
+        api_key=api_key,
+        receipt_ids=[_jti_of(receipts[0])] * len(answers),
+        query_json=query_json,
+    )
     return document
 
 

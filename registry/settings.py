@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {"task": "registry.api.tasks.purge_idempotency_keys", "schedule": 3600.0},
     "purge-throttle-counters": {"task": "registry.api.tasks.purge_throttle_counters", "schedule": 600.0},
     "expire-consents": {"task": "consent.tasks.expire_consents", "schedule": 3600.0},
+    "purge-checks-naming-nobody": {"task": "consent.tasks.purge_checks_naming_nobody", "schedule": 3600.0},
+    "sweep-provenance-uploads": {"task": "provenance.tasks.sweep_uploads", "schedule": 3600.0},
     "events-sweep": {"task": "registry.events.tasks.sweep", "schedule": float(envint("REGISTRY_EVENTS_SWEEP", 15))},
     "publish-checkpoint": {
         "task": "registry.transparency.tasks.publish_checkpoint",
@@ -357,6 +359,8 @@ REGISTRY_PROOF_FETCHER = "guidelines.fetch.fetch_url"
 REGISTRY_WEBHOOK_TIMEOUT = envint("REGISTRY_WEBHOOK_TIMEOUT", 10)
 # A worker holds a delivery this long; if it dies mid-delivery, the sweep re-sends after it.
 REGISTRY_WEBHOOK_LEASE_SECONDS = envint("REGISTRY_WEBHOOK_LEASE_SECONDS", 60)
+# Checks that named no person are logged (equal work for hidden and made-up ids) and kept this long.
+REGISTRY_UNNAMED_CHECK_RETENTION_DAYS = envint("REGISTRY_UNNAMED_CHECK_RETENTION_DAYS", 30)
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

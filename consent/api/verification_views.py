@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -26,8 +25,8 @@ from consent.verification import (
     check_from,
     collector_paused,
     consent_token_issue,
-    verification_answer_bulk,
     verification_run,
+    verification_run_bulk,
 )
 from registry.accounts.models import Organization
 from registry.api.caller import api_key_of
@@ -218,26 +217,6 @@ class VerificationView(_Throttled):
         return Response(body)
 
 
-class _ThenAfterSent(HttpResponse):
-    """A response that runs ``after`` once the server has sent it: WSGI and ASGI servers call
-    ``close()`` after the last byte (Django's test client does too)."""
-
-    def __init__(self, content: bytes, *, after: Callable[[], None], **kwargs: Any) -> None:
-        super().__init__(content, **kwargs)
-        self._after: Callable[[], None] | None = after
-
-    def close(self) -> None:
-        after, self._after = self._after, None
-        try:
-            if after is not None:
-                after()
-        except Exception:
-            # The answer is out; a failed write must not pass unnoticed.
-            logger.exception("Bulk verification: the access log could not be written after the answer.")
-        finally:
-            super().close()
-
-
 class BulkVerificationView(_Throttled):
     """Check up to 1,000 uses at once, answered in order, under one receipt for the batch."""
 
@@ -267,13 +246,11 @@ class BulkVerificationView(_Throttled):
                     f"At most {MAX_BULK} queries per request.", errors={"queries": [f"At most {MAX_BULK} queries."]}
                 )
             checks: list[Check] = bulk_input(request.data)
-            document, log = verification_answer_bulk(
+            document = verification_run_bulk(
                 organization=organization, checks=checks, user=request.user, api_key=api_key_of(request)
             )
         # Rendered by the service: the digest in the receipt and the response share their pieces.
-        # The access log is written once the answer has been sent, so that how long the answer
-        # takes does not tell which ids belong to real people (verification_answer_bulk).
-        return _ThenAfterSent(document, after=log, content_type="application/json")
+        return HttpResponse(document, content_type="application/json")
 
 
 class ConsentTokenView(_Throttled):

@@ -74,13 +74,15 @@ def test_every_bulk_query_on_a_real_subject_is_logged_with_the_batch_receipt(sig
     _, payload, _, _ = decode(body["receipt"])
     key = ApiKey.objects.get(organization=org)
     entries = list(AccessLogEntry.objects.order_by("id"))
-    # The made-up id has no access log to land in; the invisible subject's check is still noted.
-    assert [e.subject_id for e in entries] == [permitted.pk, denied.pk, invisible.pk, permitted.pk]
+    # The made-up id is noted with no subject (no person's log shows it); the invisible subject's
+    # check is noted in that person's log.
+    assert [e.subject_id for e in entries] == [permitted.pk, denied.pk, invisible.pk, None, permitted.pk]
+    assert entries[3].decision == "unknown"
     assert {(e.kind, e.caller_org_id, e.caller_user_id, e.caller_key_id, e.receipt_id) for e in entries} == {
         ("verification", org.pk, key.created_by_id, key.pk, payload["jti"])
     }
-    assert [e.decision for e in entries] == [body["results"][i]["decision"] for i in (0, 1, 2, 4)]
-    assert [e.query for e in entries] == [body["results"][i]["query"] for i in (0, 1, 2, 4)]
+    assert [e.decision for e in entries] == [body["results"][i]["decision"] for i in range(5)]
+    assert [e.query for e in entries] == [body["results"][i]["query"] for i in range(5)]
     assert entries[1].query["territory"] == "ID"  # as validated, not as sent
     assert entries[0].consent.public_id == body["results"][0]["consent"]
     assert entries[1].consent.public_id == body["results"][1]["consent"]  # the deny that decided it
