@@ -18,7 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from registry.witness import services
 
 # The API's problem middleware turns every 4xx under /api/ into a problem document; these
-# protocol answers must reach the client as the specification writes them.
+# protocol answers must reach the client as the specification writes them, so they carry a mark
+# the middleware honours.
 PROTOCOL_MARK = "restu_protocol_response"
 
 
@@ -26,9 +27,6 @@ def _protocol(request: HttpRequest, answer: services.WitnessAnswer) -> HttpRespo
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
     response["Cache-Control"] = "no-store"
     setattr(response, PROTOCOL_MARK, True)
-    if answer.status >= 400:
-        # Until the middleware honours PROTOCOL_MARK, step outside its /api/ prefix check.
-        request.path = "/witness-protocol" + request.path
     return response
 
 
