@@ -17,15 +17,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from consent import releases
 from consent import services as consent_services
-from consent.models import Consent, Representative, Subject, SubjectKey, Vouch
+from consent.models import POWERS, Consent, Representative, Subject, SubjectKey, Vouch
 from guidelines import services as guideline_services
 from guidelines.models import Attestation, ControlProof, Guideline, GuidelineVersion, ProjectKey
 from registry.accounts import services as account_services
@@ -38,9 +40,15 @@ from registry.lib.signing import dsse_sign, generate_private_key, public_jwk
 from tests.consent.terms import consent_terms
 from tests.presence import fresh_presence
 
-PERSONS = ("stranger", "member", "admin", "owner", "rep")
-KEYS = ("grantee_key", "other_key", "revoked_key")
+# Agents of the subject, each holding exactly one power (appointed by the person, full scope).
+AGENTS = tuple(f"agent_{power}" for power in POWERS)
+# People signed in with a session that re-authenticated moments ago (a fresh proof of presence),
+# and ``stale_person``, whose only authentication is an hour old.
+PERSONS = ("stranger", "member", "admin", "owner", "rep", *AGENTS, "stale_person")
+KEYS = ("grantee_key", "other_key", "project_key", "agency_key", "revoked_key")
 ROLES = ("anon", *PERSONS, *KEYS)
+PASSWORD = "correct horse battery"
+MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 SUBJECT_NAME = "Sari Pemeran"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -115,12 +123,14 @@ class World:
     member2: User  # a second plain member of the studio, the one removed in DELETE /members
     studio: Organization  # kind studio: the grantee of the consent; owns the webhook, release, keys
     project: Organization  # kind project: the guideline, project key, proof and attestation
-    guild: Organization  # the other organization (kind guild): vouches for the subject
-    secrets: dict[str, str]  # role -> Bearer secret for the three key roles
+    guild: Organization  # the other organization (kind guild, verified by staff): vouches for the subject
+    agency: Organization  # kind agency, NOT verified (may not vouch), run by users["rep"]
+    secrets: dict[str, str]  # role -> Bearer secret for the key roles
     grantee_key: ApiKey
     target_key: ApiKey  # a live key of the studio that GET/DELETE /api-keys/{id} act on
     subject: Subject  # private profile; represented by users["rep"]
-    agent: Representative  # an agent the subject appointed (DELETE representatives/{id})
+    agent: Representative  # an agent the person appointed with no power (DELETE representatives/{id})
+    agents: dict[str, Representative]  # role -> the agent holding that one power, and stale_person's
     signer: Signer  # the subject's registered key
     subject_key: SubjectKey
     consent: Consent  # active permit granted to the studio
@@ -139,6 +149,7 @@ class World:
     delivery: Delivery
     release: Any
     clients: dict[str, APIClient] = field(default_factory=dict)
+    signed_in: set[str] = field(default_factory=set)  # person roles signed in during this test
     subject_name: str = SUBJECT_NAME  # private: the profile is not public
 
     # Helpers for request bodies (test modules cannot import this conftest by name).
@@ -161,27 +172,48 @@ class World:
 
     def client(self, role: str) -> APIClient:
         """The client acting as ``role``; one per role, because each new client's first request
-        loads the middleware again (whitenoise scans every static file: ~0.1 s)."""
+        loads the middleware again (whitenoise scans every static file: ~0.1 s).
+
+        A person signs in with a session and re-authenticates through allauth's page at the first
+        request of each test (sessions live in the database, rolled back with the test): a fresh
+        proof of presence. ``stale_person``'s authentication record is then put back an hour."""
         if role not in self.clients:
             self.clients[role] = self._new_client(role)
-        return self.clients[role]
+        api = self.clients[role]
+        if role in self.users and role not in self.signed_in:
+            sign_in(api, self.users[role], stale=role == "stale_person")
+            self.signed_in.add(role)
+        return api
 
     def _new_client(self, role: str) -> APIClient:
         api = APIClient()
         if role in self.secrets:
             api.credentials(HTTP_AUTHORIZATION=f"Bearer {self.secrets[role]}")
-        elif role != "anon":
-            api.force_authenticate(self.users[role])
         return api
 
 
+def sign_in(api: APIClient, person: User, *, stale: bool = False) -> None:
+    """Sign ``person`` in with a session and re-authenticate with the password (allauth's page);
+    ``stale``: then age every authentication record of the session by an hour."""
+    api.logout()
+    api.force_login(person)
+    response = api.post("/accounts/reauthenticate/", {"password": PASSWORD}, format="multipart")
+    assert response.status_code == 302, response.content[:500]
+    if stale:
+        session = api.session
+        records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [{**r, "at": r["at"] - 3600} for r in records]
+        session.save()
+
+
 def _person(email: str) -> User:
-    # No password: these people are signed in with force_authenticate, and hashing costs time.
-    return User.objects.create_user(email, None)
+    # A real password (they re-authenticate with it), hashed with the tests' cheap hasher.
+    with override_settings(PASSWORD_HASHERS=MD5):
+        return User.objects.create_user(email, PASSWORD)
 
 
 def build_world() -> World:
-    users = {name: _person(f"{name}@security.example") for name in ("stranger", "member", "admin", "owner", "rep")}
+    users = {name: _person(f"{name.replace('_', '-')}@security.example") for name in PERSONS}
     other_owner = _person("guild-owner@security.example")
     newcomer, member2 = _person("newcomer@security.example"), _person("member2@security.example")
     owner = users["owner"]
@@ -195,10 +227,22 @@ def build_world() -> World:
         repository_url="https://code.open-swap.example/open-swap",
     )
     guild = account_services.organization_create(creator=other_owner, name="Guild", slug="sec-guild", kind="guild")
+    # The representative also runs an agency (not verified): its key must never act as them.
+    agency = account_services.organization_create(creator=users["rep"], name="Agency", slug="sec-agency", kind="agency")
     for organization in (studio, project):
         for name in ("admin", "member"):
             account_services.membership_add(organization=organization, actor_role="owner", user=users[name], role=name)
     account_services.membership_add(organization=studio, actor_role="owner", user=member2, role="member")
+    # stale_person owns the studio and the project too (and is an agent of the subject with every
+    # power, below): whatever they try, only the missing proof of presence stands in the way.
+    for organization in (studio, project):
+        account_services.membership_add(
+            organization=organization,
+            actor_role="owner",
+            user=users["stale_person"],
+            role="owner",
+            presence=fresh_presence(),
+        )
 
     issued = account_services.api_key_create(
         organization=studio, creator=owner, actor_role="owner", name="grantee", presence=fresh_presence()
@@ -210,6 +254,12 @@ def build_world() -> World:
         organization=studio, creator=owner, actor_role="owner", name="old", presence=fresh_presence()
     )
     account_services.api_key_revoke(api_key=revoked.api_key)
+    project_issued = account_services.api_key_create(
+        organization=project, creator=owner, actor_role="owner", name="ci", presence=fresh_presence()
+    )
+    agency_issued = account_services.api_key_create(
+        organization=agency, creator=users["rep"], actor_role="owner", name="agency", presence=fresh_presence()
+    )
     target = account_services.api_key_create(
         organization=studio, creator=owner, actor_role="owner", name="target", presence=fresh_presence()
     )
@@ -219,8 +269,19 @@ def build_world() -> World:
     agent_user = _person("agent@security.example")
     witness = Presence(authenticated_at=timezone.now(), second_factor=False, method="password")
     agent = consent_services.representative_add(
-        subject=subject, actor=rep, user=agent_user, role="agent", presence=witness
+        subject=subject, actor=rep, user=agent_user, role="agent", powers=[], presence=witness
     )
+    agents = {
+        role: consent_services.representative_add(
+            subject=subject,
+            actor=rep,
+            user=users[role],
+            role="agent",
+            powers=[role.removeprefix("agent_")] if role != "stale_person" else list(POWERS),
+            presence=witness,
+        )
+        for role in (*AGENTS, "stale_person")
+    }
     signer = Signer()
     subject_key = consent_services.subject_key_add(subject=subject, actor=rep, public_jwk=signer.jwk, presence=witness)
     terms = service_terms(consent_terms(subject, studio.public_id))
@@ -301,11 +362,19 @@ def build_world() -> World:
         studio=studio,
         project=project,
         guild=guild,
-        secrets={"grantee_key": issued.secret, "other_key": other.secret, "revoked_key": revoked.secret},
+        agency=agency,
+        secrets={
+            "grantee_key": issued.secret,
+            "other_key": other.secret,
+            "project_key": project_issued.secret,
+            "agency_key": agency_issued.secret,
+            "revoked_key": revoked.secret,
+        },
         grantee_key=issued.api_key,
         target_key=target.api_key,
         subject=subject,
         agent=agent,
+        agents=agents,
         signer=signer,
         subject_key=subject_key,
         consent=consent,
@@ -373,4 +442,6 @@ def authz_world_built(django_db_setup: None, django_db_blocker: Any) -> Iterator
 
 @pytest.fixture
 def authz_world(authz_world_built: World, db: None, proof_fetcher_serving_the_token: Callable[[str], bytes]) -> World:
+    # Sessions made by the previous test were rolled back with it: sign in again when asked.
+    authz_world_built.signed_in.clear()
     return authz_world_built
