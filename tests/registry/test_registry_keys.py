@@ -247,3 +247,14 @@ def test_a_rotation_by_another_process_is_picked_up_without_a_restart(key_file):
     assert old_kid in {key.kid for key in ring.keys}
     assert receipt_sign(claims={}).split(".")[0] != ""
     assert json.loads(_b64url_decode(receipt_sign(claims={}).split(".")[0]))["kid"] == ring.active(keys.RECEIPT).kid
+
+
+@pytest.mark.django_db
+def test_the_witness_key_rotates_from_the_command_like_the_others(key_file):
+    old = keys.keyring().active(keys.WITNESS).kid
+    _rotate("witness")
+    assert keys.keyring().active(keys.WITNESS).kid != old
+    leaves = [
+        json.loads(bytes(raw))["type"] for raw in LogEntry.objects.order_by("index").values_list("leaf", flat=True)
+    ]
+    assert leaves == ["registry_key.retired", "registry_key.added"]

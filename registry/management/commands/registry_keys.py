@@ -18,7 +18,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("init", help="create the key file if it does not exist")
         rotate = sub.add_parser("rotate", help="retire the active key for a purpose and start a new one")
-        rotate.add_argument("purpose", choices=keys.PURPOSES)
+        rotate.add_argument("purpose", choices=keys.ROTATABLE)
         sub.add_parser("list", help="list every key with its purpose and validity")
 
     def handle(self, *args: Any, **options: Any) -> None:
