@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from consent import services
 from consent.models import AccessLogEntry, Consent, Dispute, Representative, Subject
+from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError
 
 
@@ -75,7 +76,8 @@ class DisputeAdmin(ReadOnlyAdmin):
     actions = ["resolve"]
 
     @admin.action(description="Resolve the selected disputes (thaws the subject's permits when none is left open)")
-    def resolve(self, request: HttpRequest, queryset: QuerySet[Dispute]) -> None:
+    def resolve(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Dispute]) -> None:
+        # Admin actions run behind the admin site's staff login, so request.user is a User.
         done = 0
         for dispute in queryset.select_related("subject"):
             try:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from consent import vocabulary as v
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectProfile
 from consent.services import representative_of, today
-from registry.accounts.models import ApiKey, Membership, Organization, User
+from registry.accounts.models import ApiKey, Membership, User
 from registry.errors import NotFound
 
 # --- Visibility -------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def subjects_for(*, user: User) -> QuerySet[Subject]:
     return Subject.objects.filter(pk__in=reps.values("subject_id")).select_related("profile").order_by("created")
 
 
-def _caller_orgs(user: User | None, api_key: ApiKey | None) -> QuerySet[Organization] | list[int]:
+def _caller_orgs(user: User | AnonymousUser | None, api_key: ApiKey | None) -> QuerySet[Membership, int] | list[int]:
     if api_key is not None:
         return [api_key.organization_id]
     if user is None or not user.is_authenticated:
@@ -70,7 +71,7 @@ def _caller_orgs(user: User | None, api_key: ApiKey | None) -> QuerySet[Organiza
     return Membership.objects.filter(user=user).values_list("organization_id", flat=True)
 
 
-def consents_visible(*, user: User | None, api_key: ApiKey | None = None) -> QuerySet[Consent]:
+def consents_visible(*, user: User | AnonymousUser | None, api_key: ApiKey | None = None) -> QuerySet[Consent]:
     """Consents the caller may see: of subjects they represent, or signed ones naming their organization.
 
     An API key sees only signed consents whose grantee is its organization; drafts are the
@@ -83,7 +84,7 @@ def consents_visible(*, user: User | None, api_key: ApiKey | None = None) -> Que
     return Consent.objects.filter(visible).select_related("subject", "grantee_org", "signed_by", "revoked_by")
 
 
-def consent_visible(*, user: User | None, public_id: str, api_key: ApiKey | None = None) -> Consent:
+def consent_visible(*, user: User | AnonymousUser | None, public_id: str, api_key: ApiKey | None = None) -> Consent:
     consent = consents_visible(user=user, api_key=api_key).filter(public_id=public_id).first()
     if consent is None:
         raise NotFound("No such consent.")
@@ -173,5 +174,6 @@ def person_export(*, user: User) -> dict[str, Any]:
                 "decision": e.decision,
             }
             for e in AccessLogEntry.objects.filter(subject__in=subjects).select_related("subject", "caller_org")
+            if e.subject is not None  # always: the rows are these subjects'; narrows the nullable key
         ],
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -57,7 +57,8 @@ MINOR_FORBIDDEN_PURPOSES = ("sexual_content", "political")
 # Who relied on a subject, for disputes: permitted answers this recent, and releases naming them.
 RELIANCE_DAYS = 365
 
-AUTHORITY = {
+# Keyed by a subject's status as stored (``Subject.effective_status`` answers a plain str).
+AUTHORITY: dict[str, str] = {
     Subject.Status.LIVING: Representative.Role.SELF,
     Subject.Status.MINOR: Representative.Role.GUARDIAN,
     Subject.Status.DECEASED: Representative.Role.ESTATE,
@@ -115,7 +116,7 @@ def representative_of(*, user: User, subject: Subject, on: date | None = None) -
         )
         if representation_in_force(r, subject, day)
     ]
-    order = [Representative.Role.SELF, Representative.Role.GUARDIAN, Representative.Role.ESTATE]
+    order: list[str] = [Representative.Role.SELF, Representative.Role.GUARDIAN, Representative.Role.ESTATE]
     reps.sort(key=lambda r: order.index(r.role) if r.role in order else len(order))
     return reps[0] if reps else None
 
@@ -193,7 +194,7 @@ def authority_check(*, rep: Representative, subject: Subject, consent: Consent |
         if consent is not None and not _within_delegation(rep, consent):
             raise NotAllowed(_("This goes beyond what the person delegated to you."))
         return
-    messages = {
+    messages: dict[str, str] = {
         Subject.Status.LIVING: _("Only the person (or an agent they appointed) can do this for a living adult."),
         Subject.Status.MINOR: _("Only a guardian can do this for a minor."),
         Subject.Status.DECEASED: _("Only the estate can do this for a deceased person."),
@@ -812,11 +813,17 @@ def vouch_statement(vouch: Vouch) -> dict[str, Any]:
 
 
 def vouch_give(
-    *, subject: Subject, organization: Organization, actor_role: str | None, user: User, api_key: ApiKey | None = None
+    *,
+    subject: Subject,
+    organization: Organization | None,
+    actor_role: str | None,
+    user: User,
+    api_key: ApiKey | None = None,
 ) -> Vouch:
     """A guild or agency verified by registry staff vouches for the subject's identity (any member
-    of it may); any other organization is refused (403) and nothing is written."""
-    if actor_role is None:
+    of it may); any other organization is refused (403) and nothing is written. ``actor_role`` is
+    None for an organization that does not exist (None) or that the caller is not a member of."""
+    if actor_role is None or organization is None:
         raise ValidationFailed(
             _("You are not a member of that organization."), errors={"organization": [_("Unknown organization.")]}
         )
@@ -966,7 +973,7 @@ CONDITION_DEFAULTS: dict[str, Any] = {
 def _guideline_digest(ref: str) -> str:
     """The digest of a published guideline version; ValidationFailed for anything else."""
     try:
-        from guidelines.selectors import guideline_version_get_published  # type: ignore[attr-defined]
+        from guidelines.selectors import guideline_version_get_published
     except ImportError:
         # Without the guidelines app we cannot confirm the version is published: refuse.
         raise ValidationFailed(
@@ -995,10 +1002,11 @@ def _validate_terms(subject: Subject, data: dict[str, Any]) -> Terms:
         grantee_org = Organization.objects.filter(public_id=grantee).first() if isinstance(grantee, str) else None
         if grantee_org is None:
             errors["grantee"] = [_("An organization id (org_…) or * for anyone.")]
-    media = data.get("media")
-    activities = data.get("activities") or list(v.DEFAULT_ACTIVITIES)
-    purposes = data.get("purposes")
-    territories = data.get("territories")
+    # Raw request values, of any type until the _check_* below accept them (lists of words).
+    media: Any = data.get("media")
+    activities: Any = data.get("activities") or list(v.DEFAULT_ACTIVITIES)
+    purposes: Any = data.get("purposes")
+    territories: Any = data.get("territories")
     errors.update(_check_media(media))
     errors.update(_check_activities(activities))
     errors.update(_check_purposes(purposes))
@@ -1539,7 +1547,7 @@ def access_log_record(
     )
 
 
-def access_log_read(*, subject: Subject, actor: User) -> Any:
+def access_log_read(*, subject: Subject, actor: User) -> QuerySet[AccessLogEntry]:
     """Who checked the subject (``read_access_log``): the entries, newest last."""
     rep = _require_representative(actor, subject)
     require_power(rep, "read_access_log")

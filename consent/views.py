@@ -25,6 +25,7 @@ from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
 from consent.summary import consent_summary
 from registry.accounts.presence import presence_from_request
+from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired
 from registry.lib.canonical import sha256_digest
 
@@ -33,7 +34,7 @@ def _language() -> str:
     return (get_language() or "en").split("-")[0]
 
 
-def _consent(request: HttpRequest, consent_id: str) -> Consent:
+def _consent(request: AuthenticatedHttpRequest, consent_id: str) -> Consent:
     try:
         consent, _rep = selectors.consent_for_representative(user=request.user, public_id=consent_id)
     except NotFound:
@@ -67,7 +68,7 @@ def _kept_input(request: HttpRequest, path: str) -> dict[str, str]:
 
 
 @login_required
-def my_consents(request: HttpRequest) -> HttpResponse:
+def my_consents(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every person the user acts for, with their consents."""
     # Only representations in force today (a guardian's ends when the child comes of age).
     subjects = [
@@ -82,7 +83,7 @@ def my_consents(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def onboarding(request: HttpRequest) -> HttpResponse:
+def onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OnboardingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,7 +113,7 @@ def _form_errors(form: Any, exc: DomainError) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consent_new(request: HttpRequest, subject_id: str) -> HttpResponse:
+def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpResponse:
     try:
         subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
     except NotFound:
@@ -129,7 +130,7 @@ def consent_new(request: HttpRequest, subject_id: str) -> HttpResponse:
 
 
 @login_required
-def consent_review(request: HttpRequest, consent_id: str) -> HttpResponse:
+def consent_review(request: AuthenticatedHttpRequest, consent_id: str) -> HttpResponse:
     """The plain-language summary, the terms, and the ways to sign (or revoke)."""
     consent = _consent(request, consent_id)
     here = reverse("consent:consent-review", kwargs={"consent_id": consent.public_id})
@@ -152,7 +153,7 @@ def consent_review(request: HttpRequest, consent_id: str) -> HttpResponse:
 _RESUME_WITHIN = 600
 
 
-def _resume_signing(request: HttpRequest, consent: Consent, kept: dict[str, str]) -> HttpResponse | None:
+def _resume_signing(request: AuthenticatedHttpRequest, consent: Consent, kept: dict[str, str]) -> HttpResponse | None:
     """Back from re-authentication after pressing sign: finish that signature without a second press.
 
     Safe because the intent was written by the person's own POST (CSRF-checked) into their session,
@@ -184,7 +185,7 @@ def _resume_signing(request: HttpRequest, consent: Consent, kept: dict[str, str]
 
 @login_required
 @require_POST
-def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
+def consent_sign(request: AuthenticatedHttpRequest, consent_id: str) -> HttpResponse:
     consent = _consent(request, consent_id)
     review = reverse("consent:consent-review", kwargs={"consent_id": consent.public_id})
     method = request.POST.get("method", "witnessed")
@@ -223,7 +224,7 @@ def consent_sign(request: HttpRequest, consent_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
+def consent_revoke(request: AuthenticatedHttpRequest, consent_id: str) -> HttpResponse:
     consent = _consent(request, consent_id)
     here = reverse("consent:consent-revoke", kwargs={"consent_id": consent.public_id})
     kept = _kept_input(request, here) if request.method == "GET" else {}
@@ -253,14 +254,14 @@ def consent_revoke(request: HttpRequest, consent_id: str) -> HttpResponse:
 
 
 @login_required
-def consent_history(request: HttpRequest, consent_id: str) -> HttpResponse:
+def consent_history(request: AuthenticatedHttpRequest, consent_id: str) -> HttpResponse:
     consent = _consent(request, consent_id)
     events = selectors.consent_history(consent=consent)
     return render(request, "consent/consent_history.html", {"consent": consent, "events": events})
 
 
 @login_required
-def access_log(request: HttpRequest, subject_id: str) -> HttpResponse:
+def access_log(request: AuthenticatedHttpRequest, subject_id: str) -> HttpResponse:
     """Who checked me."""
     try:
         subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
@@ -274,7 +275,7 @@ def access_log(request: HttpRequest, subject_id: str) -> HttpResponse:
 
 
 @login_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything about me, as JSON (each consent also as an ISO/IEC TS 27560-style record)."""
     body = json.dumps(selectors.person_export(user=request.user), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
@@ -284,7 +285,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def erase(request: HttpRequest) -> HttpResponse:
+def erase(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Delete my personal data and close my account (asks for confirmation first)."""
     if request.method == "POST":
         if request.POST.get("confirm") != "erase":

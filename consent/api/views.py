@@ -18,7 +18,7 @@ from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative
 from consent.vocabulary import vocabulary_document
 from registry.accounts.models import Membership, Organization, User
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import api_key_of, caller_role, require_person
+from registry.api.caller import api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -82,7 +82,7 @@ class VocabularyView(generics.GenericAPIView):  # type: ignore[type-arg]
     """The words a consent is written in: media, activities and purposes, in English and Indonesian."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes = []
 
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
@@ -103,19 +103,15 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
         operation_id="subjects_list", responses={200: whole_list("SubjectList", s.SubjectOut), **problems(403)}
     )
     def get(self, request: Request) -> Response:
-        _people_only(request, "list a person's subjects")
+        actor = _people_only(request, "list a person's subjects")
         # Only representations in force today (a guardian's ends when the child comes of age).
-        subjects = [
-            x
-            for x in selectors.subjects_for(user=request.user)
-            if services.representative_of(user=request.user, subject=x)
-        ]
+        subjects = [x for x in selectors.subjects_for(user=actor) if services.representative_of(user=actor, subject=x)]
         return Response({"results": [s.subject_out(x, private=True) for x in subjects], "next": None, "previous": None})
 
     @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})
     def post(self, request: Request) -> Response:
-        _people_only(request, "register a person")
-        subject = services.subject_create(creator=request.user, **_parse(s.SubjectIn, request))
+        actor = _people_only(request, "register a person")
+        subject = services.subject_create(creator=actor, **_parse(s.SubjectIn, request))
         response = Response(s.subject_out(subject, private=True), status=status.HTTP_201_CREATED)
         response["ETag"] = _subject_etag(subject)
         return response
@@ -127,8 +123,8 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     serializer_class = s.SubjectOut
 
     def get(self, request: Request, subject_id: str) -> Response:
-        _people_only(request, "read a subject as its creator's person")
-        subject, rep = selectors.subject_visible(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "read a subject as its creator's person")
+        subject, rep = selectors.subject_visible(user=actor, public_id=subject_id)
         response = Response(s.subject_out(subject, private=rep is not None))
         if rep is not None:
             response["ETag"] = _subject_etag(subject)
@@ -136,12 +132,12 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.SubjectPatchIn, parameters=[IF_MATCH], responses={200: s.SubjectOut})
     def patch(self, request: Request, subject_id: str) -> Response:
-        _people_only(request, "change a subject")
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "change a subject")
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         check_if_match(request, _subject_etag(subject))
         subject = services.subject_profile_update(
             subject=subject,
-            actor=request.user,
+            actor=actor,
             presence=presence_from_request(request),
             **_parse(s.SubjectPatchIn, request),
         )
@@ -197,12 +193,12 @@ class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
     queryset = Representative.objects.none()
 
     def delete(self, request: Request, subject_id: str, rep_id: str) -> Response:
-        _people_only(request, "manage representatives")
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "manage representatives")
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         rep = Representative.objects.filter(subject=subject, public_id=rep_id).first()
         if rep is None:
             raise NotFound(gettext("No such representative."))
-        services.representative_end(representative=rep, actor=request.user, presence=presence_from_request(request))
+        services.representative_end(representative=rep, actor=actor, presence=presence_from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -215,17 +211,17 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
 
     @extend_schema(operation_id="subjects_keys_list", responses={200: whole_list("SubjectKeyList", s.KeyOut)})
     def get(self, request: Request, subject_id: str) -> Response:
-        _people_only(request, "read a subject's keys")
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "read a subject's keys")
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         keys = [s.key_out(k) for k in subject.keys.order_by("created")]
         return Response({"results": keys, "next": None, "previous": None})
 
     @extend_schema(request=s.KeyIn, responses={201: s.KeyOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        _people_only(request, "manage a subject's keys")
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "manage a subject's keys")
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         key = services.subject_key_add(
-            subject=subject, actor=request.user, presence=presence_from_request(request), **_parse(s.KeyIn, request)
+            subject=subject, actor=actor, presence=presence_from_request(request), **_parse(s.KeyIn, request)
         )
         return Response(s.key_out(key), status=status.HTTP_201_CREATED)
 
@@ -238,12 +234,12 @@ class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(responses={200: s.KeyOut})
     def delete(self, request: Request, subject_id: str, kid: str) -> Response:
-        _people_only(request, "manage a subject's keys")
-        subject, _ = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        actor = _people_only(request, "manage a subject's keys")
+        subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         key = SubjectKey.objects.select_related("subject").filter(subject=subject, kid=kid).first()
         if key is None:
             raise NotFound(gettext("No such key."))
-        key = services.subject_key_retire(key=key, actor=request.user, presence=presence_from_request(request))
+        key = services.subject_key_retire(key=key, actor=actor, presence=presence_from_request(request))
         return Response(s.key_out(key))
 
 
@@ -261,9 +257,9 @@ class VouchCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore
         role = caller_role(request, organization) if organization else None
         vouch = services.vouch_give(
             subject=subject,
-            organization=organization,  # type: ignore[arg-type]
+            organization=organization,
             actor_role=role,
-            user=request.user,
+            user=authenticated_user(request),
             api_key=api_key_of(request),
         )
         return Response(s.vouch_out(vouch), status=status.HTTP_201_CREATED)
@@ -297,7 +293,7 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: igno
 
     @extend_schema(request=s.DisputeIn, responses={201: s.DisputeOut})
     def post(self, request: Request, subject_id: str) -> Response:
-        _people_only(request, "open a dispute")
+        actor = _people_only(request, "open a dispute")
         subject = _subject_reachable(request, subject_id)
         data = _parse(s.DisputeIn, request)
         consent = None
@@ -308,7 +304,7 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: igno
                     gettext("No such consent for this subject."), errors={"consent": [gettext("Unknown consent.")]}
                 )
         dispute = services.dispute_open(
-            subject=subject, opened_by=request.user, kind=data["kind"], statement=data["statement"], consent=consent
+            subject=subject, opened_by=actor, kind=data["kind"], statement=data["statement"], consent=consent
         )
         return Response(s.dispute_out(dispute), status=status.HTTP_201_CREATED)
 
@@ -321,7 +317,7 @@ class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[AccessLogEntry]:
         if getattr(self, "swagger_fake_view", False):
             return AccessLogEntry.objects.none()
-        actor = _people_only(self.request, "read an access log")  # type: ignore[arg-type]
+        actor = _people_only(self.request, "read an access log")
         subject, _ = selectors.subject_for_representative(user=actor, public_id=self.kwargs["subject_id"])
         return services.access_log_read(subject=subject, actor=actor)
 
@@ -368,15 +364,15 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
 
     @extend_schema(request=s.ConsentIn, responses={201: s.ConsentOut})
     def post(self, request: Request) -> Response:
-        _people_only(request, "write a consent")
+        actor = _people_only(request, "write a consent")
         data = _parse(s.ConsentIn, request)
         try:
-            subject, _ = selectors.subject_for_representative(user=request.user, public_id=data.pop("subject"))
+            subject, _ = selectors.subject_for_representative(user=actor, public_id=data.pop("subject"))
         except NotFound:
             raise ValidationFailed(
                 gettext("You do not represent that subject."), errors={"subject": [gettext("Unknown subject.")]}
             ) from None
-        consent = services.consent_create(subject=subject, actor=request.user, terms=data)
+        consent = services.consent_create(subject=subject, actor=actor, terms=data)
         response = Response(s.consent_out(consent), status=status.HTTP_201_CREATED)
         response["ETag"] = _consent_etag(consent)
         return response
@@ -395,11 +391,11 @@ class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.ConsentPatchIn, parameters=[IF_MATCH], responses={200: s.ConsentOut, **problems(409)})
     def patch(self, request: Request, consent_id: str) -> Response:
-        _people_only(request, "edit a consent")
-        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        actor = _people_only(request, "edit a consent")
+        consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)
         check_if_match(request, _consent_etag(consent))
         changes = _parse(s.ConsentPatchIn, request)
-        consent = services.consent_update(consent=consent, actor=request.user, changes=changes)
+        consent = services.consent_update(consent=consent, actor=actor, changes=changes)
         response = Response(s.consent_out(consent))
         response["ETag"] = _consent_etag(consent)
         return response
@@ -412,12 +408,12 @@ class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.SignIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
-        _people_only(request, "sign a consent")
-        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        actor = _people_only(request, "sign a consent")
+        consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)
         data = _parse(s.SignIn, request)
         consent = services.consent_sign(
             consent=consent,
-            actor=request.user,
+            actor=actor,
             method=data["method"],
             signature=data.get("signature"),
             witness=presence_from_request(request),
@@ -434,12 +430,12 @@ class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=s.RevokeIn, responses={200: s.ConsentOut, **problems(409)})
     def post(self, request: Request, consent_id: str) -> Response:
-        _people_only(request, "revoke a consent")
-        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        actor = _people_only(request, "revoke a consent")
+        consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)
         data = _parse(s.RevokeIn, request)
         consent = services.consent_revoke(
             consent=consent,
-            actor=request.user,
+            actor=actor,
             reason=data["reason"],
             method=data["method"],
             signature=data.get("signature"),
@@ -471,8 +467,8 @@ class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg
 
     @extend_schema(responses={200: whole_list("AcknowledgementList", s.AcknowledgementOut)})
     def get(self, request: Request, consent_id: str) -> Response:
-        _people_only(request, "read who acknowledged a consent's end")
-        consent, _ = selectors.consent_for_representative(user=request.user, public_id=consent_id)
+        actor = _people_only(request, "read who acknowledged a consent's end")
+        consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)
         acknowledgements = acknowledgements_for(key="consent", value=consent.public_id)
         return Response(
             {

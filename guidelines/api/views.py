@@ -17,7 +17,7 @@ from guidelines.models import Attestation, Guideline, GuidelineVersion
 from guidelines.statements import MAX_ENVELOPE_BYTES
 from registry.accounts.models import Membership, Organization
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import acting_organization, api_key_of, caller_role, require_person
+from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -131,7 +131,7 @@ class VersionListCreate(IdempotentPostMixin, APIView):
         data = s.VersionIn(data=request.data)
         data.is_valid(raise_exception=True)
         version = services.guideline_version_create(
-            guideline=guideline, actor_role=role, actor=request.user, **data.validated_data
+            guideline=guideline, actor_role=role, actor=authenticated_user(request), **data.validated_data
         )
         return _version_response(version, code=status.HTTP_201_CREATED)
 
@@ -229,7 +229,7 @@ class AdoptionListCreate(IdempotentPostMixin, APIView):
         data.is_valid(raise_exception=True)
         organization, role = acting_organization(request, data.validated_data.get("organization"))
         adoption = services.adoption_create(
-            version=found, organization=organization, actor_role=role, actor=request.user
+            version=found, organization=organization, actor_role=role, actor=authenticated_user(request)
         )
         return Response(s.adoption_out(adoption), status=status.HTTP_201_CREATED)
 
@@ -324,7 +324,7 @@ def _attesting_project(request: Request, project_id: str | None) -> tuple[Organi
     administered = list(
         Organization.objects.filter(
             kind=Organization.Kind.PROJECT,
-            memberships__user=request.user,
+            memberships__user=authenticated_user(request),
             memberships__role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
         )[:2]
     )

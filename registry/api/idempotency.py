@@ -12,13 +12,15 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from registry.api.caller import caller_identity
 from registry.api.models import IdempotencyRecord
@@ -140,7 +142,13 @@ def purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
-class IdempotentPostMixin:
+if TYPE_CHECKING:
+    _ViewBase = APIView
+else:
+    _ViewBase = object
+
+
+class IdempotentPostMixin(_ViewBase):
     """For views whose POST creates something: honours ``Idempotency-Key``.
 
     A view whose answer shows a secret once names its field in ``idempotency_secret_fields``:
@@ -151,19 +159,17 @@ class IdempotentPostMixin:
     _idempotency_record: IdempotencyRecord | None = None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         if request.method == "POST":
             self._idempotency_record = idempotency_begin(request)
 
-    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Replay):
-            return exc.response
-        return super().handle_exception(exc)  # type: ignore[misc]
+            return exc.response  # type: ignore[return-value]  # the stored answer is sent as is; DRF's dispatch takes any HttpResponseBase
+        return super().handle_exception(exc)
 
-    def finalize_response(
-        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
-    ) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
         record, self._idempotency_record = self._idempotency_record, None
         if record is not None:
             idempotency_finish(record, response, secret_fields=self.idempotency_secret_fields)

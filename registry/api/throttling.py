@@ -75,9 +75,23 @@ class _RateFromSettings(SimpleRateThrottle):
     what the throttles are for (stopping enumeration and floods).
     """
 
+    # Set by DRF's __init__ from parse_rate (None without a rate), and again by limit().
+    num_requests: int | None
+    duration: int | None
+
     # DRF binds THROTTLE_RATES at import; read it per request so settings changes apply.
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if self.scope is None:
+            return None
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]  # DRF's stubs type rates as numbers; they are "N/period" strings
+
+    def limit(self) -> tuple[int, int] | None:
+        """(requests, seconds) of the rate, also kept on the throttle as DRF does; None only with no rate."""
+        num_requests, duration = self.parse_rate(self.rate)
+        if num_requests is None or duration is None:
+            return None
+        self.num_requests, self.duration = num_requests, duration
+        return num_requests, duration
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
@@ -85,18 +99,21 @@ class _RateFromSettings(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        limit = self.limit()
+        if limit is None:
+            return True
+        num_requests, duration = limit
         now = self.timer()
-        window = int(now // self.duration)
-        self._wait = (window + 1) * self.duration - now
+        window = int(now // duration)
+        self._wait = (window + 1) * duration - now
         # Counters live in the cache (Redis in production). If it is down, answer anyway: a
         # verification must not fail because a rate counter cannot be read.
         try:
-            count = _count_hit(f"{key}:{window}", self.duration + 1)
+            count = _count_hit(f"{key}:{window}", duration + 1)
         except Exception:  # redis and the cache backends raise several unrelated types
             logger.warning("Throttle %s: cache unavailable; allowing the request.", self.scope, exc_info=True)
             return True
-        return count <= self.num_requests
+        return count <= num_requests
 
     def wait(self) -> float:
         return max(1.0, self._wait)
@@ -177,15 +194,18 @@ def organization_charge(scope: str, organization_id: int, hits: int) -> int | No
     throttle = _OrganizationThrottle(scope, organization_id)
     if throttle.rate is None or hits <= 0:
         return None
-    throttle.num_requests, throttle.duration = throttle.parse_rate(throttle.rate)
+    limit = throttle.limit()
+    if limit is None:
+        return None
+    num_requests, duration = limit
     now = throttle.timer()
-    window = int(now // throttle.duration)
+    window = int(now // duration)
     key = f"{throttle.get_cache_key(None, None)}:{window}"
     try:
-        count = _count_hit(key, throttle.duration + 1, hits)
+        count = _count_hit(key, duration + 1, hits)
     except Exception:  # as the throttles do: a counter that cannot be read never stops an answer
         logger.warning("Throttle %s: cache unavailable; %d hits not charged.", scope, hits, exc_info=True)
         return None
-    if count - hits >= throttle.num_requests:
-        return max(1, math.ceil((window + 1) * throttle.duration - now))
+    if count - hits >= num_requests:
+        return max(1, math.ceil((window + 1) * duration - now))
     return None

@@ -14,7 +14,7 @@ from registry.accounts import selectors, services
 from registry.accounts.api import serializers as s
 from registry.accounts.models import ApiKey, Invitation, Membership, Organization
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import api_key_of, caller_role, require_person
+from registry.api.caller import api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -46,7 +46,7 @@ class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type
         key = api_key_of(self.request)
         if key is not None:
             return Organization.objects.filter(pk=key.organization_id)
-        return selectors.organizations_for(user=self.request.user)
+        return selectors.organizations_for(user=authenticated_user(self.request))
 
     @extend_schema(request=s.OrganizationIn, responses={201: s.OrganizationOut})
     def post(self, request: Request) -> Response:
@@ -193,9 +193,9 @@ class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: igno
     def get_queryset(self) -> QuerySet[ApiKey]:
         if getattr(self, "swagger_fake_view", False):
             return ApiKey.objects.none()
-        require_person(self.request, action="manage API keys")
+        person = require_person(self.request, action="manage API keys")
         admin_orgs = Membership.objects.filter(
-            user=self.request.user, role__in=[Membership.Role.ADMIN, Membership.Role.OWNER]
+            user=person, role__in=[Membership.Role.ADMIN, Membership.Role.OWNER]
         ).values("organization_id")
         return ApiKey.objects.select_related("organization").filter(organization_id__in=admin_orgs)
 

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.accounts.models import Membership, Organization
-from registry.api.caller import api_key_of, caller_role
+from registry.api.caller import api_key_of, authenticated_user, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.schema import IF_MATCH
@@ -29,7 +29,7 @@ def _admin_organizations(request: Request) -> QuerySet[Organization]:
     if key is not None:
         role = caller_role(request, key.organization)
         return Organization.objects.filter(pk=key.organization_id) if role in _ADMIN else Organization.objects.none()
-    return Organization.objects.filter(memberships__user=request.user, memberships__role__in=_ADMIN)
+    return Organization.objects.filter(memberships__user=authenticated_user(request), memberships__role__in=_ADMIN)
 
 
 def _endpoint(request: Request, webhook_id: str) -> WebhookEndpoint:
@@ -76,9 +76,10 @@ class WebhookListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
                     errors={"organization": ["Not this key's organization."]},
                 )
         elif org_id:
-            organization = Organization.objects.filter(public_id=org_id).first()
-            if organization is None or caller_role(request, organization) is None:
+            named = Organization.objects.filter(public_id=org_id).first()
+            if named is None or caller_role(request, named) is None:
                 raise ValidationFailed("Unknown organization.", errors={"organization": ["Unknown organization."]})
+            organization = named
         else:
             raise ValidationFailed("Name the organization.", errors={"organization": ["This field is required."]})
         endpoint = services.webhook_create(
