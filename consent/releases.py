@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from consent import vocabulary as v
 from consent.decision import PERMITTED, UseQuery
@@ -136,7 +137,10 @@ def release_check_count(*, territories: list[str], appearances: list[dict[str, A
 def _require_within_limit(territories: list[str], appearances: list[dict[str, Any]]) -> None:
     count = release_check_count(territories=territories, appearances=appearances)
     if count > MAX_CHECKS:
-        message = f"At most {MAX_CHECKS:,} checks (appearances x media x territories); this release has {count:,}."
+        message = gettext("At most %(limit)s checks (appearances x media x countries); this release has %(count)s.") % {
+            "limit": f"{MAX_CHECKS:,}",
+            "count": f"{count:,}",
+        }
         raise ValidationFailed(message, errors={"appearances": [message]})
 
 

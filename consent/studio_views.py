@@ -32,7 +32,7 @@ from registry.accounts import services as accounts
 from registry.accounts.models import ApiKey, Membership, Organization
 from registry.accounts.presence import presence_from_request
 from registry.accounts.selectors import organizations_for, role_in
-from registry.api.throttling import organization_wait
+from registry.api.throttling import organization_charge, organization_wait
 from registry.errors import DomainError, NotFound, ReauthenticationRequired
 from registry.events import services as events
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -60,6 +60,10 @@ REASON_SENTENCES = {
     "not_yet_valid": gettext_lazy("The consent is not in force yet on this date."),
     "expired": gettext_lazy("The consent has ended by this date (for a child: the day they come of age)."),
     "revoked": gettext_lazy("The person has revoked the consent."),
+    "authority_unverified": gettext_lazy(
+        "The person is a child or has died, and no verified guild or agency has yet confirmed that whoever "
+        "acts for them (a guardian, an estate) may do so."
+    ),
 }
 
 # Why a careful studio lawyer would still look at a permitted appearance (consent.releases.REVIEW_FLAGS).
@@ -67,7 +71,13 @@ FLAG_SENTENCES = {
     "term_over_10_years": gettext_lazy("The consent runs for more than ten years, or has no end date."),
     "minor_without_court_approval": gettext_lazy("The person is a child and no court approval is on record."),
     "no_named_production": gettext_lazy("The consent covers any production rather than naming yours."),
-    "signer_unadvised": gettext_lazy("The person signed without advice from a lawyer or a union."),
+    "signer_unadvised": gettext_lazy(
+        "The consent lets a digital replica be made or new material be generated for a named engagement, "
+        "and the person signed it without a lawyer or a union representing them."
+    ),
+    "authority_unverified": gettext_lazy(
+        "No verified guild or agency has yet confirmed the authority of the child's guardian or the estate."
+    ),
 }
 
 DECISION_WORDS = {
@@ -246,6 +256,10 @@ def release_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     )
 
 
+def _counted(validated: dict[str, Any]) -> dict[str, Any]:
+    return {"territories": validated.get("territories") or [], "appearances": validated.get("appearances") or []}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
@@ -253,12 +267,24 @@ def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
     organization, role = _studio(request, org_slug)
     form = ReleaseForm(request.POST or None, request.FILES or None, language=_language())
     if request.method == "POST" and form.is_valid():
-        release = releases.release_create(
-            organization=organization,
-            user=request.user,  # type: ignore[arg-type]
-            **form.validated,
-        )
-        return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
+        try:
+            # Each check counts against the organization's verification rate, as through the API.
+            wait = organization_charge(
+                "verify", organization.pk, releases.release_check_count(**_counted(form.validated))
+            )
+            if wait is not None:
+                form.add_error(
+                    None, _("Too many checks this minute. Try again in %(seconds)d seconds.") % {"seconds": wait}
+                )
+            else:
+                release = releases.release_create(
+                    organization=organization,
+                    user=request.user,  # type: ignore[arg-type]  # login_required: a User
+                    **form.validated,
+                )
+                return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
+        except DomainError as exc:
+            _form_errors(form, exc)
     return render(
         request, "consent/studio/release_new.html", _context(request, organization, role, "releases", form=form)
     )

@@ -222,10 +222,13 @@ def test_an_unknown_person_is_unknown_and_bad_input_is_a_form_error(studio):
     assert "Unknown" in unknown.content.decode()
     assert "Restu has no person with this id" in unknown.content.decode()
 
+    # The unknown id's check is noted with no subject: no person's log shows it.
+    assert list(AccessLogEntry.objects.values_list("subject_id", "decision")) == [(None, "unknown")]
+
     bad = _check(client, org, "sub_x", territory="ZZ", medium="smell")
     assert bad.status_code == 200
     assert b"Select a valid choice" in bad.content
-    assert AccessLogEntry.objects.count() == 0
+    assert AccessLogEntry.objects.count() == 1  # bad input is no check
 
 
 def test_the_check_page_shares_the_organizations_verification_budget(studio, signed, key_client, settings, monkeypatch):
@@ -593,3 +596,35 @@ def test_a_private_profile_name_stays_out_of_the_report(studio, user, signed):
     page = client.get(f"/studios/{org.slug}/releases/{release.public_id}/").content.decode()
     assert subject.profile.display_name not in page
     assert subject.public_id in page
+
+
+def test_a_release_over_ten_thousand_checks_is_refused_on_the_page_and_nothing_is_stored(studio, make_subject):
+    import pycountry
+
+    client, org = studio
+    people = [make_subject()[0] for _ in range(20)]
+    every_country = sorted(country.alpha_2 for country in pycountry.countries)[:200]
+    # 20 appearances x every medium (3) x 200 countries = 12,000 checks.
+    rows = "".join(f"{person.public_id},face;voice;body,film_tv\n" for person in people)
+    response = client.post(
+        f"/studios/{org.slug}/releases/new/",
+        _release_form(territories=every_country, appearances_csv=_csv("subject,media,purpose\n" + rows)),
+    )
+    assert response.status_code == 200
+    assert "At most 10,000 checks" in response.content.decode()
+    assert not Release.objects.exists()
+
+
+def test_a_release_is_refused_on_the_page_while_the_verification_budget_is_spent(studio, signed, settings):
+    client, org = studio
+    subject, _person, _consent = signed()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verify": "2/min"},
+    }
+    form = _release_form(subject_0=subject.public_id, media_0=["face", "voice"], purpose_0="film_tv")
+    assert client.post(f"/studios/{org.slug}/releases/new/", form).status_code == 302  # 2 checks: the budget
+    refused = client.post(f"/studios/{org.slug}/releases/new/", form)
+    assert refused.status_code == 200
+    assert "Too many checks this minute" in refused.content.decode()
+    assert Release.objects.count() == 1
