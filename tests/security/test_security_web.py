@@ -33,16 +33,18 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.views.debug import ExceptionReporter
 
 from consent.api.release_views import ReleaseIn
 from consent.models import AccessLogEntry, Release
 from consent.studio_forms import CSV_MAX_BYTES, CSV_MAX_ROWS
-from registry.accounts.models import ApiKey, User
+from registry.accounts.models import ApiKey, Invitation, User
+from registry.accounts.services import member_invite
 from tests.database_state import database_snapshot
 from tests.security.routes import all_routes
 
@@ -133,6 +135,42 @@ def _password_login(person: User) -> Client:
     return client
 
 
+def _strict_and_fresh(person: User) -> Client:
+    """A browser that checks CSRF tokens, signed in with the password and re-authenticated just now:
+    a fresh proof of presence, so that only the CSRF token can stand in the way of what it sends."""
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = _password_login(person).cookies
+    return strict
+
+
+def _invitation(w: Any) -> tuple[str, str]:
+    """A pending invitation to the studio for ``rep`` (whose address is verified, so the page shows
+    it to them): its id and the token of its emailed link.
+
+    The token exists only in the email, sent once the invitation commits: run that callback here.
+    Made once per test (the test's writes are rolled back afterwards)."""
+    from allauth.account.models import EmailAddress
+
+    made = getattr(w, "web_invitation", None)
+    if made is not None and Invitation.objects.filter(public_id=made[0], cancelled_at__isnull=True).exists():
+        return made
+    rep = w.users["rep"]
+    EmailAddress.objects.get_or_create(user=rep, email=rep.email, defaults={"verified": True, "primary": True})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        invitation = member_invite(
+            organization=w.studio,
+            actor=w.users["owner"],
+            actor_role="owner",
+            email=rep.email,
+            role="member",
+            presence=None,
+        )
+    link = re.search(r"/invitations/([^/\s]+)/", mail.outbox[-1].body)
+    assert link is not None, mail.outbox[-1].body
+    w.web_invitation = (invitation.public_id, link.group(1))
+    return w.web_invitation
+
+
 def _totp_user(email: str) -> tuple[User, str]:
     person = User.objects.create_user(email, PASSWORD)
     secret = generate_totp_secret()
@@ -170,7 +208,13 @@ def viewers(authz_world: Any) -> dict[str, Client]:
 
 def _candidates(w: Any) -> dict[str, list[str]]:
     """Real values for each path parameter (every combination is visited)."""
+    invitation_id, invitation_token = _invitation(w)
     return {
+        # An invitation's emailed link (a page), and its id (the API's accept).
+        "token": [invitation_token],
+        "invitation_id": [invitation_id],
+        "check_id": ["chk_unknown"],
+        "origin_hash": ["0" * 64],
         "slug": [w.guideline.slug],
         "version": [w.published.version, w.draft_version.version],
         "org_slug": [w.studio.slug, w.project.slug],
@@ -406,8 +450,7 @@ def test_every_unsafe_request_without_a_csrf_token_is_refused(authz_world: Any) 
     w = authz_world
     refused, exempt_seen = 0, set()
     for person in ("owner", "rep"):
-        strict = Client(enforce_csrf_checks=True)
-        strict.force_login(fresh(w.users[person]))
+        strict = _strict_and_fresh(w.users[person])
         for route, callback in all_routes():
             if route.startswith(ADMIN_PREFIX):
                 continue
@@ -452,14 +495,17 @@ API_NO_SESSION = {
     "/api/v1/receipts/verify": "public receipt check; writes nothing",
     "/api/v1/schema/": "GET only",
     "/api/v1/docs/": "GET only",
+    # C2SP tlog-witness: reads no session or cookie; the log's signature on the checkpoint is the
+    # only authentication, so a cross-site POST can do nothing a log could not do itself.
+    "/api/v1/witness/add-checkpoint": "witness submission: authenticated by the log's signature only",
 }
 
 
 def test_the_same_form_with_its_token_is_accepted(authz_world: Any) -> None:
     """The refusal above is about the token: the page's own form, token included, does its job."""
     w = authz_world
-    strict = Client(enforce_csrf_checks=True)
-    strict.force_login(fresh(w.users["owner"]))
+    # Creating an API key needs a fresh proof of presence: the owner has just re-authenticated.
+    strict = _strict_and_fresh(w.users["owner"])
     page = strict.get(f"/studios/{w.studio.slug}/api-keys/").content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
     assert token is not None
@@ -806,9 +852,11 @@ def test_keys_and_tokens_stay_out_of_the_logs(authz_world: Any, all_logs: pytest
 
     assert api.get("/api/v1/organizations", **bearer).status_code == 200
     assert api.get("/api/v1/organizations", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
-    # 403 and 404 with a valid key (django.request logs every 4xx as a warning).
+    # 403 and 404 with a valid key (django.request logs every 4xx as a warning); a key never reads
+    # a subject (people only: 403).
     assert api.get("/api/v1/api-keys", **bearer).status_code == 403
-    assert api.get(f"/api/v1/subjects/{w.subject.public_id}", **bearer).status_code == 404
+    assert api.get(f"/api/v1/subjects/{w.subject.public_id}", **bearer).status_code == 403
+    assert api.get(f"/api/v1/releases/{w.release.public_id[:-1]}x", **bearer).status_code == 404
     token = api.post(
         "/api/v1/consent-tokens",
         {
