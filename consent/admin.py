@@ -11,7 +11,7 @@ from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     """Signed records change only through services (invariant 1), so staff read them here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consent import vocabulary as v
-from consent.studio_forms import country_choices
+from consent.studio_forms import choice_field, country_choices
 from registry.accounts.models import Organization
 from registry.widgets import IsoDateField
 
@@ -56,7 +56,7 @@ class ConsentForm(forms.Form):
         max_length=200,
         help_text=_("Leave empty to cover every production of that studio."),
     )
-    media = forms.MultipleChoiceField(
+    media = forms.MultipleChoiceField(  # type: ignore[assignment]  # the form metaclass moves fields to base_fields: BaseForm.media stays
         label=_("Which parts of your likeness?"),
         choices=[*_choices(v.MEDIA), (v.LIKENESS, v.LIKENESS_LABEL)],
         widget=forms.CheckboxSelectMultiple,
@@ -111,9 +111,9 @@ class ConsentForm(forms.Form):
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         studios = Organization.objects.filter(kind__in=["studio", "agency", "project"]).order_by("name")
-        self.fields["grantee"].choices = [("*", _("Anyone")), *[(o.public_id, o.name) for o in studios]]
+        choice_field(self, "grantee").choices = [("*", _("Anyone")), *[(o.public_id, o.name) for o in studios]]
         # Indonesia and the US first (each listed once), then every country in the reader's language.
-        self.fields["territories"].choices = country_choices(language)
+        choice_field(self, "territories").choices = country_choices(language)
         # Each choice carries its one-line explanation, built now so it is in the reader's language.
         for name, terms in (
             ("media", v.MEDIA),
@@ -126,7 +126,7 @@ class ConsentForm(forms.Form):
             ]
             if name == "media":
                 explained.append((v.LIKENESS, format_html("{}", v.LIKENESS_LABEL)))
-            self.fields[name].choices = explained
+            choice_field(self, name).choices = explained
         today = timezone.now().date()
         self.fields["valid_from"].initial = today
         self.fields["valid_until"].initial = today + timedelta(days=365)

@@ -375,7 +375,8 @@ class AccessLogEntry(models.Model):
         indexes = [models.Index(fields=["subject", "-created"], name="access_subject_created")]
 
     def __str__(self) -> str:
-        return f"{self.subject.public_id} {self.decision} at {self.created:%Y-%m-%d %H:%M}"
+        named = self.subject.public_id if self.subject is not None else "(nobody)"  # a check naming nobody
+        return f"{named} {self.decision} at {self.created:%Y-%m-%d %H:%M}"
 
 
 class Release(PublicIdModel):

@@ -13,6 +13,7 @@ from typing import Any
 import pycountry
 from django import forms
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +45,14 @@ def _explained(terms: tuple[v.Term, ...]) -> list[tuple[str, Any]]:
     return [(t.key, format_html('{} <span class="choice__help">{}</span>', t.label, t.help)) for t in terms]
 
 
-def country_choices(language: str) -> list[tuple[str, Any]]:
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's field ``name``, a choice field whose choices are built per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)  # narrows Field: every caller names a choice field
+    return field
+
+
+def country_choices(language: str) -> list[tuple[str | Promise, list[tuple[str, str]]]]:
     """Every country in the reader's language, Indonesia and the US first (each listed once)."""
     common = [(code, country_name(code, language)) for code in COMMON_COUNTRIES]
     rest = sorted(
@@ -121,10 +129,10 @@ class CheckForm(forms.Form):
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["medium"].choices = _explained(v.MEDIA)
-        self.fields["activity"].choices = _explained(v.ACTIVITIES)
-        self.fields["purpose"].choices = _explained(v.PURPOSES)
-        self.fields["territory"].choices = country_choices(language)
+        choice_field(self, "medium").choices = _explained(v.MEDIA)
+        choice_field(self, "activity").choices = _explained(v.ACTIVITIES)
+        choice_field(self, "purpose").choices = _explained(v.PURPOSES)
+        choice_field(self, "territory").choices = country_choices(language)
         self.fields["territory"].initial = "ID"
         self.fields["date"].initial = timezone.now().date()
         self.validated: dict[str, Any] = {}
@@ -178,7 +186,7 @@ class ReleaseForm(forms.Form):
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["territories"].choices = country_choices(language)
+        choice_field(self, "territories").choices = country_choices(language)
         self.fields["release_date"].initial = timezone.now().date()
         purposes = [("", _("Choose…")), *[(t.key, t.label) for t in v.PURPOSES]]
         for row in range(APPEARANCE_ROWS):
@@ -419,7 +427,7 @@ class WebhookForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Built per request, so each explanation is in the reader's language.
-        self.fields["events"].choices = [
+        choice_field(self, "events").choices = [
             (
                 event,
                 format_html('<code>{}</code> <span class="choice__help">{}</span>', event, EVENT_HELP.get(event, "")),

@@ -75,4 +75,5 @@ def fetch_url(url: str) -> bytes:
 def proof_fetcher() -> Callable[[str], bytes]:
     """The configured fetcher (``REGISTRY_PROOF_FETCHER``, a dotted path), read at call time."""
     path = getattr(settings, "REGISTRY_PROOF_FETCHER", "guidelines.fetch.fetch_url")
-    return import_string(path)  # type: ignore[no-any-return]
+    fetcher: Callable[[str], bytes] = import_string(path)
+    return fetcher

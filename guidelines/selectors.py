@@ -30,7 +30,7 @@ def version_document(version: GuidelineVersion) -> dict[str, Any]:
         "body": version.body,
         "clauses": version.clauses,
         "translations": version.translations,
-        "supersedes": version.supersedes.version if version.supersedes_id else None,
+        "supersedes": version.supersedes.version if version.supersedes is not None else None,
     }
 
 
@@ -99,7 +99,7 @@ def version_content(version: GuidelineVersion) -> VersionContent:
 def version_in_language(version: GuidelineVersion, language: str | None) -> tuple[str, str, list[dict[str, Any]]]:
     """(language shown, body, clauses): the translation if there is one, else the original."""
     base = version_content(version)
-    shown = language if language in version.translations else version.language
+    shown = language if language is not None and language in version.translations else version.language
     body, clauses = content_in(language=shown, base=base)
     return shown, body, clauses
 

@@ -51,7 +51,7 @@ class PayloadTooLarge(ValidationFailed):
 
 
 def _require_admin(actor_role: str | None) -> None:
-    if ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[call-overload]
+    if actor_role is None or ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:
         raise NotAllowed(_("This needs the owner or admin role in the organization."))
 
 

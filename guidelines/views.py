@@ -35,6 +35,7 @@ from registry.accounts.models import Membership, Organization
 from registry.accounts.presence import presence_from_request, presence_is_fresh
 from registry.accounts.selectors import role_in
 from registry.accounts.services import organization_create
+from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import Conflict, DomainError, NotFound, ReauthenticationRequired, ValidationFailed
 
 ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
@@ -43,7 +44,7 @@ ADMIN_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 def _role(request: HttpRequest, organization: Organization) -> str | None:
     if not request.user.is_authenticated:
         return None
-    return role_in(user=request.user, organization=organization)  # type: ignore[arg-type]
+    return role_in(user=request.user, organization=organization)
 
 
 def _guideline_or_404(request: HttpRequest, slug: str) -> tuple[Guideline, str | None]:
@@ -166,7 +167,7 @@ def project_page(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def guideline_new(request: HttpRequest, org_slug: str) -> HttpResponse:
+def guideline_new(request: AuthenticatedHttpRequest, org_slug: str) -> HttpResponse:
     """Start a guideline and its first draft, in one form."""
     organization = get_object_or_404(Organization, slug=org_slug)
     role = _editor_role(request, organization)
@@ -176,7 +177,7 @@ def guideline_new(request: HttpRequest, org_slug: str) -> HttpResponse:
             version = services.guideline_start(
                 organization=organization,
                 actor_role=role,
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 slug=form.cleaned_data["slug"],
                 title=form.cleaned_data["title"],
                 summary=form.cleaned_data["summary"],
@@ -192,7 +193,7 @@ def guideline_new(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def version_edit(request: HttpRequest, slug: str, version: str | None = None) -> HttpResponse:
+def version_edit(request: AuthenticatedHttpRequest, slug: str, version: str | None = None) -> HttpResponse:
     """Edit a draft, or (without ``version``) write a new draft starting from the latest version."""
     guideline, _ = _guideline_or_404(request, slug)
     role = _editor_role(request, guideline.organization)
@@ -224,7 +225,7 @@ def version_edit(request: HttpRequest, slug: str, version: str | None = None) ->
                 saved = services.guideline_version_create(
                     guideline=guideline,
                     actor_role=role,
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     version=form.cleaned_data["version"],
                     **form.content(),
                 )
@@ -342,13 +343,13 @@ def _reauthenticate(request: HttpRequest, back_to: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_new(request: HttpRequest) -> HttpResponse:
+def project_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create a project organization; its creator becomes its first owner."""
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             organization = organization_create(
-                creator=request.user,  # type: ignore[arg-type]  # login_required: a User
+                creator=request.user,
                 kind=Organization.Kind.PROJECT,
                 **form.cleaned_data,
             )
@@ -369,7 +370,7 @@ def _project_for_editing(request: HttpRequest, org_slug: str) -> tuple[Organizat
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def signing_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
+def signing_keys(request: AuthenticatedHttpRequest, org_slug: str) -> HttpResponse:
     """What a signing key is, the ids a release process needs, and registering a public key."""
     organization, role = _project_for_editing(request, org_slug)
     here = reverse("guidelines:keys", kwargs={"org_slug": organization.slug})
@@ -383,7 +384,7 @@ def signing_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
             services.project_key_add(
                 organization=organization,
                 actor_role=role,
-                actor=request.user,  # type: ignore[arg-type]  # login_required: a User
+                actor=request.user,
                 public_jwk=form.cleaned_data["public_key"],
                 presence=presence_from_request(request),
             )

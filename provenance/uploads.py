@@ -22,7 +22,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpl
 FIELD = "file"
 
 
-class CheckedFile(UploadedFile):  # type: ignore[type-arg]
+class CheckedFile(UploadedFile):  # type: ignore[type-arg]  # generic only in django-stubs: UploadedFile[...] fails at run time
     """A received upload: where it is on disk, its size and SHA-256 (hex); never opened by Django."""
 
     def __init__(self, *, path: str, size: int, sha256: str, name: str) -> None:

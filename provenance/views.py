@@ -63,7 +63,7 @@ def _present(result: dict[str, Any]) -> dict[str, Any]:
 
 def _throttled(request: HttpRequest) -> int | None:
     throttle = ProvenanceCheckThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope="provenance_check")):  # type: ignore[arg-type]
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope="provenance_check")):  # type: ignore[arg-type]  # outside DRF: the throttle reads only the address and throttle_scope
         return None
     return int(throttle.wait() or 1)
 

@@ -339,7 +339,7 @@ def dispute_out(dispute: Dispute) -> dict[str, Any]:
 # Schema-only descriptions of the outputs above.
 
 
-class SubjectOut(serializers.Serializer):  # type: ignore[type-arg]
+class SubjectOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     assurance = choice(Subject.Assurance.choices)
     public_profile = serializers.DictField(allow_null=True)
@@ -353,7 +353,7 @@ class SubjectOut(serializers.Serializer):  # type: ignore[type-arg]
     vouches = serializers.ListField(child=serializers.DictField(), required=False)
 
 
-class ConsentOut(serializers.Serializer):  # type: ignore[type-arg]
+class ConsentOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     subject = serializers.CharField()
     status = choice(Consent.Status.choices)
@@ -365,7 +365,7 @@ class ConsentOut(serializers.Serializer):  # type: ignore[type-arg]
     summary = serializers.CharField(required=False)
 
 
-class EventOut(serializers.Serializer):  # type: ignore[type-arg]
+class EventOut(serializers.Serializer[Any]):
     type = serializers.CharField()
     at = serializers.DateTimeField()
     actor = serializers.CharField(allow_null=True)
@@ -373,7 +373,7 @@ class EventOut(serializers.Serializer):  # type: ignore[type-arg]
     log_index = serializers.IntegerField(allow_null=True)
 
 
-class AccessOut(serializers.Serializer):  # type: ignore[type-arg]
+class AccessOut(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     caller = serializers.DictField()
@@ -382,26 +382,26 @@ class AccessOut(serializers.Serializer):  # type: ignore[type-arg]
     consent = serializers.CharField(allow_null=True)
 
 
-class KeyOut(serializers.Serializer):  # type: ignore[type-arg]
+class KeyOut(serializers.Serializer[Any]):
     kid = serializers.CharField()
     public_jwk = serializers.DictField()
     retired_at = serializers.DateTimeField(allow_null=True)
 
 
-class VouchOut(serializers.Serializer):  # type: ignore[type-arg]
+class VouchOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     organization = serializers.CharField()
     revoked_at = serializers.DateTimeField(allow_null=True)
 
 
-class RepresentativeOut(serializers.Serializer):  # type: ignore[type-arg]
+class RepresentativeOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     user = serializers.CharField()
     role = serializers.CharField()
     powers = serializers.ListField(child=serializers.ChoiceField(choices=POWERS))
 
 
-class RepresentativeInvitationOut(serializers.Serializer):  # type: ignore[type-arg]
+class RepresentativeInvitationOut(serializers.Serializer[Any]):
     status = serializers.CharField(help_text="Always invited: the invitee accepts before any authority starts.")
     id = serializers.CharField()
     subject = serializers.CharField()
@@ -411,12 +411,12 @@ class RepresentativeInvitationOut(serializers.Serializer):  # type: ignore[type-
     expires_at = serializers.DateTimeField()
 
 
-class DisputeOut(serializers.Serializer):  # type: ignore[type-arg]
+class DisputeOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     status = serializers.CharField()
 
 
-class AcknowledgementOut(serializers.Serializer):  # type: ignore[type-arg]
+class AcknowledgementOut(serializers.Serializer[Any]):
     event = serializers.CharField()
     event_type = serializers.CharField()
     organization = serializers.CharField()
@@ -425,7 +425,7 @@ class AcknowledgementOut(serializers.Serializer):  # type: ignore[type-arg]
     created = serializers.DateTimeField()
 
 
-class ErasureOut(serializers.Serializer):  # type: ignore[type-arg]
+class ErasureOut(serializers.Serializer[Any]):
     erased = serializers.DictField()
     revoked = serializers.IntegerField()
     representations_ended = serializers.IntegerField()

@@ -78,7 +78,7 @@ def _consent_etag(consent: Consent) -> str:
     return etag_for(consent.public_id, consent.updated.isoformat(), consent.status)
 
 
-class VocabularyView(generics.GenericAPIView):  # type: ignore[type-arg]
+class VocabularyView(generics.GenericAPIView[Any]):
     """The words a consent is written in: media, activities and purposes, in English and Indonesian."""
 
     permission_classes = [AllowAny]
@@ -92,7 +92,7 @@ class VocabularyView(generics.GenericAPIView):  # type: ignore[type-arg]
 # --- Subjects ---------------------------------------------------------------------------------
 
 
-class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView[Subject]):
     """The subjects the caller represents; register one (the caller becomes its representative)."""
 
     serializer_class = s.SubjectOut
@@ -117,7 +117,7 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
         return response
 
 
-class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class SubjectDetail(generics.GenericAPIView[Any]):
     """One subject: everything for its representatives, the public profile for others (else 404)."""
 
     serializer_class = s.SubjectOut
@@ -147,7 +147,7 @@ class SubjectDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return response
 
 
-class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView[Representative]):
     """Add a guardian, an estate member or an agent (with a delegated scope) to a subject."""
 
     serializer_class = s.RepresentativeOut
@@ -186,7 +186,7 @@ class RepresentativeCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
         return Response(s.representative_invitation_out(invitation), status=status.HTTP_201_CREATED)
 
 
-class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class RepresentativeDetail(generics.GenericAPIView[Representative]):
     """End a representation (your own, or an agent you appointed)."""
 
     serializer_class = s.RepresentativeOut
@@ -202,7 +202,7 @@ class RepresentativeDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView[SubjectKey]):
     """The subject's signing keys (retired ones included); add an Ed25519 public JWK."""
 
     serializer_class = s.KeyOut
@@ -226,7 +226,7 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView):  # typ
         return Response(s.key_out(key), status=status.HTTP_201_CREATED)
 
 
-class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class SubjectKeyDetail(generics.GenericAPIView[SubjectKey]):
     """Retire a key (never deleted: what it signed stays verifiable)."""
 
     serializer_class = s.KeyOut
@@ -243,7 +243,7 @@ class SubjectKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(s.key_out(key))
 
 
-class VouchCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class VouchCreate(IdempotentPostMixin, generics.GenericAPIView[Vouch]):
     """A member of a guild or agency vouches for the subject's identity."""
 
     serializer_class = s.VouchOut
@@ -265,7 +265,7 @@ class VouchCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore
         return Response(s.vouch_out(vouch), status=status.HTTP_201_CREATED)
 
 
-class VouchDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class VouchDetail(generics.GenericAPIView[Vouch]):
     """The vouching organization withdraws its vouch."""
 
     serializer_class = s.VouchOut
@@ -285,7 +285,7 @@ class VouchDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(s.vouch_out(vouch))
 
 
-class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView[Consent]):
     """Anyone signed in: "this is me and I did not consent", or "this person is not who they claim"."""
 
     serializer_class = s.DisputeOut
@@ -309,7 +309,7 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: igno
         return Response(s.dispute_out(dispute), status=status.HTTP_201_CREATED)
 
 
-class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
+class AccessLogList(generics.ListAPIView[AccessLogEntry]):
     """Who checked this subject, when, for what use, and the answer (representatives only)."""
 
     serializer_class = s.AccessOut
@@ -336,7 +336,7 @@ class AccessLogList(generics.ListAPIView):  # type: ignore[type-arg]
         responses={200: s.ConsentOut(many=True), **problems(400)},  # 400: an unknown status
     )
 )
-class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
+class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView[Consent]):
     """Consents the caller may see (``?subject=``, ``?status=``); write a draft."""
 
     serializer_class = s.ConsentOut
@@ -378,7 +378,7 @@ class ConsentListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ign
         return response
 
 
-class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class ConsentDetail(generics.GenericAPIView[Any]):
     """One consent (representatives, and the named grantee's members and keys); edit a draft."""
 
     serializer_class = s.ConsentOut
@@ -401,7 +401,7 @@ class ConsentDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return response
 
 
-class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
+class ConsentSign(generics.GenericAPIView[Any]):
     """Sign a draft with a subject key, or witnessed after a fresh re-authentication."""
 
     serializer_class = s.ConsentOut
@@ -423,7 +423,7 @@ class ConsentSign(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(s.consent_out(consent))
 
 
-class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
+class ConsentRevoke(generics.GenericAPIView[Any]):
     """Revoke an active consent (now, or after its notice period)."""
 
     serializer_class = s.ConsentOut
@@ -444,7 +444,7 @@ class ConsentRevoke(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(s.consent_out(consent))
 
 
-class ConsentHistory(generics.GenericAPIView):  # type: ignore[type-arg]
+class ConsentHistory(generics.GenericAPIView[ConsentEvent]):
     """Every step of a consent: created, edited, signed, revoked, expired (with log indexes)."""
 
     serializer_class = s.EventOut
@@ -458,7 +458,7 @@ class ConsentHistory(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response({"results": events, "next": None, "previous": None})
 
 
-class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg]
+class ConsentAcknowledgements(generics.GenericAPIView[ConsentEvent]):
     """Which organizations acknowledged this consent's revocation or expiry, and when."""
 
     serializer_class = s.AcknowledgementOut
@@ -492,7 +492,7 @@ class ConsentAcknowledgements(generics.GenericAPIView):  # type: ignore[type-arg
 # --- Erasure ----------------------------------------------------------------------------------
 
 
-class ErasureView(generics.GenericAPIView):  # type: ignore[type-arg]
+class ErasureView(generics.GenericAPIView[Any]):
     """Erase the caller's person (API.md v1.1): permits revoked first, then personal text removed."""
 
     serializer_class = s.ErasureOut

@@ -99,7 +99,7 @@ def version_out(version: GuidelineVersion, language: str | None = None) -> dict[
         "ref": version.ref,
         "status": version.status,
         "digest": version.digest or None,
-        "supersedes": version.supersedes.version if version.supersedes_id else None,
+        "supersedes": version.supersedes.version if version.supersedes is not None else None,
         "published_at": version.published_at,
         "retired_at": version.retired_at,
         "created": version.created,
@@ -186,14 +186,14 @@ def safeguards_out() -> list[dict[str, Any]]:
 # --- Schema-only descriptions of the outputs above ------------------------------------------------
 
 
-class VersionSummaryOut(serializers.Serializer):  # type: ignore[type-arg]
+class VersionSummaryOut(serializers.Serializer[Any]):
     version = serializers.CharField()
     status = serializers.CharField(help_text="As the version's own status (draft, published, retired).")
     digest = serializers.CharField(allow_null=True)
     published_at = serializers.DateTimeField(allow_null=True)
 
 
-class GuidelineOut(serializers.Serializer):  # type: ignore[type-arg]
+class GuidelineOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     organization = serializers.CharField()
     slug = serializers.CharField()
@@ -203,7 +203,7 @@ class GuidelineOut(serializers.Serializer):  # type: ignore[type-arg]
     versions = VersionSummaryOut(many=True, required=False, help_text="In a guideline's own answer, not in lists.")
 
 
-class VersionOut(serializers.Serializer):  # type: ignore[type-arg]
+class VersionOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     guideline = serializers.CharField(help_text="The guideline's slug.")
     version = serializers.CharField()
@@ -229,7 +229,7 @@ class VersionOut(serializers.Serializer):  # type: ignore[type-arg]
     translations = serializers.DictField(required=False, help_text="Without ?lang= only.")
 
 
-class DiffOut(serializers.Serializer):  # type: ignore[type-arg]
+class DiffOut(serializers.Serializer[Any]):
     guideline = serializers.CharField()
     # "from" is a Python keyword: declared below.
     to = serializers.CharField()
@@ -239,12 +239,12 @@ class DiffOut(serializers.Serializer):  # type: ignore[type-arg]
         help_text="The original body changed but this language's text did not."
     )
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         fields = super().get_fields()
         return {"guideline": fields.pop("guideline"), "from": serializers.CharField(), **fields}
 
 
-class AdoptionOut(serializers.Serializer):  # type: ignore[type-arg]
+class AdoptionOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     organization = serializers.CharField()
     organization_name = serializers.CharField()
@@ -252,7 +252,7 @@ class AdoptionOut(serializers.Serializer):  # type: ignore[type-arg]
     created = serializers.DateTimeField()
 
 
-class ProjectKeyOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProjectKeyOut(serializers.Serializer[Any]):
     kid = serializers.CharField()
     id = serializers.CharField()
     public_jwk = serializers.DictField()
@@ -261,7 +261,7 @@ class ProjectKeyOut(serializers.Serializer):  # type: ignore[type-arg]
     retired_at = serializers.DateTimeField(allow_null=True)
 
 
-class ProofOut(serializers.Serializer):  # type: ignore[type-arg]
+class ProofOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     kind = serializers.CharField(help_text="domain or repository")
     target = serializers.CharField()
@@ -275,7 +275,7 @@ class ProofOut(serializers.Serializer):  # type: ignore[type-arg]
     created = serializers.DateTimeField()
 
 
-class AttestationOut(serializers.Serializer):  # type: ignore[type-arg]
+class AttestationOut(serializers.Serializer[Any]):
     id = serializers.CharField()
     project = serializers.CharField()
     status = serializers.ChoiceField(choices=["active", "revoked"])
@@ -294,6 +294,7 @@ class AttestationOut(serializers.Serializer):  # type: ignore[type-arg]
     revoked_reason = serializers.CharField(allow_null=True)
 
 
-class SafeguardOut(serializers.Serializer):  # type: ignore[type-arg]
+class SafeguardOut(serializers.Serializer[Any]):
     key = serializers.CharField()
-    label = serializers.DictField(child=serializers.CharField(), help_text="By language.")
+    # The metaclass takes declared fields off the class: this field does not replace Field.label.
+    label = serializers.DictField(child=serializers.CharField(), help_text="By language.")  # type: ignore[assignment]  # see above

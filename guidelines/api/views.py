@@ -68,7 +68,7 @@ def _version_response(version: GuidelineVersion, language: str | None = None, co
     return response
 
 
-class GuidelineListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class GuidelineListCreate(IdempotentPostMixin, generics.GenericAPIView[Guideline]):
     """The public catalogue (plus your own organizations' guidelines); create a guideline."""
 
     permission_classes = [PublicRead]
@@ -335,7 +335,7 @@ def _attesting_project(request: Request, project_id: str | None) -> tuple[Organi
     return acting_organization(request, administered[0].public_id, field="project")
 
 
-class AttestationListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class AttestationListCreate(IdempotentPostMixin, generics.GenericAPIView[Attestation]):
     """Every attestation, filterable by project and artefact digest (public); submit a signed one."""
 
     permission_classes = [PublicRead]

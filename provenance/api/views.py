@@ -49,7 +49,9 @@ class IgnoredBody(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> DataAndFiles:
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> DataAndFiles[dict[str, Any], dict[str, Any]]:
         return DataAndFiles({}, {})
 
 

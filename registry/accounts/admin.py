@@ -8,20 +8,20 @@ from registry.accounts.models import ApiKey, Invitation, Membership, Organizatio
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     list_display = ["email", "display_name", "is_staff", "is_active", "date_joined"]
     search_fields = ["email", "display_name"]
     readonly_fields = ["public_id", "password", "last_login", "date_joined"]
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]  # generic only in django-stubs: TabularInline[...] fails at run time
     model = Membership
     extra = 0
     raw_id_fields = ["user"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     list_display = ["name", "slug", "kind", "verified_at", "created"]
     list_filter = ["kind", ("verified_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "slug"]
@@ -44,13 +44,13 @@ class OrganizationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     list_display = ["name", "prefix", "organization", "created", "last_used_at", "revoked_at"]
     readonly_fields = ["public_id", "prefix", "digest", "membership", "created", "last_used_at"]
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class InvitationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     list_display = ["public_id", "kind", "target", "created", "expires_at", "accepted_at", "cancelled_at"]
     list_filter = ["kind"]
     search_fields = ["public_id", "target"]

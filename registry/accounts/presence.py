@@ -52,7 +52,7 @@ def presence_from_session(session: Any, user: Any) -> Presence | None:
         return None
     records = [
         r
-        for r in get_authentication_records(SimpleNamespace(session=session), user)  # type: ignore[arg-type]
+        for r in get_authentication_records(SimpleNamespace(session=session), user)
         if r.get("method") in _PROVING_METHODS and isinstance(r.get("at"), (int, float))
     ]
     if not records:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
@@ -13,8 +13,15 @@ from rest_framework.request import Request
 from registry.accounts.models import ApiKey, Membership
 from registry.accounts.services import API_KEY_SCHEME, api_key_digest, api_key_touch
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def _key_with_creator_role(secret: str) -> ApiKey | None:
+
+class _CreatorRole(TypedDict):
+    creator_role: str | None
+
+
+def _key_with_creator_role(secret: str) -> WithAnnotations[ApiKey, _CreatorRole] | None:
     """The active key with this secret, its organization, creator and the creator's role there
     (``creator_role``, None once they left): one query on every API call instead of two."""
     role = Membership.objects.filter(organization=OuterRef("organization_id"), user=OuterRef("created_by_id"))

@@ -93,7 +93,9 @@ class CreatedCursorPagination(CursorPagination):
         return position
 
 
-def whole_list(name: str, item: serializers.Field | type[serializers.Serializer]) -> serializers.Serializer:
+def whole_list(
+    name: str, item: serializers.Field[Any, Any, Any, Any] | type[serializers.Serializer[Any]]
+) -> serializers.Serializer[Any]:
     """The schema of a list answered whole, in the paginated shape: ``next`` and ``previous`` are null.
 
     Short lists (a subject's keys, a consent's history) are not paginated, but API.md gives every

@@ -175,9 +175,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
             body = problem(code, str(detail), instance=instance)
         if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]  # set on the exception by APIView.handle_exception
+        if isinstance(exc, exceptions.Throttled):
+            wait: float | None = exc.wait  # type: ignore[attr-defined]  # Throttled.__init__ sets it; DRF's stubs omit it
+            if wait is not None:
+                headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
     if database_unavailable(exc):

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from registry.api.problems import _TITLES, PROBLEM_CONTENT_TYPE
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's __init_subclass__ is unannotated
     target_class = "registry.api.authentication.ApiKeyAuthentication"
     name = "apiKey"
 
@@ -33,14 +33,15 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 #     @extend_schema(request=In, responses={200: Out, **problems(409)})
 
 
-class ProblemSerializer(serializers.Serializer):
+class ProblemSerializer(serializers.Serializer[Any]):
     """An RFC 9457 problem document, as ``registry.api.problems.problem`` builds it."""
 
     type = serializers.URLField(help_text="A URI naming the kind of problem (https://restu.example/problems/…).")
     title = serializers.CharField(help_text="A short, human-readable summary of the kind of problem.")
     status = serializers.IntegerField(min_value=400, max_value=599, help_text="The HTTP status code.")
     detail = serializers.CharField(help_text="What went wrong with this request, for a person to read.")
-    errors = serializers.DictField(
+    # Named as the contract says; the metaclass takes declared fields off the class, so .errors still works.
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field, not Serializer.errors (see above)
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Invalid fields (dotted paths; ``__all__`` for the whole input) and their messages.",

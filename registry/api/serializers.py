@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 
-class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class StrictSerializer(serializers.Serializer[Any]):
     """Input serializer that rejects fields it does not declare (and read-only ones)."""
 
     def to_internal_value(self, data: Any) -> Any:

@@ -111,7 +111,7 @@ def _validate_url(url: str) -> str:
 
 def _require_admin(actor_role: str | None) -> None:
     """Webhooks are managed by the organization's admins and owners, whoever asks (page, API, command)."""
-    if ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:  # type: ignore[call-overload]
+    if actor_role is None or ROLE_RANK.get(actor_role, 0) < ROLE_RANK[Membership.Role.ADMIN]:
         raise NotAllowed("Only admins and owners manage webhooks.")
 
 

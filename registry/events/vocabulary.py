@@ -90,7 +90,7 @@ EVENT_TYPES: Sequence[str] = _LiveEventTypes()
 
 class _LivePublicTypes:
     def __contains__(self, name: object) -> bool:
-        return bool(_REGISTERED.get(name))  # type: ignore[call-overload]
+        return isinstance(name, str) and bool(_REGISTERED.get(name))
 
     def __iter__(self) -> Iterator[str]:
         return iter(public_event_types())

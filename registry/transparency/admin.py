@@ -1,21 +1,23 @@
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from registry.transparency.models import Checkpoint, LogEntry
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LogEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
     list_display = ["index", "type", "ref", "at"]
     list_filter = ["type"]
     search_fields = ["ref"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False  # the log is append-only, for staff too
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from registry.lib.merkle import consistency_proof, inclusion_proof, range_hash
+from registry.lib.merkle import HashSource, consistency_proof, inclusion_proof, range_hash
 from registry.transparency.models import Checkpoint, LogEntry, LogNode
 from registry.transparency.tree import current_size, with_hashes_and_size
 
@@ -54,11 +54,11 @@ def proof_inclusion(*, index: int, tree_size: int) -> InclusionProof:
             raise ProofRequestError(f"tree_size must be between 1 and the current size {size}.")
         raise ProofRequestError("index must be at least 0 and smaller than tree_size.")
 
-    def compute(source: object) -> tuple[list[bytes], bytes, bytes]:
+    def compute(source: HashSource) -> tuple[list[bytes], bytes, bytes]:
         return (
-            inclusion_proof(index, tree_size, source),  # type: ignore[arg-type]
-            range_hash(source, 0, tree_size),  # type: ignore[arg-type]
-            range_hash(source, index, index + 1),  # type: ignore[arg-type]
+            inclusion_proof(index, tree_size, source),
+            range_hash(source, 0, tree_size),
+            range_hash(source, index, index + 1),
         )
 
     # The hashes and the current size in one round trip: the proof's shape needs only tree_size.
@@ -77,7 +77,7 @@ def proof_consistency(*, first: int, second: int) -> list[bytes]:
         if second > size:  # report the size first, as it is the bigger mistake
             raise ProofRequestError(f"second must be between 0 and the current size {size}.")
         raise ProofRequestError("first must be between 0 and second.")
-    size, proof = with_hashes_and_size(second, lambda source: consistency_proof(first, second, source))  # type: ignore[arg-type]
+    size, proof = with_hashes_and_size(second, lambda source: consistency_proof(first, second, source))
     if proof is None:
         raise ProofRequestError(f"second must be between 0 and the current size {size}.")
     return proof
@@ -86,7 +86,7 @@ def proof_consistency(*, first: int, second: int) -> list[bytes]:
 def root_at(tree_size: int) -> bytes:
     if tree_size < 0:
         raise ProofRequestError(f"tree size must be between 0 and the current size {log_size()}.")
-    size, root = with_hashes_and_size(tree_size, lambda source: range_hash(source, 0, tree_size))  # type: ignore[arg-type]
+    size, root = with_hashes_and_size(tree_size, lambda source: range_hash(source, 0, tree_size))
     if root is None:
         raise ProofRequestError(f"tree size must be between 0 and the current size {size}.")
     return root

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from django.db import connections, router
 
-from registry.lib.merkle import EMPTY_ROOT, HASH_SIZE, node_hash
+from registry.lib.merkle import EMPTY_ROOT, HASH_SIZE, HashSource, node_hash
 from registry.transparency.models import LogNode, LogState
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ class _Loaded:
             raise LookupError(f"stored hash {level}/{index} is missing") from None
 
 
-def with_stored_hashes(size: int, compute: Callable[[object], T]) -> T:
+def with_stored_hashes(size: int, compute: Callable[[HashSource], T]) -> T:
     """Run ``compute(source)`` reading every stored hash it needs in one query.
 
     Proof shapes depend only on indices and sizes, never on hash values, so a first dry run
@@ -86,14 +86,14 @@ def with_stored_hashes(size: int, compute: Callable[[object], T]) -> T:
     return compute(_Loaded(size, fetch_hashes(wanted)))
 
 
-def hashes_wanted(size: int, compute: Callable[[object], object]) -> set[tuple[int, int]]:
+def hashes_wanted(size: int, compute: Callable[[HashSource], object]) -> set[tuple[int, int]]:
     """The (level, index) of every stored hash ``compute`` reads in a tree of ``size`` leaves."""
     recorder = _Recorder(size)
     compute(recorder)
     return recorder.wanted
 
 
-def with_hashes_and_size(tree_size: int, compute: Callable[[object], T]) -> tuple[int, T | None]:
+def with_hashes_and_size(tree_size: int, compute: Callable[[HashSource], T]) -> tuple[int, T | None]:
     """The log's current size and ``compute(source)`` over a tree of ``tree_size`` leaves, in ONE query.
 
     For requests that name a tree size (proofs, old roots): the hashes they need depend only on

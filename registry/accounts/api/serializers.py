@@ -25,14 +25,14 @@ class OrganizationPatchIn(StrictSerializer):
     homepage = serializers.URLField(required=False, allow_blank=True)
 
 
-class VerificationOut(serializers.Serializer):  # type: ignore[type-arg]
+class VerificationOut(serializers.Serializer[Any]):
     """Whether registry staff verified the organization is what it declares, and when."""
 
     status = serializers.ChoiceField(choices=["unverified", "verified"])
     at = serializers.DateTimeField(allow_null=True, help_text="RFC 3339, UTC; null while unverified.")
 
 
-class OrganizationOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class OrganizationOut(serializers.ModelSerializer[Organization]):
     id = serializers.CharField(source="public_id")
     verification = serializers.SerializerMethodField(
         help_text="Set by registry staff only; a declared kind proves nothing by itself. Only a verified "
@@ -54,7 +54,7 @@ class MemberIn(StrictSerializer):
     role = serializers.ChoiceField(choices=Membership.Role.choices, default=Membership.Role.MEMBER)
 
 
-class InvitationOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class InvitationOut(serializers.ModelSerializer[Invitation]):
     """An invitation as its sender and its invitee see it; the link's token is never shown."""
 
     id = serializers.CharField(source="public_id")
@@ -67,7 +67,7 @@ class InvitationOut(serializers.ModelSerializer):  # type: ignore[type-arg]
         fields = ["id", "kind", "status", "email", "target", "details", "created", "expires", "accepted_at"]
 
 
-class MemberInvitedOut(serializers.Serializer):  # type: ignore[type-arg]
+class MemberInvitedOut(serializers.Serializer[Any]):
     """The answer to adding a member: the same for every email, whether or not it has an account."""
 
     status = serializers.ChoiceField(choices=["invited"])
@@ -85,7 +85,7 @@ class InvitationAcceptIn(StrictSerializer):
     )
 
 
-class MemberOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class MemberOut(serializers.ModelSerializer[Membership]):
     user = serializers.CharField(source="user.public_id")
     email = serializers.EmailField(source="user.email")
 
@@ -99,7 +99,7 @@ class ApiKeyIn(StrictSerializer):
     organization = serializers.CharField(max_length=40)
 
 
-class ApiKeyOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ApiKeyOut(serializers.ModelSerializer[ApiKey]):
     id = serializers.CharField(source="public_id")
     organization = serializers.CharField(source="organization.public_id")
     revoked = serializers.SerializerMethodField()

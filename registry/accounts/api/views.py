@@ -35,7 +35,7 @@ def _base_url(request: Request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
+class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView[Organization]):
     """List the caller's organizations; create one (the creator becomes its owner)."""
 
     serializer_class = s.OrganizationOut
@@ -57,7 +57,7 @@ class OrganizationListCreate(IdempotentPostMixin, generics.ListAPIView):  # type
         return Response(s.OrganizationOut(organization).data, status=status.HTTP_201_CREATED)
 
 
-class OrganizationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class OrganizationDetail(generics.GenericAPIView[Any]):
     """Read or update one organization (members only; ETag and If-Match)."""
 
     serializer_class = s.OrganizationOut
@@ -81,7 +81,7 @@ class OrganizationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return self._respond(organization)
 
 
-class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView[Membership]):
     """The members of an organization; admins add members, owners add owners."""
 
     serializer_class = s.MemberOut
@@ -130,7 +130,7 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: i
         return Response(s.MemberInvitedOut(body).data, status=status.HTTP_201_CREATED)
 
 
-class OrganizationInvitationList(generics.GenericAPIView):  # type: ignore[type-arg]
+class OrganizationInvitationList(generics.GenericAPIView[Invitation]):
     """The organization's pending member invitations (admins and owners)."""
 
     serializer_class = s.InvitationOut
@@ -149,7 +149,7 @@ class OrganizationInvitationList(generics.GenericAPIView):  # type: ignore[type-
         return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
 
 
-class OrganizationInvitationDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class OrganizationInvitationDetail(generics.GenericAPIView[Any]):
     """Withdraw a pending invitation (admins; an owner invitation, owners only)."""
 
     serializer_class = s.InvitationOut
@@ -166,7 +166,7 @@ class OrganizationInvitationDetail(generics.GenericAPIView):  # type: ignore[typ
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class MemberDetail(generics.GenericAPIView[Any]):
     """Remove a member, or leave the organization yourself."""
 
     serializer_class = s.MemberOut
@@ -185,7 +185,7 @@ class MemberDetail(generics.GenericAPIView):  # type: ignore[type-arg]
 
 
 @extend_schema_view(get=extend_schema(responses={200: s.ApiKeyOut(many=True), **problems(403)}))
-class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: ignore[type-arg]
+class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView[ApiKey]):
     """The keys of the organizations the caller administers; create one (its secret is shown once)."""
 
     serializer_class = s.ApiKeyOut
@@ -227,7 +227,7 @@ class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView):  # type: igno
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class ApiKeyDetail(generics.GenericAPIView[Any]):
     """Read or revoke one key (admins and owners of its organization)."""
 
     serializer_class = s.ApiKeyOut
@@ -248,7 +248,7 @@ class ApiKeyDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationList(generics.GenericAPIView):  # type: ignore[type-arg]
+class InvitationList(generics.GenericAPIView[Invitation]):
     """The pending invitations addressed to the caller's verified email addresses."""
 
     serializer_class = s.InvitationOut
@@ -262,7 +262,7 @@ class InvitationList(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
 
 
-class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView[Any]):
     """Accept an invitation addressed to you: only now does its authority (membership, representation) start."""
 
     serializer_class = s.InvitationOut

@@ -32,7 +32,7 @@ class WebhookPatchIn(StrictSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class WebhookOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class WebhookOut(serializers.ModelSerializer[WebhookEndpoint]):
     id = serializers.CharField(source="public_id")
     organization = serializers.CharField(source="organization.public_id")
 
@@ -58,7 +58,7 @@ class WebhookWithSecretOut(WebhookOut):
         fields = [*WebhookOut.Meta.fields, "secret"]
 
 
-class AttemptOut(serializers.ModelSerializer):  # type: ignore[type-arg]
+class AttemptOut(serializers.ModelSerializer[DeliveryAttempt]):
     delivery = serializers.CharField(source="delivery.public_id")
     event = serializers.CharField(source="delivery.event.public_id")
     event_type = serializers.CharField(source="delivery.event.type")
