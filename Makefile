@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast demo lint format setup migrate clean messages audit
+.PHONY: run test test-fast demo lint format setup migrate clean messages audit screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ demo: migrate
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every page a reviewer should look at, in both languages at 1280 and 390 px, into var/screenshots/.
+screenshots: setup
+	$(PY) docs/screenshots/take.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
