@@ -77,53 +77,35 @@ def _require_staff(staff_user: User) -> None:
 
 def organization_verify(*, organization: Organization, staff_user: User) -> Organization:
     """Registry staff confirm an organization is what it declares; logged and announced. Idempotent."""
-    _require_staff(staff_user)
-    with transaction.atomic():
-        locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        if locked.verified_at is None:
-            now = timezone.now()
-            locked.verified_at = now
-            locked.updated = now
-            locked.save(update_fields=["verified_at", "updated"])
-            event_record(
-                type="organization.verified",
-                payload={"organization": locked.public_id, "kind": locked.kind, "at": _utc(now)},
-                audience=[locked.public_id],
-            )
-            log_append(
-                type="organization.verified",
-                ref=locked.public_id,
-                digest=_verification_digest(locked, "verified", now),
-                at=now,
-            )
-            logger.info("organization %s verified by staff user %s", locked.public_id, staff_user.pk)
-    organization.verified_at, organization.updated = locked.verified_at, locked.updated
-    return locked
+    return _verification_set(organization=organization, staff_user=staff_user, verified=True)
 
 
 def organization_verification_withdraw(*, organization: Organization, staff_user: User) -> Organization:
     """Registry staff withdraw a verification; logged and announced (``organization.verification_withdrawn``:
     the consent app re-derives the assurance of every subject it vouched for). Idempotent."""
+    return _verification_set(organization=organization, staff_user=staff_user, verified=False)
+
+
+def _verification_set(*, organization: Organization, staff_user: User, verified: bool) -> Organization:
+    """Verify or withdraw: one transaction with the row, its leaf and its event; nothing when unchanged."""
     _require_staff(staff_user)
+    kind, status = (
+        ("organization.verified", "verified") if verified else ("organization.verification_withdrawn", "withdrawn")
+    )
     with transaction.atomic():
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        if locked.verified_at is not None:
+        if (locked.verified_at is not None) != verified:
             now = timezone.now()
-            locked.verified_at = None
+            locked.verified_at = now if verified else None
             locked.updated = now
             locked.save(update_fields=["verified_at", "updated"])
             event_record(
-                type="organization.verification_withdrawn",
+                type=kind,
                 payload={"organization": locked.public_id, "kind": locked.kind, "at": _utc(now)},
                 audience=[locked.public_id],
             )
-            log_append(
-                type="organization.verification_withdrawn",
-                ref=locked.public_id,
-                digest=_verification_digest(locked, "withdrawn", now),
-                at=now,
-            )
-            logger.info("organization %s verification withdrawn by staff user %s", locked.public_id, staff_user.pk)
+            log_append(type=kind, ref=locked.public_id, digest=_verification_digest(locked, status, now), at=now)
+            logger.info("organization %s %s by staff user %s", locked.public_id, status, staff_user.pk)
     organization.verified_at, organization.updated = locked.verified_at, locked.updated
     return locked
 
