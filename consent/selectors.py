@@ -105,7 +105,9 @@ def consent_history(*, consent: Consent) -> QuerySet[ConsentEvent]:
 
 
 def access_log_for(*, subject: Subject) -> QuerySet[AccessLogEntry]:
-    return AccessLogEntry.objects.filter(subject=subject).select_related("caller_org", "consent", "caller_key")
+    return AccessLogEntry.objects.filter(subject=subject).select_related(
+        "caller_org", "consent", "caller_key", "caller_user"
+    )
 
 
 # --- Export -----------------------------------------------------------------------------------

@@ -1551,7 +1551,9 @@ def access_log_read(*, subject: Subject, actor: User) -> QuerySet[AccessLogEntry
     """Who checked the subject (``read_access_log``): the entries, newest last."""
     rep = _require_representative(actor, subject)
     require_power(rep, "read_access_log")
-    return AccessLogEntry.objects.filter(subject=subject).select_related("caller_org", "consent", "caller_key")
+    return AccessLogEntry.objects.filter(subject=subject).select_related(
+        "caller_org", "consent", "caller_key", "caller_user"
+    )
 
 
 # --- Erasure ----------------------------------------------------------------------------------
