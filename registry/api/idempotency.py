@@ -142,6 +142,7 @@ def purge_expired(*, now: datetime | None = None) -> int:
     return deleted
 
 
+# Checked as an APIView (it is only ever mixed into one, before it); a plain class at run time.
 if TYPE_CHECKING:
     _ViewBase = APIView
 else:
