@@ -497,6 +497,43 @@ REQUESTS[("GET", f"{_V}/witness/{{origin_hash}}/checkpoint")] = Call(params=lamb
 EXPECTED[("POST", f"{_V}/me/erasure")] = expect("2xx", keys="403", stale_person="reauth")
 REQUESTS[("POST", f"{_V}/me/erasure")] = Call(body=lambda w, r: {"confirm": "erase"})
 
+# API.md v1.1: the sensitive actions, each needing a fresh proof of presence. stale_person (signed
+# in an hour ago, with every authority otherwise) is asked to re-authenticate for exactly these.
+SENSITIVE = {
+    ("POST", f"{_CON}/sign"),  # witnessed
+    ("POST", f"{_CON}/revoke"),  # witnessed
+    ("POST", f"{_SUB}/keys"),
+    ("DELETE", f"{_SUB}/keys/{{kid}}"),
+    ("POST", f"{_SUB}/representatives"),
+    ("DELETE", f"{_SUB}/representatives/{{rep_id}}"),
+    ("PATCH", _SUB),  # making the profile public
+    ("POST", f"{_V}/me/erasure"),
+    ("POST", f"{_ORG}/keys"),
+    ("DELETE", f"{_ORG}/keys/{{kid}}"),
+    ("POST", f"{_V}/api-keys"),
+    ("POST", f"{_ORG}/members"),  # adding an owner
+}
+
+
+def test_a_stale_session_is_asked_to_reauthenticate_for_exactly_the_sensitive_actions() -> None:
+    asked = {operation for operation, row in EXPECTED.items() if row["stale_person"] == "reauth"}
+    assert asked == SENSITIVE, {"missing": SENSITIVE - asked, "not sensitive": asked - SENSITIVE}
+    assert not any(row[role] == "reauth" for row in EXPECTED.values() for role in ROLES if role != "stale_person")
+
+
+def test_each_power_is_what_lets_its_agent_do_something() -> None:
+    """The agents differ only by their one power: for each, a row that only that agent (of the seven)
+    may call. ``erase`` acts on the caller's own person (``POST /me/erasure``, no power needed), so no
+    row of this subject tells it apart."""
+    for power in POWERS:
+        alone = [
+            operation
+            for operation, row in EXPECTED.items()
+            if row[f"agent_{power}"] == "2xx" and all(row[a] == "403" for a in AGENTS if a != f"agent_{power}")
+        ]
+        assert bool(alone) == (power != "erase"), (power, alone)
+
+
 CASES = [(method, route, role) for (method, route) in sorted(EXPECTED) for role in ROLES]
 # (routes x methods) x roles; kept here so a change in the matrix's size shows in review.
 MATRIX_SIZE = len(CASES)
