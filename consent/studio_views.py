@@ -418,10 +418,13 @@ def _webhooks_page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhooks(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """Webhook endpoints; a new one's signing secret is shown in this one response only."""
+    """Webhook endpoints; a new one's signing secret is shown in this one response only.
+
+    Admins and owners only, as in the API: an endpoint's URL can carry a token of the studio's own.
+    """
     organization, role = _studio(request, org_slug)
+    _manager(role)
     if request.method == "POST":
-        _manager(role)
         form = WebhookForm(request.POST)
         if form.is_valid():
             try:
@@ -436,8 +439,9 @@ def webhooks(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 def webhook_detail(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
-    """One endpoint and its delivery log, newest first."""
+    """One endpoint and its delivery log, newest first (admins and owners, as in the API)."""
     organization, role = _studio(request, org_slug)
+    _manager(role)
     endpoint = _endpoint(organization, webhook_id)
     deliveries = (
         Delivery.objects.filter(endpoint=endpoint)

@@ -115,6 +115,9 @@ def test_every_page_renders_for_a_member(studio, everything, member_client):
     release, endpoint, key = everything
     for url in _pages(org, release, endpoint):
         response = member_client.get(url)
+        if "/webhooks/" in url:  # admins and owners only, as in the API (a URL can carry a token)
+            assert response.status_code == 403, url
+            continue
         assert response.status_code == 200, url
         assert STUDIO_CSS.search(response.content.decode()), url
     # Confirmation pages for changes are for admins and owners only.
@@ -628,3 +631,19 @@ def test_a_release_is_refused_on_the_page_while_the_verification_budget_is_spent
     assert refused.status_code == 200
     assert "Too many checks this minute" in refused.content.decode()
     assert Release.objects.count() == 1
+
+
+def test_a_plain_member_sees_no_webhook_urls_on_the_pages_as_in_the_api(org, member_client):
+    # The API lists webhooks to admins and owners only; the pages showed every member the URLs.
+    from registry.events import services as events
+
+    endpoint = events.webhook_create(
+        organization=org,
+        actor_role="owner",
+        url="https://hooks.example.org/restu?token=s3cret",
+        events=["consent.revoked"],
+    )
+    for path in (f"/studios/{org.slug}/webhooks/", f"/studios/{org.slug}/webhooks/{endpoint.public_id}/"):
+        response = member_client.get(path)
+        assert response.status_code == 403, path
+        assert b"s3cret" not in response.content
