@@ -39,6 +39,7 @@ import pytest
 
 from consent.models import POWERS
 from registry.transparency.models import LogEntry
+from tests.database_state import database_snapshot
 from tests.security.routes import all_routes
 
 AGENTS = tuple(f"agent_{power}" for power in POWERS)
@@ -565,10 +566,15 @@ def test_the_caller_gets_the_expected_answer(authz_world: Any, method: str, rout
     query = call.query(w)
     url = f"{path}?{query}" if query else path
     body = call.body(w, role) if call.body else None
-    response = w.client(role).generic(
+    expected = EXPECTED[(method, route)][role]
+    client = w.client(role)
+    # API.md v1.1: without a fresh proof of presence, "nothing changes".
+    before = database_snapshot() if expected == "reauth" else None
+    response = client.generic(
         method, url, data=None if body is None else json.dumps(body), content_type="application/json"
     )
-    expected = EXPECTED[(method, route)][role]
+    if before is not None:
+        assert database_snapshot() == before, f"{method} {url} as {role}: refused for presence, yet wrote"
     detail = response.content[:300].decode("utf-8", "replace")
     assert response.status_code < 500, f"{method} {url} as {role}: server error {response.status_code}: {detail}"
     problem_type = ""
