@@ -9,6 +9,7 @@ otherwise. A release holds at most ``MAX_CHECKS`` checks (appearances x media x 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ MAX_CHECKS = 10_000
 _REPLICA_ACTIVITIES = v.activity_mask(["create_replica", "generate"])
 
 
-def _signer_unadvised(consent: dict[str, Any]) -> bool:
+def _signer_unadvised(consent: Mapping[str, Any]) -> bool:
     """Whether the consent is the kind of digital-replica term the law wants a signer advised on.
 
     California Labor Code § 927 and New York General Obligations Law § 5-302 make a contract term
@@ -63,7 +64,7 @@ def _signer_unadvised(consent: dict[str, Any]) -> bool:
     return bool(consent["production"] or str(conditions.get("compensation_ref") or "").strip())
 
 
-def _flags(consent: dict[str, Any], subject_status: str) -> list[str]:
+def _flags(consent: Mapping[str, Any], subject_status: str) -> list[str]:
     flags = []
     until = consent["valid_until"]
     if until is None or until - consent["valid_from"] > LONG_TERM:

@@ -33,6 +33,7 @@ from registry.accounts.models import ApiKey, Membership, Organization
 from registry.accounts.presence import presence_from_request
 from registry.accounts.selectors import organizations_for, role_in
 from registry.api.throttling import organization_charge, organization_wait
+from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotFound, ReauthenticationRequired
 from registry.events import services as events
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -86,7 +87,7 @@ DECISION_WORDS = {
     "unknown": gettext_lazy("Unknown"),
 }
 
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, tuple[Any, Any]] = {
     Release.Status.CLEARED: (
         gettext_lazy("Cleared"),
         gettext_lazy("Every appearance has consent for this release, and every tool is attested."),
@@ -138,7 +139,7 @@ def condition_sentences(conditions: dict[str, Any]) -> list[str]:
 def _studio(request: HttpRequest, org_slug: str) -> tuple[Organization, str]:
     """The organization and the person's role in it; 404 for strangers, as if it did not exist."""
     organization = Organization.objects.filter(slug=org_slug).first()
-    role = role_in(user=request.user, organization=organization) if organization else None  # type: ignore[arg-type]
+    role = role_in(user=request.user, organization=organization) if organization else None  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
     if organization is None or role is None:
         raise Http404
     return organization, role
@@ -154,7 +155,7 @@ def _context(request: HttpRequest, organization: Organization, role: str, sectio
         "organization": organization,
         "role": role,
         "can_manage": role in MANAGERS,
-        "organizations": organizations_for(user=request.user).order_by("name"),  # type: ignore[arg-type]
+        "organizations": organizations_for(user=request.user).order_by("name"),  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
         "section": section,
         **extra,
     }
@@ -175,13 +176,13 @@ def _form_errors(form: Any, exc: DomainError) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organizations you act for; create a studio when you have none."""
     form = StudioCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             organization = accounts.organization_create(
-                creator=request.user,  # type: ignore[arg-type]
+                creator=request.user,
                 name=form.cleaned_data["name"],
                 slug=form.cleaned_data["slug"],
                 kind=Organization.Kind.STUDIO,
@@ -228,7 +229,7 @@ def check(request: HttpRequest, org_slug: str) -> HttpResponse:
         result = verification_run(
             organization=organization,
             check=check_from(form.validated),
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
         )
         answer = {
             **result,
@@ -530,7 +531,7 @@ def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
             try:
                 issued = accounts.api_key_create(
                     organization=organization,
-                    creator=request.user,  # type: ignore[arg-type]
+                    creator=request.user,  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
                     actor_role=role,
                     name=form.cleaned_data["name"],
                     presence=presence_from_request(request),

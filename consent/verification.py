@@ -148,6 +148,9 @@ _FACT_COLUMNS = (
 
 def _facts(row: Sequence[Any], at: int, postgres: bool) -> ConsentFacts:
     """The ``ConsentFacts`` in ``row[at:at + 14]`` (``_FACT_COLUMNS``)."""
+    valid_from = row[at + 9] if postgres else _day(row[at + 9])
+    if valid_from is None:  # NOT NULL in the schema: a row without it is not a consent
+        raise ValueError("a consent row without valid_from")
     return ConsentFacts(
         row[at],
         row[at + 1],
@@ -158,7 +161,7 @@ def _facts(row: Sequence[Any], at: int, postgres: bool) -> ConsentFacts:
         row[at + 6],
         row[at + 7],
         _territories(row[at + 8]),
-        row[at + 9] if postgres else _day(row[at + 9]),
+        valid_from,
         row[at + 10] if postgres else _day(row[at + 10]),
         row[at + 11] if postgres else _moment(row[at + 11]),
         row[at + 12],
@@ -230,6 +233,7 @@ def _subject_facts(
     its verification, or vouched before verification was required) reads as the lowest level:
     what lies beneath it is not in the row, and an answer must never claim more than it knows.
     """
+    assurance: str
     if vouched:
         assurance = Subject.Assurance.VOUCHED
     elif stored_assurance == Subject.Assurance.VOUCHED:
@@ -442,7 +446,8 @@ def _pairs(*, caller: str, checks: Sequence[Check], now: datetime) -> list[tuple
     at = now if postgres else connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         cursor.execute(_BULK_SQL[postgres], [at, json.dumps(queries), caller])
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def verification_decide_bulk(*, caller: str, checks: Sequence[Check], now: datetime | None = None) -> list[Answer]:
@@ -564,7 +569,7 @@ def _int_or_null(value: int | None) -> str:
 
 def _insert_sql(*, postgres: bool) -> str:
     table = AccessLogEntry._meta.db_table
-    names = {f.name: f.column for f in AccessLogEntry._meta.concrete_fields}
+    names = {f.name: str(f.column) for f in AccessLogEntry._meta.concrete_fields}
     columns = ", ".join(
         names[n]
         for n in (
@@ -607,7 +612,7 @@ _INSERT_OTHER = _insert_sql(postgres=False)
 # escape only ``"``, ``\`` and control characters, as ``\b \f \n \r \t`` or lower-case ``\u00xx``
 # (the tests compare with ``canonical_json``, which handles anything else).
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C one, as json.dumps uses
+_string = json.encoder.encode_basestring  # the C one, as json.dumps uses
 
 
 def _text_or_null(value: str | None) -> str:

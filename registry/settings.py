@@ -133,7 +133,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "restu.sqlite3",
+            "NAME": str(DATA_DIR / "restu.sqlite3"),
             "OPTIONS": dict(_SQLITE_OPTIONS),
             # A file (not memory) so a worker process can share it; one per test run.
             "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
@@ -250,6 +250,15 @@ if REGISTRY_TRUSTED_PROXIES < 0:
 ALLAUTH_TRUSTED_PROXY_COUNT = REGISTRY_TRUSTED_PROXIES
 
 # --- API ----------------------------------------------------------------------------------------
+_THROTTLE_RATES: dict[str, str | None] = {
+    "anon": envstr("THROTTLE_ANON", "60/min"),
+    "user": envstr("THROTTLE_USER", "600/min"),
+    "api_key": envstr("THROTTLE_API_KEY", "6000/min"),
+    "verify": envstr("THROTTLE_VERIFY", "6000/min"),
+    # Auditors download the whole log: reading it is public and cheap, so its limit is higher.
+    "log_read": envstr("THROTTLE_LOG_READ", "3000/min"),
+    "verify_bulk": envstr("THROTTLE_VERIFY_BULK", "120/min"),
+}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.api.authentication.ApiKeyAuthentication",
@@ -268,15 +277,7 @@ REST_FRAMEWORK = {
         "registry.api.throttling.UserThrottle",
         "registry.api.throttling.ApiKeyThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": envstr("THROTTLE_ANON", "60/min"),
-        "user": envstr("THROTTLE_USER", "600/min"),
-        "api_key": envstr("THROTTLE_API_KEY", "6000/min"),
-        "verify": envstr("THROTTLE_VERIFY", "6000/min"),
-        # Auditors download the whole log: reading it is public and cheap, so its limit is higher.
-        "log_read": envstr("THROTTLE_LOG_READ", "3000/min"),
-        "verify_bulk": envstr("THROTTLE_VERIFY_BULK", "120/min"),
-    },
+    "DEFAULT_THROTTLE_RATES": _THROTTLE_RATES,
     "EXCEPTION_HANDLER": "registry.api.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -302,7 +303,7 @@ REGISTRY_PROVENANCE_ASYNC_BYTES = envint("REGISTRY_PROVENANCE_ASYNC_BYTES", 8 * 
 # Where uploads are streamed while checked (deleted after); web and worker must share it.
 REGISTRY_PROVENANCE_TEMP_DIR = envstr("REGISTRY_PROVENANCE_TEMP_DIR", str(DATA_DIR / "provenance-uploads"))
 # Anyone may check a file; each check costs a parse of up to 100 MiB, so the rate is strict.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["provenance_check"] = envstr("THROTTLE_PROVENANCE_CHECK", "10/min")
+_THROTTLE_RATES["provenance_check"] = envstr("THROTTLE_PROVENANCE_CHECK", "10/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Restu API",

@@ -1,14 +1,14 @@
 """URL configuration: pages, the API under /api/v1/, allauth (pages and headless), health."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from registry import health, views
 from registry.api.trust_views import JwksView, ReceiptVerifyView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("registry.accounts.api.urls")),
     path("", include("registry.transparency.api.urls")),
     path("", include("registry.witness.api.urls")),

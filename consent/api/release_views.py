@@ -18,7 +18,7 @@ from consent import vocabulary as v
 from consent.api.verification_views import _territory
 from consent.models import Release
 from registry.accounts.models import Membership, Organization
-from registry.api.caller import acting_organization, api_key_of
+from registry.api.caller import acting_organization, api_key_of, authenticated_user
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
@@ -59,8 +59,8 @@ class ReleaseIn(StrictSerializer):
     title = serializers.CharField(max_length=300)
     release_date = serializers.DateField()
     territories = serializers.ListField(child=serializers.CharField(max_length=2), min_length=1, max_length=250)
-    appearances = AppearanceIn(many=True, allow_empty=False, max_length=500)
-    tools = ToolIn(many=True, required=False, default=list, max_length=100)
+    appearances = AppearanceIn(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]  # DRF's many=True takes max_length; its stubs do not list it
+    tools = ToolIn(many=True, required=False, default=list, max_length=100)  # type: ignore[call-arg]  # DRF's many=True takes max_length; its stubs do not list it
     organization = serializers.CharField(max_length=40, required=False)
 
     def validate_territories(self, value: list[str]) -> list[str]:
@@ -93,7 +93,7 @@ class ReleaseIn(StrictSerializer):
         return attrs
 
 
-class ReleaseOut(serializers.Serializer):  # type: ignore[type-arg]
+class ReleaseOut(serializers.Serializer[Any]):
     """The clearance report (documentation of the response shape)."""
 
     id = serializers.CharField()
@@ -111,7 +111,7 @@ def _studio_orgs(request: Request) -> list[int]:
     key = api_key_of(request)
     if key is not None:
         return [key.organization_id]
-    return list(Membership.objects.filter(user=request.user).values_list("organization_id", flat=True))
+    return list(Membership.objects.filter(user=authenticated_user(request)).values_list("organization_id", flat=True))
 
 
 def release_checks_wait(*, organization: Organization, checks: int) -> int | None:
@@ -149,7 +149,7 @@ def _body(release: Release) -> dict[str, Any]:
     }
 
 
-class ReleaseListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: ignore[type-arg]
+class ReleaseListCreate(IdempotentPostMixin, generics.GenericAPIView[Release]):
     """Your organizations' releases; check a new one (201 with its clearance report)."""
 
     queryset = Release.objects.none()
@@ -161,7 +161,7 @@ class ReleaseListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
     @extend_schema(operation_id="releases_list", responses=ReleaseOut(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response([_body(release) for release in page])
+        return self.get_paginated_response([_body(release) for release in page or []])
 
     @extend_schema(request=ReleaseIn, responses={201: ReleaseOut, **problems(400, 403, 429)})
     def post(self, request: Request) -> Response:
@@ -174,12 +174,12 @@ class ReleaseListCreate(IdempotentPostMixin, generics.GenericAPIView):  # type: 
         fields.pop("organization", None)
         _charge(organization, fields["territories"], fields["appearances"])
         release = releases.release_create(
-            organization=organization, user=request.user, api_key=api_key_of(request), **fields
+            organization=organization, user=authenticated_user(request), api_key=api_key_of(request), **fields
         )
         return Response(_body(release), status=status.HTTP_201_CREATED)
 
 
-class ReleaseDetail(generics.GenericAPIView):  # type: ignore[type-arg]
+class ReleaseDetail(generics.GenericAPIView[Release]):
     """One release's latest clearance report."""
 
     queryset = Release.objects.none()
@@ -189,7 +189,7 @@ class ReleaseDetail(generics.GenericAPIView):  # type: ignore[type-arg]
         return Response(_body(releases.release_visible(public_id=release_id, organization_ids=_studio_orgs(request))))
 
 
-class ReleaseRecheck(generics.GenericAPIView):  # type: ignore[type-arg]
+class ReleaseRecheck(generics.GenericAPIView[Release]):
     """Check the release again now."""
 
     queryset = Release.objects.none()

@@ -29,7 +29,7 @@ from consent.verification import (
     verification_run_bulk,
 )
 from registry.accounts.models import Organization
-from registry.api.caller import api_key_of
+from registry.api.caller import api_key_of, authenticated_user
 from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
 from registry.api.throttling import _RateFromSettings
@@ -136,21 +136,21 @@ def bulk_input(data: Any) -> list[Check]:
     if type(queries) is list and 0 < len(queries) <= MAX_BULK:
         checked = [_quick_check(item) for item in queries]
         if all(fields is not None for fields in checked):
-            return [check_from(fields) for fields in checked]  # type: ignore[arg-type]
+            return [check_from(fields) for fields in checked]  # type: ignore[arg-type]  # none is None: checked just above
     serializer = BulkIn(data=data)
     serializer.is_valid(raise_exception=True)
     return [check_from(item) for item in serializer.validated_data["queries"]]
 
 
 class BulkIn(StrictSerializer):
-    queries = CheckIn(many=True, allow_empty=False, max_length=MAX_BULK)
+    queries = CheckIn(many=True, allow_empty=False, max_length=MAX_BULK)  # type: ignore[call-arg]  # DRF's many=True takes max_length; its stubs do not list it
 
 
 class TokenIn(CheckIn):
     grantee = serializers.CharField(max_length=40, required=False)
 
 
-_ANSWER = {
+_ANSWER: dict[str, serializers.Field[Any, Any, Any, Any]] = {
     "decision": serializers.ChoiceField(choices=["permitted", "denied", "unknown"]),
     "reasons": serializers.ListField(child=serializers.CharField()),
     # The subject's level at this moment (inside the signed receipt); null when ``unknown``.
@@ -211,7 +211,7 @@ class VerificationView(_Throttled):
         body = verification_run(
             organization=organization,
             check=check_input(request.data),
-            user=request.user,
+            user=authenticated_user(request),
             api_key=api_key_of(request),
         )
         return Response(body)
@@ -247,7 +247,7 @@ class BulkVerificationView(_Throttled):
                 )
             checks: list[Check] = bulk_input(request.data)
             document = verification_run_bulk(
-                organization=organization, checks=checks, user=request.user, api_key=api_key_of(request)
+                organization=organization, checks=checks, user=authenticated_user(request), api_key=api_key_of(request)
             )
         # Rendered by the service: the digest in the receipt and the response share their pieces.
         return HttpResponse(document, content_type="application/json")
@@ -287,7 +287,7 @@ class ConsentTokenView(_Throttled):
             audience = organization.public_id
         else:
             subject = Subject.objects.filter(public_id=fields["subject"]).first()
-            if subject is None or representative_of(user=request.user, subject=subject) is None:
+            if subject is None or representative_of(user=authenticated_user(request), subject=subject) is None:
                 raise PermissionDenied(
                     "Only the person's representatives, or a permitted grantee's API key, can ask for a consent token."
                 )
@@ -297,6 +297,10 @@ class ConsentTokenView(_Throttled):
                 )
             audience = grantee
         body = consent_token_issue(
-            check=check_from(fields), audience=audience, organization=organization, user=request.user, api_key=key
+            check=check_from(fields),
+            audience=audience,
+            organization=organization,
+            user=authenticated_user(request),
+            api_key=key,
         )
         return Response(body, status=201)
