@@ -16,9 +16,9 @@ from consent import selectors, services
 from consent.api import serializers as s
 from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative, Subject, SubjectKey, Vouch
 from consent.vocabulary import vocabulary_document
-from registry.accounts.models import Membership, Organization, User
+from registry.accounts.models import Membership, User
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import api_key_of, authenticated_user, caller_role, require_person
+from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
@@ -253,8 +253,7 @@ class VouchCreate(IdempotentPostMixin, generics.GenericAPIView[Vouch]):
     def post(self, request: Request, subject_id: str) -> Response:
         subject = _subject_reachable(request, subject_id, vouching=True)
         data = _parse(s.VouchIn, request)
-        organization = Organization.objects.filter(public_id=data["organization"]).first()
-        role = caller_role(request, organization) if organization else None
+        organization, role = acting_organization(request, data["organization"])
         vouch = services.vouch_give(
             subject=subject,
             organization=organization,

@@ -202,8 +202,9 @@ def test_a_studio_cannot_vouch_and_a_stranger_cannot_use_someone_elses_guild(
     assert (
         api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": studio.public_id}).status_code == 403
     )
+    # Naming an organization you are not in is 403, as everywhere (acting_organization).
     assert (
-        api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": guild.public_id}).status_code == 400
+        api.post(f"/api/v1/subjects/{subject.public_id}/vouches", {"organization": guild.public_id}).status_code == 403
     )
     assert Subject.objects.get(pk=subject.pk).assurance == "self_asserted"
 

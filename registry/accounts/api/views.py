@@ -14,12 +14,12 @@ from registry.accounts import selectors, services
 from registry.accounts.api import serializers as s
 from registry.accounts.models import ApiKey, Invitation, Membership, Organization
 from registry.accounts.presence import presence_from_request
-from registry.api.caller import api_key_of, authenticated_user, caller_role, require_person
+from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.pagination import whole_list
 from registry.api.schema import IF_MATCH, problems
-from registry.errors import NotFound, ValidationFailed
+from registry.errors import NotFound
 
 
 def _organization_for(request: Request, public_id: str) -> tuple[Organization, str]:
@@ -209,12 +209,7 @@ class ApiKeyListCreate(IdempotentPostMixin, generics.ListAPIView[ApiKey]):
         creator = require_person(request, action="create API keys")
         data = s.ApiKeyIn(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            organization, role = _organization_for(request, data.validated_data["organization"])
-        except NotFound:
-            raise ValidationFailed(
-                "You are not a member of that organization.", errors={"organization": ["Unknown organization."]}
-            ) from None
+        organization, role = acting_organization(request, data.validated_data["organization"])
         issued = services.api_key_create(
             organization=organization,
             creator=creator,

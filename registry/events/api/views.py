@@ -12,12 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registry.accounts.models import Membership, Organization
-from registry.api.caller import api_key_of, authenticated_user, caller_role
+from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
 from registry.api.schema import IF_MATCH
 from registry.api.serializers import StrictSerializer
-from registry.errors import NotFound, ValidationFailed
+from registry.errors import NotFound
 from registry.events import services
 from registry.events.api import serializers as s
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -67,25 +67,8 @@ class WebhookListCreate(IdempotentPostMixin, generics.ListAPIView[WebhookEndpoin
         data = s.WebhookIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields: dict[str, Any] = dict(data.validated_data)
-        org_id = fields.pop("organization", None)
-        key = api_key_of(request)
-        if key is not None:
-            organization = key.organization
-            if org_id and org_id != organization.public_id:
-                raise ValidationFailed(
-                    "An API key acts for its own organization only.",
-                    errors={"organization": ["Not this key's organization."]},
-                )
-        elif org_id:
-            named = Organization.objects.filter(public_id=org_id).first()
-            if named is None or caller_role(request, named) is None:
-                raise ValidationFailed("Unknown organization.", errors={"organization": ["Unknown organization."]})
-            organization = named
-        else:
-            raise ValidationFailed("Name the organization.", errors={"organization": ["This field is required."]})
-        endpoint = services.webhook_create(
-            organization=organization, actor_role=caller_role(request, organization), **fields
-        )
+        organization, role = acting_organization(request, fields.pop("organization", None))
+        endpoint = services.webhook_create(organization=organization, actor_role=role, **fields)
         return Response(s.WebhookWithSecretOut(endpoint).data, status=status.HTTP_201_CREATED)
 
 
