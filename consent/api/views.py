@@ -122,6 +122,7 @@ class SubjectDetail(generics.GenericAPIView[Any]):
 
     serializer_class = s.SubjectOut
 
+    @extend_schema(responses={200: s.SubjectOut, **problems(403)})  # 403: an API key (people only)
     def get(self, request: Request, subject_id: str) -> Response:
         actor = _people_only(request, "read a subject as its creator's person")
         subject, rep = selectors.subject_visible(user=actor, public_id=subject_id)
@@ -209,7 +210,10 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView[SubjectK
     pagination_class = None
     queryset = SubjectKey.objects.none()
 
-    @extend_schema(operation_id="subjects_keys_list", responses={200: whole_list("SubjectKeyList", s.KeyOut)})
+    @extend_schema(
+        operation_id="subjects_keys_list",
+        responses={200: whole_list("SubjectKeyList", s.KeyOut), **problems(403)},  # 403: an API key
+    )
     def get(self, request: Request, subject_id: str) -> Response:
         actor = _people_only(request, "read a subject's keys")
         subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
@@ -308,6 +312,7 @@ class DisputeCreate(IdempotentPostMixin, generics.GenericAPIView[Consent]):
         return Response(s.dispute_out(dispute), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(responses={200: s.AccessOut(many=True), **problems(403)}))  # 403: an API key
 class AccessLogList(generics.ListAPIView[AccessLogEntry]):
     """Who checked this subject, when, for what use, and the answer (representatives only)."""
 
@@ -464,7 +469,9 @@ class ConsentAcknowledgements(generics.GenericAPIView[ConsentEvent]):
     queryset = ConsentEvent.objects.none()
     pagination_class = None
 
-    @extend_schema(responses={200: whole_list("AcknowledgementList", s.AcknowledgementOut)})
+    @extend_schema(
+        responses={200: whole_list("AcknowledgementList", s.AcknowledgementOut), **problems(403)}  # an API key
+    )
     def get(self, request: Request, consent_id: str) -> Response:
         actor = _people_only(request, "read who acknowledged a consent's end")
         consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)

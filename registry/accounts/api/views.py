@@ -250,7 +250,10 @@ class InvitationList(generics.GenericAPIView[Invitation]):
     pagination_class = None
     queryset = Invitation.objects.none()  # for the schema; get() reads through the selector
 
-    @extend_schema(operation_id="invitations_list", responses={200: whole_list("InvitationList", s.InvitationOut)})
+    @extend_schema(
+        operation_id="invitations_list",
+        responses={200: whole_list("InvitationList", s.InvitationOut), **problems(403)},  # 403: an API key
+    )
     def get(self, request: Request) -> Response:
         person = require_person(request, action="read invitations")
         invitations = selectors.invitations_for(user=person)
