@@ -7,7 +7,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # envstr("X"), envint("X", …), envbool, envlist, os.environ["X"], os.environ.get("X"), os.getenv("X")
-_READS = re.compile(r"""(?:env\w*|os\.environ\.get|os\.getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']|os\.environ\[["']([A-Z][A-Z0-9_]+)["']\]""")
+_READS = re.compile(
+    r"""(?:env\w*|os\.environ\.get|os\.getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""|os\.environ\[["']([A-Z][A-Z0-9_]+)["']\]"""
+)
 
 
 def _variables_read() -> set[str]:

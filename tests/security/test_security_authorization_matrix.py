@@ -95,7 +95,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", f"{_V}/organizations"): expect("2xx", keys="403"),
     ("GET", _ORG): expect("404", members="2xx", grantee_key="2xx"),
     # A key acts within its creator's role (owner here), so it may rename its own organization.
-    ("PATCH", _ORG): expect("404", staff="2xx", member="403", grantee_key="2xx"),
+    ("PATCH", _ORG): expect("404", staff="2xx", member="403", keys="403"),  # people only (API.md v1.1)
     ("GET", f"{_ORG}/members"): expect("404", members="2xx", grantee_key="2xx"),
     # Keys never change who belongs: a leaked key must not be able to add a person as an owner.
     # Adding an owner is sensitive (proof of presence); only an owner may, never an admin.

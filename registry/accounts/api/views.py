@@ -71,8 +71,12 @@ class OrganizationDetail(generics.GenericAPIView[Any]):
         organization, _ = _organization_for(request, org_id)
         return self._respond(organization)
 
-    @extend_schema(request=s.OrganizationPatchIn, parameters=[IF_MATCH], responses={200: s.OrganizationOut})
+    @extend_schema(
+        request=s.OrganizationPatchIn, parameters=[IF_MATCH], responses={200: s.OrganizationOut, **problems(403)}
+    )
     def patch(self, request: Request, org_id: str) -> Response:
+        # Renaming or re-describing the organization is a person's decision, not machine work.
+        require_person(request, action="change an organization")
         organization, role = _organization_for(request, org_id)
         check_if_match(request, etag_for(organization.public_id, organization.updated.isoformat()))
         data = s.OrganizationPatchIn(data=request.data)
