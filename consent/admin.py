@@ -1,14 +1,20 @@
 """Staff views of subjects, consents and disputes; changes go through services, never raw saves."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from consent import services
 from consent.models import AccessLogEntry, Consent, Dispute, Representative, Subject
 from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError
+
+
+class HandOverForm(forms.Form):
+    email = forms.EmailField(label="The person's own email address")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in django-stubs: ModelAdmin[...] fails at run time
@@ -29,12 +35,36 @@ class SubjectAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "status", "adult_on", "assurance", "disputed", "created"]
     list_filter = ["status", "assurance", "disputed"]
     search_fields = ["public_id"]
-    actions = ["end_guardianships", "refresh_assurance"]
+    actions = ["end_guardianships", "refresh_assurance", "hand_over"]
 
     @admin.action(description="End the guardianships of the selected people who have come of age")
     def end_guardianships(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
         ended = sum(services.guardianships_end_for(subject=subject) for subject in queryset)
         self.message_user(request, f"Ended {ended} guardianship(s).")
+
+    @admin.action(description="Invite a person who has come of age to take their record over")
+    def hand_over(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Subject]) -> TemplateResponse | None:
+        """Asks for the person's email address, then sends the invitation; they must accept it."""
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one person.", messages.ERROR)
+            return None
+        subject = queryset.get()
+        form = HandOverForm(request.POST if "email" in request.POST else None)
+        if form.is_valid():
+            try:
+                services.subject_hand_over_invite(
+                    subject=subject,
+                    email=form.cleaned_data["email"],
+                    staff_user=request.user,
+                    base_url=request.build_absolute_uri("/"),
+                )
+            except DomainError as exc:
+                self.message_user(request, exc.detail, messages.ERROR)
+            else:
+                self.message_user(request, f"Invitation sent for {subject.public_id}; the person must accept it.")
+            return None
+        context = {**self.admin_site.each_context(request), "subject": subject, "form": form, "title": "Hand over"}
+        return TemplateResponse(request, "admin/consent/subject/hand_over.html", context)
 
     @admin.action(description="Recompute the assurance (only vouches from verified guilds and agencies count)")
     def refresh_assurance(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:

@@ -566,6 +566,30 @@ def representative_invite(
     )
 
 
+def subject_hand_over_invite(*, subject: Subject, email: str, staff_user: User, base_url: str = "") -> Any:
+    """Registry staff invite the person's own account to take over a record once they have come of
+    age (API.md "Coming of age": staff can do what a former guardian can). The person must accept;
+    on acceptance every guardian ends, as when a former guardian invites them."""
+    from registry.accounts.services import invitation_create
+
+    _require_staff_hand_over(staff_user, subject)
+    return invitation_create(
+        kind=REPRESENTATIVE_INVITATION,
+        email=email,
+        created_by=staff_user,
+        target=subject.public_id,
+        payload={"role": Representative.Role.SELF, "by_staff": True},
+        base_url=base_url,
+    )
+
+
+def _require_staff_hand_over(staff_user: User, subject: Subject) -> None:
+    if not (staff_user.is_active and staff_user.is_staff):
+        raise NotAllowed(_("Only registry staff can hand a record over."))
+    if subject.status != Subject.Status.MINOR or subject.adult_on is None or subject.adult_on > today():
+        raise Conflict(_("Only the record of a person who has come of age can be handed over to them."))
+
+
 def representative_invitation_accept(invitation: Any, user: User) -> Representative:
     """Accepting a representative invitation: the inviter's authority is checked again now (an
     invitation dies with it), then the representation starts."""
@@ -574,6 +598,12 @@ def representative_invitation_accept(invitation: Any, user: User) -> Representat
     if subject is None or inviter is None or not inviter.is_active:
         raise Conflict(_("This invitation can no longer be accepted; ask for a new one."))
     terms = invitation.payload or {}
+    if terms.get("by_staff"):
+        try:
+            _require_staff_hand_over(inviter, subject)
+        except NotAllowed:
+            raise Conflict(_("This invitation can no longer be accepted; ask for a new one.")) from None
+        return _hand_over(subject=subject, user=user)
     until = terms.get("valid_until")
     role = str(terms.get("role", ""))
     try:

@@ -156,3 +156,43 @@ def test_a_former_guardian_no_longer_sees_the_record_on_the_day_of_coming_of_age
     assert list(subjects_for(user=guardian)) == []
     assert not consents_visible(user=guardian).filter(subject=subject).exists()
     assert Consent.objects.filter(subject=subject).count() == 0
+
+
+def test_registry_staff_hand_the_record_over_from_the_admin_and_the_person_must_accept(make_subject, make_user):
+    from django.test import Client
+
+    from registry.accounts.models import Invitation
+
+    subject, _guardian = make_subject("minor")
+    subject = _come_of_age(subject)
+    adult = make_user("grown.up@example.org")
+    staff = make_user("staff@example.org")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    admin = Client()
+    admin.force_login(staff)
+    changelist = "/admin/consent/subject/"
+    asked = admin.post(changelist, {"action": "hand_over", "_selected_action": [subject.pk]})
+    assert asked.status_code == 200
+    assert b'name="email"' in asked.content  # the form asks for the person's address
+    sent = admin.post(changelist, {"action": "hand_over", "_selected_action": [subject.pk], "email": adult.email})
+    assert sent.status_code == 302
+    invitation = Invitation.objects.get(email=adult.email)
+    assert services.representative_of(user=adult, subject=subject) is None  # nothing before accepting
+    assert accept_invitation(adult, invitation.public_id).status_code == 200
+    assert services.representative_of(user=adult, subject=subject).role == "self"
+    assert not Representative.objects.filter(subject=subject, role="guardian", ended_at__isnull=True).exists()
+
+
+def test_staff_cannot_hand_over_a_child_who_has_not_come_of_age_and_nobody_else_can(make_subject, make_user):
+    subject, guardian = make_subject("minor")
+    staff = make_user()
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    from registry.errors import Conflict
+
+    with pytest.raises(Conflict):
+        services.subject_hand_over_invite(subject=subject, email="kid@example.org", staff_user=staff)
+    subject = _come_of_age(subject)
+    with pytest.raises(NotAllowed):
+        services.subject_hand_over_invite(subject=subject, email="kid@example.org", staff_user=guardian)
