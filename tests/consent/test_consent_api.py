@@ -322,7 +322,7 @@ def test_a_stale_reauthentication_does_not_witness(make_subject, fresh_client, t
     api = fresh_client(person)
     draft = _draft(api, terms, subject)
     later = timezone.now() + timedelta(minutes=6)
-    monkeypatch.setattr("consent.services.timezone.now", lambda: later)
+    monkeypatch.setattr("consent.services._common.timezone.now", lambda: later)
 
     assert_problem(api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"}), 403)
 

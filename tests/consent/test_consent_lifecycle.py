@@ -54,7 +54,7 @@ def test_the_sweep_expires_consents_past_their_end_and_logs_it(make_subject, mon
     keeps = signed(subject, person, media=["voice"])
     # A day passes: a signed consent's end date never moves (a database trigger refuses), the clock does.
     tomorrow = today() + timedelta(days=1)
-    monkeypatch.setattr(services, "today", lambda: tomorrow)
+    monkeypatch.setattr("consent.services._common.today", lambda: tomorrow)
 
     assert expire_consents() == 1
     assert expire_consents() == 0  # idempotent
