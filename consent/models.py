@@ -372,6 +372,9 @@ class AccessLogEntry(models.Model):
     receipt_id = models.CharField(max_length=40, blank=True)
 
     class Meta:
+        # On PostgreSQL the table is partitioned by month of ``created`` (migration 0008; primary key
+        # ``(id, created)`` there, ``id`` alone to Django) and this index exists in every month;
+        # consent.services.access_log prepares the months and applies the retention.
         indexes = [models.Index(fields=["subject", "-created"], name="access_subject_created")]
 
     def __str__(self) -> str:

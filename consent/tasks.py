@@ -128,3 +128,27 @@ def purge_checks_naming_nobody() -> int:
     cutoff = timezone.now() - timedelta(days=settings.REGISTRY_UNNAMED_CHECK_RETENTION_DAYS)
     deleted, _ = AccessLogEntry.objects.filter(subject__isnull=True, created__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(name="consent.tasks.access_log_maintain")
+def access_log_maintain() -> dict[str, object]:
+    """Prepare the access log's coming months and apply its retention (idempotent; daily is plenty).
+
+    On PostgreSQL: creates this month's partition and the next ones ahead of time (a check never
+    waits on DDL; one that lands before its month exists goes to DEFAULT and moves on the next run),
+    then drops the months past ``REGISTRY_ACCESS_LOG_RETENTION_MONTHS``. On SQLite: deletes the rows
+    past it. With the default (0) nothing is ever forgotten.
+    """
+    from consent.services.access_log import access_log_partitions_ensure, access_log_retention_apply
+
+    created = access_log_partitions_ensure()
+    retention = access_log_retention_apply()
+    if created or retention.dropped or retention.deleted:
+        logger.info(
+            "Access log: created %s, dropped %s, deleted %d rows before %s",
+            created,
+            retention.dropped,
+            retention.deleted,
+            retention.cutoff,
+        )
+    return {"created": created, "dropped": retention.dropped, "deleted": retention.deleted}
