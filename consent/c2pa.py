@@ -19,10 +19,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-# A module reference, not names: consent/verification.py may import this module at its top.
+# A module reference, not names: consent/verification/ may import this module at its top.
 from consent import verification
-from consent.decision import PERMITTED, UseQuery
 from consent.models import Release
+from consent.rules.decision import PERMITTED, UseQuery
 
 CONSENT_LABEL = "org.restu.consent"
 TRAINING_MINING_LABEL = "cawg.training-mining"

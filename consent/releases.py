@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from consent import vocabulary as v
-from consent.decision import PERMITTED, UseQuery
 from consent.models import AccessLogEntry, Consent, Release, ReleaseReliance, Subject
+from consent.rules.decision import PERMITTED, UseQuery
 from consent.verification import Check, verification_decide
 from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotFound, ValidationFailed

@@ -22,7 +22,7 @@ from rest_framework.exceptions import ErrorDetail
 from consent import vocabulary as v
 from consent.api.release_views import ReleaseIn
 from consent.api.verification_views import CheckIn
-from consent.summary import country_name
+from consent.rules.statements import country_name
 from registry.events.vocabulary import EVENT_TYPES
 from registry.widgets import IsoDateField
 

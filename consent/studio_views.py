@@ -25,8 +25,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from consent import releases
 from consent import vocabulary as v
 from consent.models import Consent, Release, SubjectProfile
+from consent.rules.statements import country_name, human_date
 from consent.studio_forms import ApiKeyForm, CheckForm, ReleaseForm, StudioCreateForm, WebhookForm
-from consent.summary import country_name, human_date
 from consent.verification import check_from, verification_run
 from registry.accounts import services as accounts
 from registry.accounts.models import ApiKey, Membership, Organization
@@ -40,7 +40,7 @@ from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
-# One sentence per reason of consent.decision.REASONS, for people rather than programs.
+# One sentence per reason of consent.rules.decision.REASONS, for people rather than programs.
 REASON_SENTENCES = {
     "subject_unknown": gettext_lazy(
         "Restu has no person with this id that your organization may know about. "

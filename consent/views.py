@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from consent import selectors, services
 from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
-from consent.summary import consent_summary
+from consent.rules.statements import consent_summary
 from registry.accounts.presence import presence_from_request
 from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired

@@ -27,8 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from consent.c2pa import ALLOWED, CONSENT_LABEL, ENTRY_ACTIVITIES, TRAINING_MINING_LABEL
-from consent.decision import PERMITTED
 from consent.models import Consent
+from consent.rules.decision import PERMITTED
 from consent.vocabulary import ACTIVITY_KEYS, PURPOSE_KEYS, bit
 from provenance import selectors
 from provenance.logproof import log_proof_valid

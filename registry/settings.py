@@ -319,7 +319,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # One name for the assurance levels, whether asked for (min_assurance) or answered (assurance).
-    "ENUM_NAME_OVERRIDES": {"AssuranceLevelEnum": "consent.decision.ASSURANCE_ORDER"},
+    "ENUM_NAME_OVERRIDES": {"AssuranceLevelEnum": "consent.rules.decision.ASSURANCE_ORDER"},
     # Declares the problem documents every operation can answer (registry/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent import vocabulary as v
-from consent.decision import ASSURANCE_ORDER
 from consent.models import Subject
+from consent.rules.decision import ASSURANCE_ORDER
 from consent.services import representative_of
 from consent.verification import (
     Check,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from consent import vocabulary as v
 from consent.models import Consent, ConsentEvent, Subject
-from consent.summary import LANGUAGES, consent_summary
+from consent.rules.statements import LANGUAGES, consent_summary
 from registry import keys
 from registry.accounts.models import User
 from registry.accounts.presence import Presence, require_presence

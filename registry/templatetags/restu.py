@@ -49,7 +49,7 @@ def purpose_label(key: str) -> str:
 
 @register.filter
 def country_label(code: str) -> str:
-    from consent.summary import country_name
+    from consent.rules.statements import country_name
 
     if code == "*":
         return _("Everywhere")

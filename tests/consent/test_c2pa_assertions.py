@@ -8,7 +8,7 @@ import pytest
 
 from consent import releases, services
 from consent.c2pa import c2pa_assertions, release_c2pa, training_mining_entries
-from consent.decision import UseQuery
+from consent.rules.decision import UseQuery
 from consent.verification import Check
 
 from .conftest import witness

@@ -192,7 +192,7 @@ def _draft(make_subject, status="living", **changes):
 def test_a_summary_speaks_of_the_child_or_the_late_relative_in_the_third_person(
     make_subject, status, english, indonesian
 ):
-    from consent.summary import consent_summary
+    from consent.rules.statements import consent_summary
 
     consent, _person = _draft(make_subject, status)
     in_english = consent_summary(consent, "en")
@@ -207,7 +207,7 @@ def test_a_summary_speaks_of_the_child_or_the_late_relative_in_the_third_person(
 
 def test_an_agent_reads_of_the_person_they_represent(make_subject, make_user):
     from consent import services
-    from consent.summary import consent_summary
+    from consent.rules.statements import consent_summary
     from tests.consent.terms import consent_terms
 
     subject, person = make_subject("living")
@@ -223,7 +223,7 @@ def test_an_agent_reads_of_the_person_they_represent(make_subject, make_user):
 
 
 def test_a_refusal_for_everyone_reads_no_one_may(make_subject):
-    from consent.summary import consent_summary
+    from consent.rules.statements import consent_summary
 
     consent, _person = _draft(make_subject, "deceased", effect="deny", media=["voice"], conditions={})
     in_english = consent_summary(consent, "en")
@@ -256,7 +256,8 @@ def test_a_revoked_consent_no_longer_offers_to_be_revoked(browser, make_subject)
 
 def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subject, make_org):
     from consent import services
-    from consent.verification import Check, UseQuery, verification_run
+    from consent.rules.decision import UseQuery
+    from consent.verification import Check, verification_run
 
     client, person = browser
     consent, _ = _draft(make_subject, "living")
@@ -279,7 +280,7 @@ def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subje
 
 
 def test_a_summary_names_the_media_once_and_lists_in_good_indonesian(make_subject):
-    from consent.summary import consent_summary
+    from consent.rules.statements import consent_summary
 
     consent, _person = _draft(
         make_subject,

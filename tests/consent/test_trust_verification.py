@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from consent import services, verification
 from consent.api import verification_views
-from consent.decision import UseQuery
 from consent.models import AccessLogEntry, Consent, Subject, Vouch
-from consent.verification import Check, verification_decide
+from consent.rules.decision import UseQuery
+from consent.verification import Check, bulk, facts, verification_decide
 from registry.accounts.models import Organization, User
 from registry.lib.canonical import canonical_json, sha256_digest
 from registry.lib.ids import new_public_id
@@ -130,8 +130,8 @@ def test_bulk_reads_the_same_for_hidden_and_unknown_subjects(make_subject, make_
     now = timezone.now()
     # The rows the database hands back: one per check either way (the other organization's
     # consents are never read), none of them citing a consent.
-    hidden_rows = verification._pairs(caller=org.public_id, checks=hidden, now=now)
-    unknown_rows = verification._pairs(caller=org.public_id, checks=unknown, now=now)
+    hidden_rows = bulk._pairs(caller=org.public_id, checks=hidden, now=now)
+    unknown_rows = bulk._pairs(caller=org.public_id, checks=unknown, now=now)
     assert len(hidden_rows) == len(unknown_rows) == 200
     assert {row[5] for row in hidden_rows} == {row[5] for row in unknown_rows} == {None}
     # The same statements, in the same number, for a whole request.
@@ -150,9 +150,9 @@ def test_bulk_reads_the_same_for_hidden_and_unknown_subjects(make_subject, make_
 def test_a_single_check_never_reads_the_consents_a_person_holds_with_others(make_subject, make_org, user, org):
     anchor, _ = make_subject()
     [hidden] = _hidden_subjects(1, make_org(user), anchor)
-    [known] = verification._load([hidden.public_id], grantee=org.public_id).values()
+    [known] = facts._load([hidden.public_id], grantee=org.public_id).values()
     assert known.consents == []  # read as a person with no consents at all
-    [everything] = verification._load([hidden.public_id]).values()  # what a representative's check reads
+    [everything] = facts._load([hidden.public_id]).values()  # what a representative's check reads
     assert len(everything.consents) == 3
 
 

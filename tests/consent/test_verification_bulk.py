@@ -189,12 +189,13 @@ def test_a_cited_consent_gone_between_the_two_reads_is_decided_again_from_one_re
     from django.db import connection
 
     from consent import verification
-    from consent.decision import UseQuery
+    from consent.rules.decision import UseQuery
+    from consent.verification import bulk
 
     subject, _, consent = signed()
     check = verification.Check(subject.public_id, UseQuery("face", "generate", "film_tv", "ID", timezone.now().date()))
     assert verification.verification_decide_bulk(caller="org_x", checks=[check])[0].consent_pk == consent.pk
-    real_cited = verification._cited
+    real_cited = bulk._cited
 
     def cited_after_a_deletion(pks):
         with connection.cursor() as cursor:  # the row goes, with the rows that point at it
@@ -202,7 +203,7 @@ def test_a_cited_consent_gone_between_the_two_reads_is_decided_again_from_one_re
             cursor.execute("DELETE FROM consent_consent WHERE id = %s", [consent.pk])
         return real_cited(pks)
 
-    monkeypatch.setattr(verification, "_cited", cited_after_a_deletion)
+    monkeypatch.setattr(bulk, "_cited", cited_after_a_deletion)
     [answer] = verification.verification_decide_bulk(caller="org_x", checks=[check])
     [single] = verification.verification_decide(caller="org_x", checks=[check])
     assert (answer.decision.decision, answer.decision.reasons) == (single.decision.decision, single.decision.reasons)

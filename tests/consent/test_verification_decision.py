@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consent import vocabulary as v
-from consent.decision import (
+from consent.rules.decision import (
     DENIED,
     PERMITTED,
     REASONS,

@@ -91,7 +91,8 @@ def test_the_wizard_in_indonesian_keeps_its_dates(page: Page, live_server, conso
 def everything():
     """A performer with a signed, a revoked and a draft consent, a child; a studio that checked them."""
     from consent import releases, services
-    from consent.verification import Check, UseQuery, verification_run
+    from consent.rules.decision import UseQuery
+    from consent.verification import Check, verification_run
     from registry.accounts.models import User
     from registry.accounts.presence import Presence
     from registry.accounts.services import organization_create

@@ -377,7 +377,7 @@ def test_a_bulk_answers_batch_receipt_ties_to_its_consent_through_the_access_log
     signed, studio, test_ca, anon, uploads_dir
 ):
     from consent.c2pa import c2pa_assertions
-    from consent.decision import UseQuery
+    from consent.rules.decision import UseQuery
     from consent.verification import Check
 
     subject, _, consent = signed()

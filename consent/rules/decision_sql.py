@@ -1,4 +1,4 @@
-"""The decision's per-consent misses (``consent.decision._misses``) as one SQL expression.
+"""The decision's per-consent misses (``consent.rules.decision._misses``) as one SQL expression.
 
 A bulk verification weighs ~10,000 consents for 1,000 queries. Turning each consent row into
 Python values and testing it there cost more than everything PostgreSQL does for the request, so
@@ -17,7 +17,7 @@ answer, so their grantee never misses.
 from __future__ import annotations
 
 from consent import vocabulary as v
-from consent.decision import (
+from consent.rules.decision import (
     ACTIVITY_MISS,
     EXPIRED,
     MEDIUM_MISS,

@@ -188,7 +188,7 @@ def query_bits(query: UseQuery) -> tuple[int, int, int]:
 # A consent as the decision weighs it once its misses are known: (misses, effect, grantee,
 # production is None, public id, what ``weigh`` hands back when it is the one cited). ``decide``
 # makes these from ``ConsentFacts``; the bulk path has the database compute the misses
-# (``consent.decision_sql``) and makes them straight from its rows.
+# (``consent.rules.decision_sql``) and makes them straight from its rows.
 Candidate = tuple[int, str, str, bool, str, Any]
 UNKNOWN_ANSWER = (UNKNOWN, ("subject_unknown",), None)
 
