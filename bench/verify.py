@@ -48,6 +48,52 @@ PORT = 8731
 TERRITORIES = ("ID", "US", "GB", "FR", "DE", "JP", "BR", "IN", "NG", "AU")
 
 
+# --- The framework's floor: a bare Django JSON view ------------------------------------------------
+# The bench serves it with the same server command as the registry (module ``bench.verify``,
+# attribute ``bare_application``): no middleware, no database, no installed app, one URL.
+BARE_PATH = "/bare"
+
+
+def _bare_view(request: Any) -> Any:
+    from django.http import JsonResponse
+
+    return JsonResponse({"results": [{"id": "org_bench", "name": "Bench studio"}], "next": None})
+
+
+urlpatterns: list[Any] = []
+
+
+def _bare_application() -> Any:
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            ALLOWED_HOSTS=["127.0.0.1"],
+            ROOT_URLCONF=__name__,
+            MIDDLEWARE=[],
+            INSTALLED_APPS=[],
+            DATABASES={},
+            USE_I18N=False,
+        )
+        from django.urls import path
+
+        urlpatterns.append(path(BARE_PATH.lstrip("/"), _bare_view))
+    from django.core.wsgi import get_wsgi_application
+
+    return get_wsgi_application()
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first access only, so importing this module for the bench itself configures nothing.
+    if name == "bare_application":
+        application = _bare_application()
+        globals()["bare_application"] = application
+        return application
+    raise AttributeError(name)
+
+
 def log(message: str) -> None:
     sys.stderr.write(f"[verify {time.strftime('%H:%M:%S')}] {message}\n")
     sys.stderr.flush()
@@ -439,14 +485,20 @@ SERVERS: dict[str, list[str]] = {
 }
 
 
-def start_server(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = list(SERVERS[name])
+APP = "registry.wsgi:application"
+BARE_APP = "bench.verify:bare_application"
+
+
+def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.Popen[bytes]:
+    """``name``'s command serving ``app`` (the registry, or the bare view with the same settings)."""
+    command = [app if part == APP else part for part in SERVERS[name]]
     if name.startswith("gunicorn"):
         command += ["--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "--backlog", "2048"]
     else:
         command += ["--host", "127.0.0.1", "--port", str(PORT)]
     log(f"starting {name}: {' '.join(command)}")
-    out = open(WORK / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+    label = name if app == APP else f"{name}-bare"
+    out = open(WORK / f"{label}.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True
     )
@@ -457,7 +509,7 @@ def start_server(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"{name} exited; see {WORK / (name + '.log')}") from None
+                raise SystemExit(f"{name} exited; see {WORK / (label + '.log')}") from None
             time.sleep(0.2)
     raise SystemExit(f"{name} did not start listening on {PORT}")
 
@@ -627,6 +679,20 @@ def decision_mix(token: str, bodies: list[dict[str, Any]]) -> dict[str, int]:
     return mix
 
 
+def token_bodies(token: str, bodies: list[dict[str, Any]], want: int = 200) -> list[dict[str, Any]]:
+    """Queries a consent token is issued for (201): the permitted ones among the random bodies."""
+    found = []
+    for body in bodies[-3000:]:
+        status, _, _ = request("POST", "/api/v1/consent-tokens", token, body)
+        if status == 201:
+            found.append(body)
+            if len(found) >= want:
+                break
+    if not found:
+        raise SystemExit("no random query was permitted: no consent token to measure")
+    return found
+
+
 def queries_per_verification(token: str) -> dict[str, Any]:
     """SQL statements per verification in-process, for a seeded subject with 10 consents and after
     adding 90 more to it, and per bulk request of 10 and of 1,000 queries (inside a transaction
@@ -676,44 +742,177 @@ def measure(
     token: str,
     bodies: list[dict[str, Any]],
     raw_bodies: list[bytes],
-    bodies_file: Path,
+    files: dict[str, Path],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """One server, started fresh: ceiling, verification, half rate and bulk."""
+    """One server, started fresh: the bare view first (same command, same settings), then the
+    registry's ceiling, verification, consent token, half rate and bulk."""
+    figures: dict[str, Any] = {}
+    process = start_server(name, env, BARE_APP)
+    try:
+        wrk("get", BARE_PATH, token, files["bodies"], 2, args.connections)
+        figures["bare"] = wrk("get", BARE_PATH, token, files["bodies"], args.duration, args.connections)
+        log(f"{name}: bare Django view {figures['bare']['rps']} req/s")
+    finally:
+        stop_server(process)
     process = start_server(name, env)
     try:
-        figures: dict[str, Any] = {}
         # Warm every worker (imports, key ring, connections).
-        wrk("get", "/api/v1/organizations", token, bodies_file, 2, args.connections)
-        wrk("post", "/api/v1/verifications", token, bodies_file, 2, args.connections)
+        wrk("get", "/api/v1/organizations", token, files["bodies"], 2, args.connections)
+        wrk("post", "/api/v1/verifications", token, files["bodies"], 2, args.connections)
         figures["decision_mix"] = decision_mix(token, bodies)
         log(f"{name}: ceiling")
-        figures["ceiling"] = wrk("get", "/api/v1/organizations", token, bodies_file, args.duration, args.connections)
+        figures["ceiling"] = wrk(
+            "get", "/api/v1/organizations", token, files["bodies"], args.duration, args.connections
+        )
         log(f"{name}: ceiling {figures['ceiling']['rps']} req/s; verification")
         figures["verification"] = wrk(
-            "post", "/api/v1/verifications", token, bodies_file, args.duration, args.connections
+            "post", "/api/v1/verifications", token, files["bodies"], args.duration, args.connections
         )
         figures["ratio"] = round(figures["verification"]["rps"] / figures["ceiling"]["rps"], 3)
-        log(f"{name}: verification {figures['verification']['rps']} req/s ({figures['ratio']:.0%}); half rate")
+        log(f"{name}: verification {figures['verification']['rps']} req/s ({figures['ratio']:.0%}); consent token")
+        figures["consent_token"] = wrk(
+            "post", "/api/v1/consent-tokens", token, files["tokens"], args.duration, args.connections
+        )
+        log(f"{name}: consent token {figures['consent_token']['rps']} req/s; half rate")
         figures["half_rate"] = asyncio.run(
             _fixed_rate(figures["verification"]["rps"] / 2, args.duration, 32, token, raw_bodies)
         )
         log(f"{name}: p99 at half rate {figures['half_rate']['p99_ms']} ms; bulk")
         figures["bulk"] = bulk(token, args.subjects)
         log(f"{name}: bulk p50 {figures['bulk']['p50_ms']} ms, p99 {figures['bulk']['p99_ms']} ms")
-        return figures
     finally:
         stop_server(process)
+    bare = figures["bare"]["rps"]
+    figures["share_of_bare"] = {
+        part: round(figures[part]["rps"] / bare, 3) for part in ("ceiling", "verification", "consent_token")
+    }
+    figures["targets"] = targets(figures)
+    log(f"{name}: shares of the bare view {figures['share_of_bare']}")
+    return figures
+
+
+# Issue 17's targets, as shares of the bare view measured in the same run.
+TARGETS = {
+    "verification_share_min": 0.25,
+    "ceiling_share_min": 0.40,
+    "consent_token_share_min": 0.20,
+    "half_rate_p99_ms_max": 10.0,
+    "bulk_p99_ms_max": 100.0,
+}
+
+
+def targets(figures: dict[str, Any]) -> dict[str, Any]:
+    share = figures["share_of_bare"]
+    checks = {
+        "verification_share": (share["verification"], share["verification"] >= TARGETS["verification_share_min"]),
+        "ceiling_share": (share["ceiling"], share["ceiling"] >= TARGETS["ceiling_share_min"]),
+        "consent_token_share": (share["consent_token"], share["consent_token"] >= TARGETS["consent_token_share_min"]),
+        "half_rate_p99_ms": (
+            figures["half_rate"]["p99_ms"],
+            figures["half_rate"]["p99_ms"] <= TARGETS["half_rate_p99_ms_max"],
+        ),
+        "bulk_p99_ms": (figures["bulk"]["p99_ms"], figures["bulk"]["p99_ms"] <= TARGETS["bulk_p99_ms_max"]),
+    }
+    return {name: {"value": value, "met": met} for name, (value, met) in checks.items()} | {"limits": TARGETS}
+
+
+# --- Witnessing off the request path (issue 15) -------------------------------------------------
+
+
+def _log_feeder(stop: Any, every: float) -> None:
+    """Grow the log while the witness run goes on, so checkpoints are published and submitted."""
+    from django.db import connection, transaction
+
+    from registry.lib.ids import new_public_id
+    from registry.transparency.services import log_append
+
+    while not stop.wait(every):
+        with transaction.atomic():
+            log_append(
+                type="attestation.stored",
+                ref=new_public_id("att"),
+                digest="sha256:" + secrets.token_hex(32),
+            )
+    connection.close()
+
+
+def witness_comparison(
+    name: str, env: dict[str, str], token: str, files: dict[str, Path], args: argparse.Namespace, number: int
+) -> dict[str, Any]:
+    """Verification throughput with one witness in the policy that takes ``--witness-delay`` seconds
+    to answer, against the same run with no witness. Both runs have a Celery worker (with beat
+    publishing a checkpoint every second) and the log growing two leaves a second; only the policy
+    differs, so the difference is what witnessing costs the request path."""
+    import threading
+
+    from django.conf import settings
+
+    from registry import keys
+    from registry.lib.note import SIG_ED25519, format_vkey
+    from registry.lib.signing import public_key_bytes
+    from tests.registry.witness.reference_witness import ReferenceWitness, ReferenceWitnessServer
+
+    public = public_key_bytes(keys.keyring().active(keys.CHECKPOINT).private_key)
+    origin = settings.REGISTRY_LOG_ORIGIN
+    witness = ReferenceWitness(name="witness.bench/slow", logs={origin: public}, delay=float(args.witness_delay))
+    policy = WORK / "witness-policy"
+    base = {
+        **env,
+        "REGISTRY_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "REGISTRY_OUTBOUND_ALLOW_HTTP": "1",
+        "REGISTRY_CHECKPOINT_INTERVAL": "1",
+        "REGISTRY_WITNESS_MIN_INTERVAL": "0",
+    }
+    result: dict[str, Any] = {"witness_delay_s": args.witness_delay}
+    with ReferenceWitnessServer(witness) as server:
+        our_log = format_vkey(origin, SIG_ED25519, public)
+        policy.write_text(f"log {our_log}\nwitness slow {witness.vkey} {server.url}\nquorum slow\n")
+        order = ("none", "slow") if number % 2 == 0 else ("slow", "none")
+        for label in order:
+            run_env = {**base, **({"REGISTRY_WITNESS_POLICY": str(policy)} if label == "slow" else {})}
+            worker_log = open(WORK / f"celery-{label}.log", "wb")  # noqa: SIM115 - closed below
+            worker = subprocess.Popen(
+                [str(PYTHON / "celery"), "-A", "registry", "worker", "--beat", "--concurrency", "1",
+                 "--loglevel", "WARNING", "--schedule", str(WORK / "celerybeat-schedule")],
+                cwd=ROOT, env={**os.environ, **run_env}, stdout=worker_log, stderr=worker_log, start_new_session=True,
+            )  # fmt: skip
+            process = start_server(name, run_env)
+            stop = threading.Event()
+            feeder = threading.Thread(target=_log_feeder, args=(stop, 0.5), daemon=True)
+            try:
+                wrk("post", "/api/v1/verifications", token, files["bodies"], 2, args.connections)
+                feeder.start()
+                time.sleep(3)  # the worker is up and witnessing has begun
+                asked = len(witness.requests)
+                figures = wrk("post", "/api/v1/verifications", token, files["bodies"], args.duration, args.connections)
+                figures["witness_submissions_during_run"] = len(witness.requests) - asked
+                result[label] = figures
+                submissions = figures["witness_submissions_during_run"]
+                log(f"{name}: witness {label}: verification {figures['rps']} req/s, {submissions} submissions")
+            finally:
+                stop.set()
+                feeder.join()
+                stop_server(process)
+                stop_server(worker)
+                worker_log.close()
+    result["slow_over_none"] = round(result["slow"]["rps"] / result["none"]["rps"], 3)
+    result["within_5_percent"] = abs(1 - result["slow_over_none"]) <= 0.05
+    return result
 
 
 def _summary(figures: dict[str, Any]) -> dict[str, Any]:
     return {
+        "bare_rps": figures["bare"]["rps"],
         "ceiling_rps": figures["ceiling"]["rps"],
         "verification_rps": figures["verification"]["rps"],
+        "consent_token_rps": figures["consent_token"]["rps"],
+        "share_of_bare": figures["share_of_bare"],
         "ratio": figures["ratio"],
         "half_rate_p99_ms": figures["half_rate"]["p99_ms"],
         "bulk_p50_ms": figures["bulk"]["p50_ms"],
         "bulk_p99_ms": figures["bulk"]["p99_ms"],
+        **({"witness": figures["witness"]} if "witness" in figures else {}),
     }
 
 
@@ -725,48 +924,67 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
 
     connection.close()
     bodies = make_bodies(args.subjects, 20_000, seed=1)
-    bodies_file = WORK / "bodies.jsonl"
-    bodies_file.write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in bodies) + "\n")
+    files = {"bodies": WORK / "bodies.jsonl", "tokens": WORK / "token-bodies.jsonl"}
+    files["bodies"].write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in bodies) + "\n")
     raw_bodies = [json.dumps(b, separators=(",", ":")).encode() for b in bodies]
     results: dict[str, Any] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "host": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "host": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                 "load_average_at_start": list(os.getloadavg())},
         "seed": seeded,
         "load": {
             "wrk": f"wrk -t1 -c{args.connections} -d{args.duration}s --latency",
             "fixed_rate": "bench/verify.py asyncio",
+            "bare": f"a bare Django JSON view ({BARE_PATH}: no middleware, no database) served by the same command",
         },
-        "queries_per_verification": queries_per_verification(token),
+        "queries_per_verification": queries_per_verification(token) if not args.witness_only else None,
         "servers": {},
-    }
+    }  # fmt: skip
     connection.close()
     names = args.servers.split(",")
+    if not args.witness_only:
+        # Consent tokens are issued for permitted uses only: find some with a server up.
+        process = start_server(names[0], env)
+        try:
+            found = token_bodies(token, bodies)
+        finally:
+            stop_server(process)
+        files["tokens"].write_text("\n".join(json.dumps(b, separators=(",", ":")) for b in found) + "\n")
+        log(f"{len(found)} permitted queries for the consent-token run")
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for number in range(args.rounds):
         # Alternate the order, so neither server always runs first on a cold cache.
         for name in names if number % 2 == 0 else names[::-1]:
             log(f"round {number + 1}/{args.rounds}: {name}")
-            rounds[name].append(measure(name, env, token, bodies, raw_bodies, bodies_file, args))
-    for name, measured in rounds.items():
-        # The round with the median verification throughput stands for the server: real figures
-        # from one run, not a mix of several; every round's summary is kept beside it.
-        ordered = sorted(measured, key=lambda figures: figures["verification"]["rps"])
-        results["servers"][name] = {
-            **ordered[(len(ordered) - 1) // 2],
-            "rounds": [_summary(figures) for figures in measured],
-        }
-    results["fastest"] = max(results["servers"], key=lambda n: results["servers"][n]["verification"]["rps"])
+            figures = {} if args.witness_only else measure(name, env, token, bodies, raw_bodies, files, args)
+            if args.witness_delay:
+                figures["witness"] = witness_comparison(name, env, token, files, args, number)
+            rounds[name].append(figures)
+    if args.witness_only:
+        results["servers"] = {name: {"rounds": [f["witness"] for f in measured]} for name, measured in rounds.items()}
+    else:
+        for name, measured in rounds.items():
+            # The round with the median verification throughput stands for the server: real figures
+            # from one run, not a mix of several; every round's summary is kept beside it.
+            ordered = sorted(measured, key=lambda figures: figures["verification"]["rps"])
+            results["servers"][name] = {
+                **ordered[(len(ordered) - 1) // 2],
+                "rounds": [_summary(figures) for figures in measured],
+            }
+        results["fastest"] = max(results["servers"], key=lambda n: results["servers"][n]["verification"]["rps"])
     stamp = datetime.now(UTC).strftime("%Y-%m-%d") + (f"-{args.tag}" if args.tag else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"verify-{stamp}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / f"verify-{stamp}.svg").write_text(chart(results))
-    log(f"wrote bench/results/verify-{stamp}.json and .svg")
+    if not args.witness_only:
+        (RESULTS / f"verify-{stamp}.svg").write_text(chart(results))
+    log(f"wrote bench/results/verify-{stamp}.json")
     print(
         json.dumps(
-            {n: {k: f[k] for k in ("ceiling", "verification", "ratio")} for n, f in results["servers"].items()},
+            {n: {k: f[k] for k in ("share_of_bare", "targets", "witness") if k in f} | {"rounds": f["rounds"]}
+             for n, f in results["servers"].items()},
             indent=1,
         )
-    )
+    )  # fmt: skip
 
 
 def chart(results: dict[str, Any]) -> str:
@@ -815,6 +1033,13 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure every server this many times, alternating the order"
     )
+    parser.add_argument(
+        "--witness-delay",
+        type=float,
+        default=0,
+        help="also compare verification with one witness answering after this many seconds and with none",
+    )
+    parser.add_argument("--witness-only", action="store_true", help="only the witness comparison")
     parser.add_argument("--tag", default="", help="suffix of the result files (verify-<date>[-tag].json)")
     args = parser.parse_args()
     if args.rounds < 1:
