@@ -246,13 +246,68 @@ def who_checked_me(probes: list[int], repeats: int) -> dict[str, Any]:
     return percentiles(samples)
 
 
+CONTROL = "bench_accesslog_control"
+
+
+def control_reset(probes: list[int]) -> None:
+    """A plain (unpartitioned) table with the log's columns and indexes holding only the probe
+    subjects' checks: the same query and insert against it, interleaved with the real ones, shows
+    what the machine's load did at that moment, apart from the log's size."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CONTROL}")
+        cursor.execute(f"CREATE TABLE {CONTROL} (LIKE consent_accesslogentry INCLUDING ALL)")
+        cursor.execute(
+            f"INSERT INTO {CONTROL} SELECT * FROM consent_accesslogentry WHERE subject_id <= %s",  # noqa: S608
+            [max(probes)],
+        )
+        cursor.execute(f"VACUUM ANALYZE {CONTROL}")
+
+
+def _raw_page(subject: int) -> tuple[str, list[Any]]:
+    from consent.models import AccessLogEntry
+
+    page = (
+        AccessLogEntry.objects.filter(subject_id=subject)
+        .select_related("caller_org", "consent", "caller_key", "caller_user")
+        .order_by("-created")[:200]
+    )
+    sql, params = page.query.sql_with_params()
+    return sql, list(params)
+
+
+def who_checked_me_vs_control(probes: list[int], repeats: int) -> dict[str, Any]:
+    """The page's SQL (no ORM objects) on the log and on the control, alternately."""
+    from django.db import connection
+
+    real, control = [], []
+    with connection.cursor() as cursor:
+        for _ in range(repeats):
+            for subject in probes:
+                sql, params = _raw_page(subject)
+                for target, samples in (
+                    (sql, real),
+                    (sql.replace('"consent_accesslogentry"', f'"{CONTROL}"'), control),
+                ):
+                    t0 = time.perf_counter()
+                    cursor.execute(target, params)
+                    rows = cursor.fetchall()
+                    samples.append(time.perf_counter() - t0)
+                    assert len(rows) == PROBE_ROWS, (subject, len(rows))
+    return {"log": percentiles(real), "control": percentiles(control)}
+
+
 def inserts(statement: str, subjects: int, singles: int, batches: int) -> dict[str, Any]:
-    """The hot path's INSERT, autocommit (each statement committed, as a request's check is)."""
+    """The hot path's INSERT, autocommit (each statement committed, as a request's check is), on the
+    log and on the control table alternately."""
     from django.db import connection
 
     rng = random.Random(7)
+    on_control = statement.replace("INSERT INTO consent_accesslogentry ", f"INSERT INTO {CONTROL} ", 1)
+    assert on_control != statement
 
-    def run(batch: int) -> float:
+    def run(batch: int, target: str) -> float:
         ids = [rng.randrange(PROBES + 1, subjects + 1) for _ in range(batch)]
         queries = ",".join(
             f'{{"medium":"face","activity":"generate","purpose":"film_tv","territory":"ID","subject":"sub_bench{i:012d}"}}'
@@ -272,15 +327,21 @@ def inserts(statement: str, subjects: int, singles: int, batches: int) -> dict[s
         ]
         t0 = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(target, params)
         return time.perf_counter() - t0
 
     for _ in range(50):
-        run(1)  # warm the connection and the plan
-    return {
-        "one_row": percentiles([run(1) for _ in range(singles)]),
-        "batch_of_1000": percentiles([run(1000) for _ in range(batches)]),
-    }
+        run(1, statement)  # warm the connection and the plans
+        run(1, on_control)
+    result: dict[str, Any] = {}
+    for name, batch, count in (("one_row", 1, singles), ("batch_of_1000", 1000, batches)):
+        real, control = [], []
+        for _ in range(count):
+            real.append(run(batch, statement))
+            control.append(run(batch, on_control))
+        result[name] = percentiles(real)
+        result[f"{name}_control"] = percentiles(control)
+    return result
 
 
 def explain(sql: str, params: list[Any]) -> dict[str, Any]:
@@ -326,13 +387,15 @@ def chart(result: dict[str, Any]) -> str:
     """A dependency-free chart: p50 and p99 (ms) of each measurement against the table's size."""
     points = result["sizes"]
     series = [
-        ("who checked me p50", "#1f77b4", lambda p: p["who_checked_me"]["p50_ms"], False),
-        ("who checked me p99", "#1f77b4", lambda p: p["who_checked_me"]["p99_ms"], True),
+        ("who checked me p50 (page, ORM)", "#1f77b4", lambda p: p["who_checked_me"]["p50_ms"], False),
+        ("who checked me p50 (SQL)", "#17becf", lambda p: p["who_checked_me_sql"]["log"]["p50_ms"], False),
+        ("  control (small plain table)", "#17becf", lambda p: p["who_checked_me_sql"]["control"]["p50_ms"], True),
         ("insert 1 row p50", "#ff7f0e", lambda p: p["insert"]["one_row"]["p50_ms"], False),
-        ("insert 1 row p99", "#ff7f0e", lambda p: p["insert"]["one_row"]["p99_ms"], True),
+        ("  control", "#ff7f0e", lambda p: p["insert"]["one_row_control"]["p50_ms"], True),
         ("insert 1,000 rows p50 / 10", "#2ca02c", lambda p: p["insert"]["batch_of_1000"]["p50_ms"] / 10, False),
+        ("  control / 10", "#2ca02c", lambda p: p["insert"]["batch_of_1000_control"]["p50_ms"] / 10, True),
     ]
-    width, height, left, right, top_pad, base = 720, 380, 60, 210, 40, 320
+    width, height, left, right, top_pad, base = 800, 380, 60, 260, 40, 320
     top = max(fn(p) for _, _, fn, _ in series for p in points) * 1.15
     xs = [p["rows"] for p in points]
 
@@ -420,7 +483,7 @@ def main() -> None:
         seconds = seeder.grow_to(size)
         settled = seeder.settle()
         log(f"  seeded in {seconds:.0f} s, settled in {settled:.0f} s; measuring")
-        point = {
+        point: dict[str, Any] = {
             "rows": seeder.rows,
             "subjects": seeder.subjects,
             "seed_seconds": round(seconds, 1),
@@ -428,14 +491,19 @@ def main() -> None:
             "load_average_before": os.getloadavg(),
             "on_disk": sizes_on_disk(),
             "who_checked_me": who_checked_me(seeder.probes, args.repeats),
+        }
+        control_reset(seeder.probes)
+        point |= {
+            "who_checked_me_sql": who_checked_me_vs_control(seeder.probes, args.repeats),
             "insert": inserts(statement, seeder.subjects, args.singles, args.batches),
             "explain": plans(seeder.probes[0]),
         }
         point["load_average_after"] = os.getloadavg()
         seeder.rows += args.singles + 50 + 1000 * args.batches
         log(
-            f"  who checked me {point['who_checked_me']}; insert 1 {point['insert']['one_row']}; "
-            f"insert 1,000 {point['insert']['batch_of_1000']}"
+            f"  who checked me {point['who_checked_me']}; SQL only {point['who_checked_me_sql']}; "
+            f"insert 1 {point['insert']['one_row']} (control {point['insert']['one_row_control']}); "
+            f"insert 1,000 {point['insert']['batch_of_1000']} (control {point['insert']['batch_of_1000_control']})"
         )
         result["sizes"].append(point)
         RESULTS.mkdir(parents=True, exist_ok=True)

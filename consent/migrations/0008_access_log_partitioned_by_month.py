@@ -61,6 +61,9 @@ def _rebuild(schema_editor: Any, *, partitioned: bool) -> None:
         row = cursor.fetchone()
         if row is None or (row[0] == "p") == partitioned:
             return  # already in the wanted shape
+        # A table cannot be dropped while deferred foreign-key checks on it are pending (rows written
+        # earlier in the same transaction, as in a test): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         indexes, foreign_keys, sequence = _captured(cursor, TABLE)
         old = f"{TABLE}__old"
         cursor.execute(f"ALTER TABLE {TABLE} RENAME TO {old}")

@@ -202,3 +202,31 @@ def test_a_retention_shorter_than_a_disputes_reach_is_refused(settings, months):
     settings.REGISTRY_ACCESS_LOG_RETENTION_MONTHS = months
     with pytest.raises(ImproperlyConfigured, match="REGISTRY_ACCESS_LOG_RETENTION_MONTHS"):
         access_log_maintain()
+
+
+@postgres_only
+def test_the_migration_keeps_every_row_and_id_both_ways(granted_subject):
+    from django.db.migrations.executor import MigrationExecutor
+
+    subject, _, org = granted_subject
+    table = AccessLogEntry._meta.db_table
+    rows = [_at(datetime(2019, m, 28, 23, 59, tzinfo=UTC), subject, org) for m in (1, 2, 12)]
+    rows.append(_at(datetime.now(UTC), subject, org))
+    expected = {e.pk: e.created for e in rows}
+
+    def migrate(target: str) -> None:
+        executor = MigrationExecutor(connection)
+        executor.migrate([("consent", target)])
+
+    migrate("0007_access_log_checks_naming_nobody")
+    assert not access_log_is_partitioned()
+    assert dict(AccessLogEntry.objects.values_list("pk", "created")) == expected
+
+    migrate("0008_access_log_partitioned_by_month")
+    assert access_log_is_partitioned()
+    assert dict(AccessLogEntry.objects.values_list("pk", "created")) == expected
+    # Old rows got their months made by the migration; ids continue after the last one.
+    assert _partition_of(rows[0]) == f"{table}_p2019_01"
+    assert _partition_of(rows[2]) == f"{table}_p2019_12"
+    after = _at(datetime.now(UTC), subject, org)
+    assert after.pk > max(expected)
