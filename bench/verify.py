@@ -27,7 +27,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -502,16 +501,24 @@ def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.P
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
+    answered = 0
+    # Listening is not serving: the master binds before its workers have loaded the app. Wait for
+    # a few answers (any status) so no measurement starts while a worker is still importing.
     while time.monotonic() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", PORT), timeout=0.5):
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+            conn.request("GET", BARE_PATH if app == BARE_APP else "/health")
+            conn.getresponse().read()
+            conn.close()
+            answered += 1
+            if answered >= 4:
                 return process
         except OSError:
             if process.poll() is not None:
                 raise SystemExit(f"{name} exited; see {WORK / (label + '.log')}") from None
             time.sleep(0.2)
-    raise SystemExit(f"{name} did not start listening on {PORT}")
+    raise SystemExit(f"{name} did not start answering on {PORT}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -550,7 +557,7 @@ def wrk(mode: str, path: str, token: str, bodies_file: Path, duration: int, conn
     data = json.loads(line[len("WRKJSON ") :])
     seconds = data["duration_us"] / 1e6
     errors = data["errors"]
-    if errors["status"] or errors["connect"] or errors["timeout"]:
+    if errors["status"] or errors["connect"] or errors["timeout"] or not data["requests"]:
         raise SystemExit(f"wrk {mode} {path}: errors {errors} (non-2xx answers invalidate the run)")
     return {
         "requests": data["requests"],

@@ -28,7 +28,7 @@ def _count_hit(key: str, ttl: int, amount: int = 1) -> int:
     if isinstance(backend, RedisCache):
         # INCR and EXPIRE NX in one round trip; Django's own incr() costs an EXISTS first.
         redis_key = backend.make_and_validate_key(key)
-        pipeline = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
+        pipeline = _write_client(backend, redis_key).pipeline(transaction=False)
         pipeline.incrby(redis_key, amount)
         pipeline.expire(redis_key, ttl, nx=True)
         count, _ = pipeline.execute()
@@ -42,6 +42,18 @@ def _count_hit(key: str, ttl: int, amount: int = 1) -> int:
     except ValueError:  # expired between add() and incr()
         backend.set(key, amount, ttl)
         return amount
+
+
+def _write_client(backend: RedisCache, key: str) -> Any:
+    """The backend's client for writes, made once: Django's builds a new ``redis.Redis`` (copying
+    its ~170 response callbacks) for every operation, half the CPU time of counting a hit. It
+    shares the backend's connection pool, and the backend object belongs to one thread."""
+    cache_client = backend._cache
+    client = getattr(cache_client, "_restu_write_client", None)
+    if client is None:
+        client = cache_client.get_client(key, write=True)
+        cache_client._restu_write_client = client  # type: ignore[attr-defined]  # our own attribute on Django's client
+    return client
 
 
 def _count_hit_in_database(key: str, ttl: int, amount: int) -> int:
