@@ -98,7 +98,7 @@ def seed(ca: Any) -> list[dict[str, Any]]:
     from rest_framework.test import APIClient
 
     from consent import services as consent_services
-    from consent.api.verification_views import CheckIn
+    from consent.api.views.verification import CheckIn
     from consent.c2pa import c2pa_assertions
     from consent.verification import check_from
     from registry.accounts import services as account_services

@@ -90,7 +90,7 @@ def notify_representatives(subject_id: str, kind: str, ref: str) -> int:
 @shared_task(name="consent.tasks.recheck_releases", acks_late=True)
 def recheck_releases(event_id: str) -> int:
     """Re-check the releases relying on what an event names (idempotent: a re-check is a pure re-run)."""
-    from consent.releases import releases_recheck_for
+    from consent.services.releases import releases_recheck_for
     from registry.events.models import OutboxEvent
 
     event = OutboxEvent.objects.filter(public_id=event_id).first()

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from consent import releases, services
+from consent import services
 from consent.c2pa import c2pa_assertions, release_c2pa, training_mining_entries
 from consent.rules.decision import UseQuery
+from consent.services import releases
 from consent.verification import Check
 
 from .conftest import witness

@@ -83,7 +83,7 @@ def _pages(org, release=None, endpoint=None, key=None):
 
 
 def _release(org, user, signed_subject):
-    from consent.releases import release_create
+    from consent.services.releases import release_create
 
     return release_create(
         organization=org,

@@ -11,8 +11,8 @@ import pycountry
 import pytest
 from django.utils import timezone
 
-from consent import releases
 from consent.models import AccessLogEntry, Release, Vouch
+from consent.services import releases
 from guidelines import services as guidelines
 from registry.accounts.models import Organization, User
 from registry.errors import ValidationFailed

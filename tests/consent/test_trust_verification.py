@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent import services, verification
-from consent.api import verification_views
+from consent.api.views import verification as verification_views
 from consent.models import AccessLogEntry, Consent, Subject, Vouch
 from consent.rules.decision import UseQuery
 from consent.verification import Check, bulk, facts, verification_decide

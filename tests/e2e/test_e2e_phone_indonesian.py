@@ -90,8 +90,9 @@ def test_the_wizard_in_indonesian_keeps_its_dates(page: Page, live_server, conso
 @pytest.fixture
 def everything():
     """A performer with a signed, a revoked and a draft consent, a child; a studio that checked them."""
-    from consent import releases, services
+    from consent import services
     from consent.rules.decision import UseQuery
+    from consent.services import releases
     from consent.verification import Check, verification_run
     from registry.accounts.models import User
     from registry.accounts.presence import Presence

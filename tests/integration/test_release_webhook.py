@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from consent import services as consent_services
 from consent.models import Release
-from consent.releases import release_create
+from consent.services.releases import release_create
 from registry.accounts import services as accounts
 from registry.accounts.models import User
 from registry.events import services as events

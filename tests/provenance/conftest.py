@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
-from consent.api.verification_views import CheckIn
+from consent.api.views.verification import CheckIn
 from consent.c2pa import c2pa_assertions
 from consent.verification import check_from
 from tests.consent.conftest import (  # noqa: F401 (fixtures used here and by the tests)

@@ -244,8 +244,8 @@ def test_an_unknown_check_id_is_not_found(anon):
 def test_a_file_carrying_a_cleared_releases_assertions_is_consented(signed, org, user, test_ca, anon, uploads_dir):
     from datetime import timedelta
 
-    from consent import releases
     from consent.c2pa import release_c2pa
+    from consent.services import releases
 
     subject, _, consent = signed(production="Malam di Jakarta", representation="counsel")
     release = releases.release_create(

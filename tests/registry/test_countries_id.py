@@ -9,7 +9,7 @@ from __future__ import annotations
 import pycountry
 import pytest
 
-from consent.studio_forms import country_choices
+from consent.pages.studio_forms import country_choices
 
 # The names the Indonesian Ministry of Foreign Affairs and CLDR use today, against the dated or
 # English ones pycountry ships ("Timor Timur", "Cina", "Perancis", "Republik Demokrat Congo",

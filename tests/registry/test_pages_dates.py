@@ -17,9 +17,9 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone, translation
 
-from consent.forms import ConsentForm, OnboardingForm
 from consent.models import Subject
-from consent.studio_forms import CheckForm, ReleaseForm
+from consent.pages.forms import ConsentForm, OnboardingForm
+from consent.pages.studio_forms import CheckForm, ReleaseForm
 from registry.widgets import IsoDateField, IsoDateInput
 
 pytestmark = pytest.mark.django_db
@@ -80,14 +80,14 @@ def test_every_date_field_of_the_projects_forms_uses_the_iso_widget() -> None:
     for app in settings.INSTALLED_APPS:
         if app.split(".")[0] not in ("consent", "guidelines", "registry"):
             continue
-        for name in ("forms", "studio_forms"):
+        for name in ("forms", "studio_forms", "pages.forms", "pages.studio_forms"):
             try:
                 importlib.import_module(f"{app}.{name}")
             except ModuleNotFoundError:
                 continue
             modules.append(f"{app}.{name}")
-    assert "consent.forms" in modules
-    assert "consent.studio_forms" in modules
+    assert "consent.pages.forms" in modules
+    assert "consent.pages.studio_forms" in modules
     plain = []
     for module in modules:
         for form_class in _forms_in(module):

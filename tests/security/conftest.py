@@ -25,9 +25,9 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consent import releases
 from consent import services as consent_services
 from consent.models import POWERS, Consent, Representative, Subject, SubjectKey, Vouch
+from consent.services import releases
 from guidelines import services as guideline_services
 from guidelines.models import Attestation, ControlProof, Guideline, GuidelineVersion, ProjectKey
 from registry.accounts import services as account_services

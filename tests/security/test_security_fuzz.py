@@ -82,8 +82,8 @@ def _load_schema() -> schemathesis.BaseSchema:
 
 def _world() -> dict[str, Any]:
     """The demo data plus keys, a webhook and a release; the real ids and each caller's headers."""
-    from consent import releases
     from consent.models import Consent, Release, Representative, Subject, SubjectKey, Vouch
+    from consent.services import releases
     from guidelines.models import Attestation, ControlProof, GuidelineVersion, ProjectKey
     from registry.accounts import services as accounts
     from registry.accounts.models import ApiKey, Membership, Organization, User

@@ -40,9 +40,9 @@ from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.views.debug import ExceptionReporter
 
-from consent.api.release_views import ReleaseIn
+from consent.api.views.releases import ReleaseIn
 from consent.models import AccessLogEntry, Release
-from consent.studio_forms import CSV_MAX_BYTES, CSV_MAX_ROWS
+from consent.pages.studio_forms import CSV_MAX_BYTES, CSV_MAX_ROWS
 from registry.accounts.models import ApiKey, Invitation, User
 from registry.accounts.services import member_invite
 from tests.database_state import database_snapshot
@@ -1051,7 +1051,7 @@ def test_a_bad_csv_is_a_form_error_and_writes_nothing(
     if content is None:
         # The form's own row limit normally stops this first; lifted, the API serializer's error about
         # the list as a whole (not one row) must still come out as a message. It used to be a 500.
-        monkeypatch.setattr("consent.studio_forms.CSV_MAX_ROWS", 1000)
+        monkeypatch.setattr("consent.pages.studio_forms.CSV_MAX_ROWS", 1000)
         content = HEADER + "".join(f"sub_{n},face,film_tv\n" for n in range(CSV_MAX_ROWS + 1))
     before = _written()
 

@@ -16,7 +16,7 @@ def test_loading_the_entry_point_freezes_the_loaded_app_out_of_the_collectors_re
     probe = (
         "import gc, json, sys; import registry.wsgi; "
         "print(json.dumps({'frozen': gc.get_freeze_count(), "
-        "'views_loaded': 'consent.api.verification_views' in sys.modules, "
+        "'views_loaded': 'consent.api.views.verification' in sys.modules, "
         "'young': gc.get_count()[0]}))"
     )
     env = {**os.environ, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "registry.settings"}

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consent import vocabulary as v
-from consent.studio_forms import choice_field, country_choices
+from consent.pages.studio_forms import choice_field, country_choices
 from registry.accounts.models import Organization
 from registry.widgets import IsoDateField
 

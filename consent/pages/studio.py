@@ -12,33 +12,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from consent import releases
 from consent import vocabulary as v
 from consent.models import Consent, Release, SubjectProfile
+from consent.pages.studio_forms import CheckForm, ReleaseForm, StudioCreateForm
 from consent.rules.statements import country_name, human_date
-from consent.studio_forms import ApiKeyForm, CheckForm, ReleaseForm, StudioCreateForm, WebhookForm
+from consent.services import releases
 from consent.verification import check_from, verification_run
 from registry.accounts import services as accounts
-from registry.accounts.models import ApiKey, Membership, Organization
-from registry.accounts.presence import presence_from_request
-from registry.accounts.selectors import organizations_for, role_in
+from registry.accounts.models import Membership, Organization
 from registry.api.throttling import organization_charge, organization_wait
 from registry.authenticated import AuthenticatedHttpRequest
-from registry.errors import DomainError, NotFound, ReauthenticationRequired
-from registry.events import services as events
-from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
-
-MANAGERS = (Membership.Role.OWNER, Membership.Role.ADMIN)
+from registry.errors import DomainError, NotFound
+from registry.pages import form_errors, organization_context, organization_page
 
 # One sentence per reason of consent.rules.decision.REASONS, for people rather than programs.
 REASON_SENTENCES = {
@@ -67,7 +59,7 @@ REASON_SENTENCES = {
     ),
 }
 
-# Why a careful studio lawyer would still look at a permitted appearance (consent.releases.REVIEW_FLAGS).
+# Why a careful studio lawyer would still look at a permitted appearance (consent.services.releases.REVIEW_FLAGS).
 FLAG_SENTENCES = {
     "term_over_10_years": gettext_lazy("The consent runs for more than ten years, or has no end date."),
     "minor_without_court_approval": gettext_lazy("The person is a child and no court approval is on record."),
@@ -136,42 +128,8 @@ def condition_sentences(conditions: dict[str, Any]) -> list[str]:
     return sentences
 
 
-def _studio(request: HttpRequest, org_slug: str) -> tuple[Organization, str]:
-    """The organization and the person's role in it; 404 for strangers, as if it did not exist."""
-    organization = Organization.objects.filter(slug=org_slug).first()
-    role = role_in(user=request.user, organization=organization) if organization else None  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
-    if organization is None or role is None:
-        raise Http404
-    return organization, role
-
-
-def _manager(role: str) -> None:
-    if role not in MANAGERS:
-        raise PermissionDenied
-
-
-def _context(request: HttpRequest, organization: Organization, role: str, section: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "organization": organization,
-        "role": role,
-        "can_manage": role in MANAGERS,
-        "organizations": organizations_for(user=request.user).order_by("name"),  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
-        "section": section,
-        **extra,
-    }
-
-
 def _jwks_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("jwks"))
-
-
-def _form_errors(form: Any, exc: DomainError) -> None:
-    for field, problems in (exc.errors or {}).items():
-        target = field if field in form.fields else None
-        for problem in problems:
-            form.add_error(target, problem)
-    if not exc.errors:
-        form.add_error(None, exc.detail)
 
 
 @login_required
@@ -188,7 +146,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
                 kind=Organization.Kind.STUDIO,
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             messages.success(request, _("Your studio is ready. You are its owner."))
             return redirect("consent:studio-check", org_slug=organization.slug)
@@ -217,7 +175,7 @@ def _facts(query: dict[str, Any]) -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Check one use: the answer in plain words, its conditions and its signed receipt."""
-    organization, role = _studio(request, org_slug)
+    organization, role = organization_page(request, org_slug)
     form = CheckForm(request.POST or None, language=_language())
     answer = None
     wait = None
@@ -238,7 +196,7 @@ def check(request: HttpRequest, org_slug: str) -> HttpResponse:
             "condition_sentences": condition_sentences(result.get("conditions") or {}),
             "facts": _facts(form.validated),
         }
-    context = _context(
+    context = organization_context(
         request, organization, role, "check", form=form, answer=answer, jwks_url=_jwks_url(request), wait=wait
     )
     response = render(request, "consent/studio/check.html", context, status=429 if wait else 200)
@@ -249,11 +207,13 @@ def check(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @login_required
 def release_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    organization, role = _studio(request, org_slug)
+    organization, role = organization_page(request, org_slug)
     items = Release.objects.filter(organization=organization).order_by("-created")[:200]
     rows = [{"release": release, "word": STATUS_WORDS[release.status][0]} for release in items]
     return render(
-        request, "consent/studio/release_list.html", _context(request, organization, role, "releases", rows=rows)
+        request,
+        "consent/studio/release_list.html",
+        organization_context(request, organization, role, "releases", rows=rows),
     )
 
 
@@ -265,7 +225,7 @@ def _counted(validated: dict[str, Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Check a release: appearances typed in the table, or uploaded as CSV, validated as by the API."""
-    organization, role = _studio(request, org_slug)
+    organization, role = organization_page(request, org_slug)
     form = ReleaseForm(request.POST or None, request.FILES or None, language=_language())
     if request.method == "POST" and form.is_valid():
         try:
@@ -285,9 +245,11 @@ def release_new(request: HttpRequest, org_slug: str) -> HttpResponse:
                 )
                 return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
     return render(
-        request, "consent/studio/release_new.html", _context(request, organization, role, "releases", form=form)
+        request,
+        "consent/studio/release_new.html",
+        organization_context(request, organization, role, "releases", form=form),
     )
 
 
@@ -339,7 +301,7 @@ def _report_rows(release: Release, language: str) -> list[dict[str, Any]]:
 def _report_context(request: HttpRequest, organization: Organization, role: str, release: Release) -> dict[str, Any]:
     language = _language()
     word, explanation = STATUS_WORDS[release.status]
-    return _context(
+    return organization_context(
         request,
         organization,
         role,
@@ -359,7 +321,7 @@ def _report_context(request: HttpRequest, organization: Organization, role: str,
 def release_report(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
     """The clearance report, readable on screen and on paper; ``?download=jws`` gives the signed
     report (the receipt, a compact JWS) as a file, ``?download=html`` a standalone HTML copy."""
-    organization, role = _studio(request, org_slug)
+    organization, role = organization_page(request, org_slug)
     try:
         release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
     except NotFound:
@@ -380,7 +342,7 @@ def release_report(request: HttpRequest, org_slug: str, release_id: str) -> Http
 @login_required
 @require_POST
 def release_recheck(request: HttpRequest, org_slug: str, release_id: str) -> HttpResponse:
-    organization, _role = _studio(request, org_slug)
+    organization, _role = organization_page(request, org_slug)
     try:
         release = releases.release_visible(public_id=release_id, organization_ids=[organization.pk])
     except NotFound:
@@ -392,174 +354,3 @@ def release_recheck(request: HttpRequest, org_slug: str, release_id: str) -> Htt
     else:
         messages.warning(request, _("Checked again just now: the status changed."))
     return redirect("consent:studio-release", org_slug=organization.slug, release_id=release.public_id)
-
-
-# --- Webhooks ---------------------------------------------------------------------------------
-
-
-def _endpoint(organization: Organization, webhook_id: str) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(organization=organization, public_id=webhook_id).first()
-    if endpoint is None:
-        raise Http404
-    return endpoint
-
-
-def _webhooks_page(
-    request: HttpRequest,
-    organization: Organization,
-    role: str,
-    form: WebhookForm,
-    shown: WebhookEndpoint | None = None,
-) -> HttpResponse:
-    endpoints = WebhookEndpoint.objects.filter(organization=organization).order_by("created")
-    context = _context(request, organization, role, "webhooks", form=form, endpoints=endpoints, shown=shown)
-    return render(request, "consent/studio/webhooks.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def webhooks(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """Webhook endpoints; a new one's signing secret is shown in this one response only.
-
-    Admins and owners only, as in the API: an endpoint's URL can carry a token of the studio's own.
-    """
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    if request.method == "POST":
-        form = WebhookForm(request.POST)
-        if form.is_valid():
-            try:
-                endpoint = events.webhook_create(organization=organization, actor_role=role, **form.cleaned_data)
-            except DomainError as exc:
-                _form_errors(form, exc)
-            else:
-                return _webhooks_page(request, organization, role, WebhookForm(), shown=endpoint)
-        return _webhooks_page(request, organization, role, form)
-    return _webhooks_page(request, organization, role, WebhookForm())
-
-
-@login_required
-def webhook_detail(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
-    """One endpoint and its delivery log, newest first (admins and owners, as in the API)."""
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    endpoint = _endpoint(organization, webhook_id)
-    deliveries = (
-        Delivery.objects.filter(endpoint=endpoint)
-        .select_related("event")
-        .prefetch_related(Prefetch("attempt_log", queryset=DeliveryAttempt.objects.order_by("-at", "-id")))
-        .order_by("-created")[:100]
-    )
-    rows = [{"delivery": delivery, "last": next(iter(delivery.attempt_log.all()), None)} for delivery in deliveries]
-    context = _context(request, organization, role, "webhooks", endpoint=endpoint, rows=rows)
-    return render(request, "consent/studio/webhook_detail.html", context)
-
-
-@login_required
-@require_POST
-def webhook_toggle(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    endpoint = _endpoint(organization, webhook_id)
-    events.webhook_update(endpoint=endpoint, is_active=not endpoint.is_active)
-    if endpoint.is_active:
-        messages.success(request, _("The webhook is on again."))
-    else:
-        messages.success(request, _("The webhook is off. Nothing is sent to it until you turn it on."))
-    return redirect("consent:studio-webhooks", org_slug=organization.slug)
-
-
-@login_required
-@require_POST
-def webhook_rotate(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
-    """A new signing secret, shown in this one response; the old one keeps signing for 24 hours."""
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    endpoint = events.webhook_rotate_secret(endpoint=_endpoint(organization, webhook_id))
-    return _webhooks_page(request, organization, role, WebhookForm(), shown=endpoint)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def webhook_delete(request: HttpRequest, org_slug: str, webhook_id: str) -> HttpResponse:
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    endpoint = _endpoint(organization, webhook_id)
-    if request.method == "POST":
-        # No service exists for this yet; the API's DELETE does exactly the same.
-        events.webhook_delete(endpoint=endpoint)
-        messages.success(request, _("The webhook is deleted."))
-        return redirect("consent:studio-webhooks", org_slug=organization.slug)
-    context = _context(request, organization, role, "webhooks", endpoint=endpoint)
-    return render(request, "consent/studio/webhook_delete.html", context)
-
-
-@login_required
-@require_POST
-def delivery_redeliver(request: HttpRequest, org_slug: str, webhook_id: str, delivery_id: str) -> HttpResponse:
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    endpoint = _endpoint(organization, webhook_id)
-    delivery = Delivery.objects.filter(endpoint=endpoint, public_id=delivery_id).first()
-    if delivery is None:
-        raise Http404
-    events.delivery_redeliver(delivery=delivery)
-    messages.success(request, _("Sending again. The result appears in the log in a moment."))
-    return redirect("consent:studio-webhook", org_slug=organization.slug, webhook_id=endpoint.public_id)
-
-
-# --- API keys ---------------------------------------------------------------------------------
-
-
-def _keys_page(
-    request: HttpRequest, organization: Organization, role: str, form: ApiKeyForm, issued: Any = None
-) -> HttpResponse:
-    keys = ApiKey.objects.filter(organization=organization).select_related("created_by").order_by("-created")
-    context = _context(request, organization, role, "keys", form=form, keys=keys, issued=issued)
-    return render(request, "consent/studio/api_keys.html", context)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """Your organization's API keys; a new key is shown in this one response only."""
-    organization, role = _studio(request, org_slug)
-    if request.method == "POST":
-        _manager(role)
-        form = ApiKeyForm(request.POST)
-        if form.is_valid():
-            try:
-                issued = accounts.api_key_create(
-                    organization=organization,
-                    creator=request.user,  # type: ignore[arg-type]  # login_required: a User, not AnonymousUser
-                    actor_role=role,
-                    name=form.cleaned_data["name"],
-                    presence=presence_from_request(request),
-                )
-            except ReauthenticationRequired:
-                # Back to this page after confirming; the key's name is short and not secret.
-                messages.info(request, _("For your safety, please confirm your password first. Then create the key."))
-                back_to = reverse("consent:studio-api-keys", kwargs={"org_slug": organization.slug})
-                return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back_to})}")
-            except DomainError as exc:
-                _form_errors(form, exc)
-                return _keys_page(request, organization, role, form)
-            return _keys_page(request, organization, role, ApiKeyForm(), issued=issued)
-        return _keys_page(request, organization, role, form)
-    return _keys_page(request, organization, role, ApiKeyForm())
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_key_revoke(request: HttpRequest, org_slug: str, key_id: str) -> HttpResponse:
-    organization, role = _studio(request, org_slug)
-    _manager(role)
-    key = ApiKey.objects.filter(organization=organization, public_id=key_id).first()
-    if key is None:
-        raise Http404
-    if request.method == "POST":
-        accounts.api_key_revoke(api_key=key)
-        messages.success(request, _("The key is revoked. Programs using it are refused from now on."))
-        return redirect("consent:studio-api-keys", org_slug=organization.slug)
-    context = _context(request, organization, role, "keys", key=key)
-    return render(request, "consent/studio/api_key_revoke.html", context)

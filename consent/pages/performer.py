@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,13 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent import selectors, services
-from consent.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.models import Consent
+from consent.pages.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
 from consent.rules.statements import consent_summary
 from registry.accounts.presence import presence_from_request
 from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired
 from registry.lib.canonical import sha256_digest
+from registry.pages import form_errors
 
 
 def _language() -> str:
@@ -96,19 +96,10 @@ def onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
                 deceased_on=data.get("deceased_on") if data["status"] == "deceased" else None,
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             return redirect("consent:consent-new", subject_id=subject.public_id)
     return render(request, "consent/onboarding.html", {"form": form})
-
-
-def _form_errors(form: Any, exc: DomainError) -> None:
-    for field, problems in (exc.errors or {}).items():
-        target = field if field in form.fields else None
-        for problem in problems:
-            form.add_error(target, problem)
-    if not exc.errors:
-        form.add_error(None, exc.detail)
 
 
 @login_required
@@ -123,7 +114,7 @@ def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpRespo
         try:
             consent = services.consent_create(subject=subject, actor=request.user, terms=form.terms())
         except DomainError as exc:
-            _form_errors(form, exc)
+            form_errors(form, exc)
         else:
             return redirect("consent:consent-review", consent_id=consent.public_id)
     return render(request, "consent/consent_form.html", {"form": form, "subject": subject})

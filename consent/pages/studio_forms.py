@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ErrorDetail
 
 from consent import vocabulary as v
-from consent.api.release_views import ReleaseIn
-from consent.api.verification_views import CheckIn
+from consent.api.views.releases import ReleaseIn
+from consent.api.views.verification import CheckIn
 from consent.rules.statements import country_name
-from registry.events.vocabulary import EVENT_TYPES
+from registry.pages import choice_field
 from registry.widgets import IsoDateField
 
 APPEARANCE_ROWS = 10
@@ -43,13 +43,6 @@ COMMON_COUNTRIES = ("ID", "US")
 
 def _explained(terms: tuple[v.Term, ...]) -> list[tuple[str, Any]]:
     return [(t.key, format_html('{} <span class="choice__help">{}</span>', t.label, t.help)) for t in terms]
-
-
-def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
-    """The form's field ``name``, a choice field whose choices are built per request."""
-    field = form.fields[name]
-    assert isinstance(field, forms.ChoiceField)  # narrows Field: every caller names a choice field
-    return field
 
 
 def country_choices(language: str) -> list[tuple[str | Promise, list[tuple[str, str]]]]:
@@ -392,55 +385,3 @@ class ReleaseForm(forms.Form):
                 for message in _flatten(problems):
                     self.add_error(target, message)
         return data
-
-
-EVENT_HELP = {
-    "consent.signed": _("A person signed a consent that names your organization or everyone."),
-    "consent.revoked": _("A person revoked a consent you may rely on."),
-    "consent.expired": _("A consent you may rely on reached its end date."),
-    "release.status_changed": _("One of your releases changed status, for example from cleared to blocked."),
-    "attestation.stored": _("A project signed an attestation for a release of its tool."),
-    "attestation.revoked": _("A project withdrew an attestation."),
-    "guideline.published": _("A project published a new guideline version."),
-    "guideline.retired": _("A project retired a guideline version."),
-    "subject.disputed": _("Someone said “this isn't me” about a person you may rely on."),
-    "webhook.test": _("A test event, to try out your receiver."),
-}
-
-
-class WebhookForm(forms.Form):
-    """A new webhook endpoint: where to send, and which events."""
-
-    url = forms.URLField(
-        label=_("Address (URL) of your receiver"),
-        max_length=500,
-        assume_scheme="https",
-        help_text=_("It must be reachable over the internet, with https."),
-    )
-    events = forms.MultipleChoiceField(
-        label=_("Which events?"),
-        choices=[(event, event) for event in EVENT_TYPES],
-        widget=forms.CheckboxSelectMultiple,
-    )
-    description = forms.CharField(label=_("Description (optional)"), max_length=200, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Built per request, so each explanation is in the reader's language.
-        choice_field(self, "events").choices = [
-            (
-                event,
-                format_html('<code>{}</code> <span class="choice__help">{}</span>', event, EVENT_HELP.get(event, "")),
-            )
-            for event in EVENT_TYPES
-        ]
-
-
-class ApiKeyForm(forms.Form):
-    """A name for a new API key, so you recognise it later."""
-
-    name = forms.CharField(
-        label=_("Name of the key"),
-        max_length=100,
-        help_text=_("For example “render farm” or “CI pipeline”: you will see it in the list."),
-    )

@@ -13,10 +13,10 @@ from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent import releases
 from consent import vocabulary as v
-from consent.api.verification_views import _territory
+from consent.api.views.verification import _territory
 from consent.models import Release
+from consent.services import releases
 from registry.accounts.models import Membership, Organization
 from registry.api.caller import acting_organization, api_key_of, authenticated_user
 from registry.api.idempotency import IdempotentPostMixin

@@ -1,0 +1,1 @@
+"""The consent app's API views, one module per resource: subjects, consents, verification, releases."""
