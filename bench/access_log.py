@@ -250,7 +250,7 @@ CONTROL = "bench_accesslog_control"
 
 
 def control_reset(probes: list[int]) -> None:
-    """A plain (unpartitioned) table with the log's columns and indexes holding only the probe
+    """A plain (unpartitioned) table with the log's columns, indexes and foreign keys holding only the probe
     subjects' checks: the same query and insert against it, interleaved with the real ones, shows
     what the machine's load did at that moment, apart from the log's size."""
     from django.db import connection
@@ -258,6 +258,13 @@ def control_reset(probes: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CONTROL}")
         cursor.execute(f"CREATE TABLE {CONTROL} (LIKE consent_accesslogentry INCLUDING ALL)")
+        # The log's two foreign keys too (LIKE copies none), so the control checks what the log checks.
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'consent_accesslogentry'::regclass AND contype = 'f'"
+        )
+        for (definition,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {CONTROL} ADD {definition}")
         cursor.execute(
             f"INSERT INTO {CONTROL} SELECT * FROM consent_accesslogentry WHERE subject_id <= %s",  # noqa: S608
             [max(probes)],
