@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from registry.accounts import services
@@ -32,6 +33,13 @@ def _fresh_cache(request: pytest.FixtureRequest) -> None:
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_language_carried_over() -> Iterator[None]:
+    """A test that activates Indonesian (directly or through a page) leaves English to the next."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

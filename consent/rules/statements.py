@@ -209,7 +209,7 @@ def _listed(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     # "advertising as well as film and TV": a plain "and" would join items that hold an "and" themselves.
-    conjunction = f" {_('and')} "
+    conjunction = " " + _("and") + " "
     if any(conjunction in item for item in items):
         return _("%(items)s as well as %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
     if len(items) == 2:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from consent import vocabulary as v
@@ -139,8 +139,8 @@ def _require_within_limit(territories: list[str], appearances: list[dict[str, An
     count = release_check_count(territories=territories, appearances=appearances)
     if count > MAX_CHECKS:
         message = gettext("At most %(limit)s checks (appearances x media x countries); this release has %(count)s.") % {
-            "limit": f"{MAX_CHECKS:,}",
-            "count": f"{count:,}",
+            "limit": formats.number_format(MAX_CHECKS, force_grouping=True),
+            "count": formats.number_format(count, force_grouping=True),
         }
         raise ValidationFailed(message, errors={"appearances": [message]})
 
@@ -365,5 +365,5 @@ def release_visible(*, public_id: str, organization_ids: list[int]) -> Release:
         .first()
     )
     if release is None:
-        raise NotFound("No such release.")
+        raise NotFound(gettext("No such release."))
     return release

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from consent import vocabulary as v
@@ -180,7 +181,8 @@ def _validate_terms(subject: Subject, data: dict[str, Any]) -> Terms:
             valid_until = subject.adult_on
         elif valid_until > subject.adult_on:
             errors["valid_until"] = [
-                _("A consent for a minor ends by the day they come of age (%(day)s).") % {"day": subject.adult_on}
+                _("A consent for a minor ends by the day they come of age (%(day)s).")
+                % {"day": formats.date_format(subject.adult_on, "j F Y")}
             ]
         if valid_from >= subject.adult_on:
             errors["valid_from"] = [_("The person is an adult by then; they decide for themselves.")]

@@ -88,3 +88,55 @@ def allauth_strings() -> None:  # pragma: no cover - read by makemessages only
         "We have sent an email to you for\nverification. Please click on the link inside that email. If you do not see the verification email in your main inbox, check your spam folder. Otherwise\ncontact us if you do not receive it within a few minutes."
     )
     gettext('<strong>Note:</strong> you can still <a href="%(email_url)s">change your email address</a>.')
+    gettext("Please type your current password.")
+    gettext("Invalid login.")
+    gettext("The password reset token was invalid.")
+    gettext("Remember Me")
+    gettext("Password (again)")
+    gettext("New Password (again)")
+    gettext("You must type the same password each time.")
+    gettext("Account Inactive")
+    gettext("Confirm Access")
+    gettext("Please reauthenticate to safeguard your account.")
+    gettext("Unverified")
+    gettext("Make Primary")
+    gettext("Re-send Verification")
+    gettext("Email Address")
+    gettext("Change Email")
+    gettext("Cancel Change")
+    gettext("Changing to")
+    gettext("Account Already Exists")
+    gettext("Unknown Account")
+    gettext("You have confirmed %(email)s.")
+    gettext("Password successfully set.")
+    gettext("Bad Token")
+    gettext(
+        'The password reset link was invalid, possibly because it has already been used.  Please request a <a href="%(passwd_reset_url)s">new password reset</a>.'
+    )
+    gettext("Your password has been reset.")
+    gettext("Your password reset code is listed below. Please enter it in your open browser window.")
+    gettext("Please contact us if you have any trouble resetting your password.")
+    gettext(
+        "Forgotten your password? Enter your email address below, and we'll send you an email allowing you to reset it."
+    )
+    gettext(
+        "We have sent you an email. If you have not received it please check your spam folder. Otherwise contact us if you do not receive it in a few minutes."
+    )
+    gettext("Sign Up Closed")
+    gettext("We are sorry, but the sign up is currently closed.")
+    gettext("Two-Factor Authentication")
+    gettext("A new set of Two-Factor Authentication recovery codes has been generated.")
+    gettext("New Recovery Codes Generated")
+    gettext("Authenticator App Activated")
+    gettext("Authenticator App Deactivated")
+    gettext("Authenticator App")
+    gettext("Recovery Codes")
+    gettext("Activate Authenticator App")
+    gettext("Deactivate Authenticator App")
+    gettext("TOTP Authenticator")
+    gettext("expires at")
+    gettext("If you have not created an account yet, then please %(link)ssign up%(end_link)s first.")
+    # Django's own password rules (django.contrib.auth), shown on the sign-up and password pages.
+    gettext("Your password can’t be too similar to your other personal information.")  # noqa: RUF001 — Django's own msgid, character for character
+    gettext("Your password can’t be a commonly used password.")  # noqa: RUF001 — Django's own msgid, character for character
+    gettext("Your password can’t be entirely numeric.")  # noqa: RUF001 — Django's own msgid, character for character
