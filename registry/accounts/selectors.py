@@ -5,9 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from registry.accounts.models import ApiKey, Invitation, Membership, Organization, User
-from registry.accounts.services import api_key_digest
-from registry.errors import NotFound
+from registry.accounts.models import Invitation, Membership, Organization, User
 
 
 def role_in(*, user: User, organization: Organization) -> str | None:
@@ -17,25 +15,6 @@ def role_in(*, user: User, organization: Organization) -> str | None:
 
 def organizations_for(*, user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(memberships__user=user).distinct()
-
-
-def organization_visible(*, public_id: str, user: User) -> tuple[Organization, str]:
-    """The organization and the caller's role; 404 (not 403) for non-members, so ids don't leak."""
-    membership = (
-        Membership.objects.select_related("organization").filter(organization__public_id=public_id, user=user).first()
-    )
-    if membership is None:
-        raise NotFound("No such organization.")
-    return membership.organization, membership.role
-
-
-def api_key_by_secret(secret: str) -> ApiKey | None:
-    """The active key with this secret, with its organization and creator, or None."""
-    return (
-        ApiKey.objects.select_related("organization", "created_by")
-        .filter(digest=api_key_digest(secret), revoked_at__isnull=True)
-        .first()
-    )
 
 
 def invitations_for(*, user: User) -> QuerySet[Invitation]:
