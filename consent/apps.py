@@ -18,7 +18,7 @@ class ConsentConfig(AppConfig):
         event_type_register("subject.disputed")
         event_type_register("subject.dispute_resolved")
 
-        # People become representatives by accepting an invitation (API.md v1.1: no account oracle).
+        # People become representatives by accepting an invitation (docs/api.md v1.1: no account oracle).
         invitation_kind_register(
             services.REPRESENTATIVE_INVITATION,
             accept=services.representative_invitation_accept,

@@ -1,6 +1,6 @@
 """Checking a file: its C2PA manifests, and every Restu consent claim in them, against the registry now.
 
-The answer (API.md, Provenance)::
+The answer (docs/api.md, Provenance)::
 
     {"sha256", "c2pa": {"present", "validation_state", "signer", "errors"},
      "consents": [{"consent", "subject", "receipt_valid", "decision_then", "status_now",

@@ -1,6 +1,6 @@
 """Database triggers that keep a row's frozen columns from changing once it leaves the draft status.
 
-Used by the migrations that enforce DESIGN.md invariant 2 in the database itself (signed consents,
+Used by the migrations that enforce docs/design.md invariant 2 in the database itself (signed consents,
 published guideline versions), on PostgreSQL and SQLite. Migrations call these functions with
 the historical model, so what a migration created stays reproducible: change them only in a
 backwards-compatible way.

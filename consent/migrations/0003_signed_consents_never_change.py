@@ -1,4 +1,4 @@
-"""DESIGN.md invariant 2 in the database itself: a signed consent never changes.
+"""docs/design.md invariant 2 in the database itself: a signed consent never changes.
 
 The services and the admin already refuse to edit a signed consent; this trigger also stops what
 bypasses them (a plain ``save()``, ``QuerySet.update()``, a SQL console). Once a consent is no

@@ -1,7 +1,7 @@
 """The verification decision: pure, no database, exhaustively tested (tests/consent/test_verification_decision.py,
 and against the bulk path's SQL in tests/consent/test_decision_sql.py).
 
-Rules (API.md "Verification", "Identity assurance"): a matching, effective ``deny`` wins over any
+Rules (docs/api.md "Verification", "Identity assurance"): a matching, effective ``deny`` wins over any
 ``permit``; a permit must match grantee (the caller or ``*``), production (the same, or any),
 medium (``likeness`` covers all), activity, purpose (``*`` never covers sensitive purposes),
 territory (``*`` = everywhere) and the date (inside validity, before any effective revocation, and

@@ -23,7 +23,7 @@ CONSENT_TERMS_TYPE = "restu.consent/v1"
 REVOCATION_TYPE = "restu.consent-revocation/v1"
 GUIDELINE_REF = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}@(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
 MAX_NOTICE_DAYS = 365
-# A permit for a minor never covers these (API.md v1.1, "Minors"); a deny may name them.
+# A permit for a minor never covers these (docs/api.md v1.1, "Minors"); a deny may name them.
 MINOR_FORBIDDEN_PURPOSES = ("sexual_content", "political")
 
 

@@ -139,7 +139,7 @@ def _subject_facts(
 
     The stored level is what the services last computed; ``vouched`` is read with every answer,
     because the level is ``vouched`` only while a verified guild or agency stands behind it
-    (API.md "Identity assurance"). A stored ``vouched`` with no such vouch (its organization lost
+    (docs/api.md "Identity assurance"). A stored ``vouched`` with no such vouch (its organization lost
     its verification, or vouched before verification was required) reads as the lowest level:
     what lies beneath it is not in the row, and an answer must never claim more than it knows.
     """

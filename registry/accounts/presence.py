@@ -34,7 +34,7 @@ class Presence:
 
 def record_signup(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     """``user_signed_up`` receiver: a sign-up counts as an authentication (the person just chose
-    their password there and then), as API.md v1.1 says. allauth records a record for a password
+    their password there and then), as docs/api.md v1.1 says. allauth records a record for a password
     login, a re-authentication or a code, but none for a sign-up, so we add one, the same way."""
     from allauth.account.internal.flows.login import record_authentication
 

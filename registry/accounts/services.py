@@ -65,7 +65,7 @@ def _utc(moment: datetime) -> str:
 
 def _verification_digest(organization: Organization, status: str, at: datetime) -> str:
     # Ids, the declared kind and the moment only: an organization's name may be a person's
-    # (an estate), and the staff member is nobody's business (DESIGN.md invariant 3).
+    # (an estate), and the staff member is nobody's business (docs/design.md invariant 3).
     statement = {"organization": organization.public_id, "kind": organization.kind, "status": status, "at": _utc(at)}
     return "sha256:" + hashlib.sha256(canonical_json(statement)).hexdigest()
 

@@ -1,4 +1,4 @@
-"""The outbox and webhook deliveries (DESIGN.md invariants 1 and 5).
+"""The outbox and webhook deliveries (docs/design.md invariants 1 and 5).
 
 Events are written in the transaction of the change they announce. After commit a dispatcher
 fans each event out to the subscribed endpoints as Delivery rows; each delivery is attempted
@@ -69,7 +69,7 @@ def dispatch_schedule() -> None:
     """Ask a worker to fan out new events soon (debounced; the periodic sweep catches the rest).
 
     Runs after commit: a cache or broker outage is logged, never raised — the events wait in the
-    outbox and the sweep delivers them when the broker is back (DESIGN.md invariant 5)."""
+    outbox and the sweep delivers them when the broker is back (docs/design.md invariant 5)."""
     from registry.events.tasks import dispatch_outbox
 
     def send() -> None:

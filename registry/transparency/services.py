@@ -29,7 +29,7 @@ from registry.transparency.tree import (
 
 logger = logging.getLogger(__name__)
 
-# Leaf types: one per state change that matters (DESIGN.md invariant 1).
+# Leaf types: one per state change that matters (docs/design.md invariant 1).
 LEAF_TYPES = frozenset(
     {
         "guideline.published",

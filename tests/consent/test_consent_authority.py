@@ -69,7 +69,7 @@ def test_a_guardian_cannot_sign_once_the_child_is_an_adult(make_subject, fresh_c
 
     response = api.post(f"/api/v1/consents/{draft['id']}/sign", {"method": "witnessed"})
 
-    # API.md v1.1: on adult_on a guardian's authority and access end by themselves (404: no longer theirs).
+    # docs/api.md v1.1: on adult_on a guardian's authority and access end by themselves (404: no longer theirs).
     assert response.status_code == 404, response.content
     assert Consent.objects.get(public_id=draft["id"]).status == "draft"
 

@@ -81,7 +81,7 @@ def test_the_sweep_expires_a_minors_consents_when_they_come_of_age(make_subject)
 
 def test_a_dispute_freezes_permits_until_staff_resolve_it(make_subject, make_user, client_for, fresh_client, terms):
     subject, person = make_subject()
-    # A stranger can only dispute a subject they can see (API.md v1.1: no existence oracle).
+    # A stranger can only dispute a subject they can see (docs/api.md v1.1: no existence oracle).
     SubjectProfile.objects.filter(subject=subject).update(is_public=True)
     claimant = make_user()
     response = client_for(claimant).post(
@@ -120,7 +120,7 @@ def test_a_dispute_needs_a_signed_in_person_and_an_existing_subject(make_subject
     subject, _ = make_subject()
     assert anon.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "not_me"}).status_code in (401, 403)
     assert api.post("/api/v1/subjects/sub_nope/disputes", {"kind": "not_me"}, format="json").status_code == 404
-    # A private subject reads as a missing one, whatever the body (API.md v1.1: no existence oracle).
+    # A private subject reads as a missing one, whatever the body (docs/api.md v1.1: no existence oracle).
     assert api.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "meh"}, format="json").status_code == 404
     SubjectProfile.objects.filter(subject=subject).update(is_public=True)
     assert api.post(f"/api/v1/subjects/{subject.public_id}/disputes", {"kind": "meh"}, format="json").status_code == 400

@@ -60,7 +60,7 @@ def test_everyone_else_gets_404(granted, make_user, make_org, client_for, key_cl
             *person_only,
         ):
             response = client.get(path)
-            # API.md v1.1: a key never reads a subject or an access log at all (403, before any look-up).
+            # docs/api.md v1.1: a key never reads a subject or an access log at all (403, before any look-up).
             expected = 403 if is_key and path in person_only else 404
             assert response.status_code == expected, path
             assert response["Content-Type"].startswith("application/problem+json")

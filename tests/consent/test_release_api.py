@@ -165,7 +165,7 @@ def test_duplicate_appearances_are_refused(signed, studio):
 
 @pytest.mark.django_db
 def test_an_unattested_tool_makes_the_release_need_review(signed, studio):
-    # API.md v1.1 "Releases": no attestation is "unattested" (needs review); only an attestation
+    # docs/api.md v1.1 "Releases": no attestation is "unattested" (needs review); only an attestation
     # saying a must clause is not met blocks (tests/consent/test_trust_releases.py).
     subject, _, _ = signed(production="Layar Lebar", representation="union")
     tool = {"project": "org_" + "2" * 26, "version": "2.3.0", "digest": "sha256:" + "a" * 64}

@@ -1,4 +1,4 @@
-"""API keys do machine work only (API.md v1.1): never a subject's private profile, an access log or
+"""API keys do machine work only (docs/api.md v1.1): never a subject's private profile, an access log or
 who acknowledged a revocation as their creator's person, and never subject keys or representatives."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Disputes reach the organizations that relied on the subject (API.md v1.1): ``subject.disputed``
+"""Disputes reach the organizations that relied on the subject (docs/api.md v1.1): ``subject.disputed``
 when one is opened, ``subject.dispute_resolved`` when staff resolve it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Erasure as API.md v1.1 says: permits revoked first (logged, grantees told), then every piece of
+"""Erasure as docs/api.md v1.1 says: permits revoked first (logged, grantees told), then every piece of
 personal free text gone from every table, while every receipt and log proof still verifies."""
 
 from __future__ import annotations

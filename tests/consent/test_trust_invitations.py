@@ -1,4 +1,4 @@
-"""Representatives are invitations (API.md v1.1): the same answer whether or not the address has an
+"""Representatives are invitations (docs/api.md v1.1): the same answer whether or not the address has an
 account, and no authority until the invitee accepts; the inviter's authority is checked again then."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Minors and coming of age (API.md v1.1): no sexual or political permits for a minor, however they
+"""Minors and coming of age (docs/api.md v1.1): no sexual or political permits for a minor, however they
 are reached; on ``adult_on`` a guardian's authority ends and the person takes the record over."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Representatives' powers (API.md v1.1): self, guardian and estate hold every power; an agent holds
+"""Representatives' powers (docs/api.md v1.1): self, guardian and estate hold every power; an agent holds
 only what the person delegated (default sign and revoke), and every service checks the one it needs."""
 
 from __future__ import annotations

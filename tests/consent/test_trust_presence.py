@@ -1,4 +1,4 @@
-"""Proof of presence (API.md v1.1): every sensitive action on a subject needs a fresh login or
+"""Proof of presence (docs/api.md v1.1): every sensitive action on a subject needs a fresh login or
 re-authentication, through the service, so the API, the pages and commands obey the same rule."""
 
 from __future__ import annotations

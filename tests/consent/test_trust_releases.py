@@ -1,4 +1,4 @@
-"""Releases you can rely on (API.md "v1.1 — trust", "Releases"): a tool's attestation must say every
+"""Releases you can rely on (docs/api.md "v1.1 — trust", "Releases"): a tool's attestation must say every
 ``must`` and ``must_not`` clause is met, a release holds at most 10,000 checks, and each check is
 charged to the organization's verification rate."""
 

@@ -1,4 +1,4 @@
-"""Verification answers you can rely on (API.md "v1.1 — trust", "Identity assurance"; issue 13):
+"""Verification answers you can rely on (docs/api.md "v1.1 — trust", "Identity assurance"; issue 13):
 no oracle on other organizations' consents, hidden and unknown subjects cost the same work, minors
 and deceased people need a verified vouch for their representative's authority, the subject's
 assurance is inside every receipt; and the consent rules once tested through selectors that the

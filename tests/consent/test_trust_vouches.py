@@ -1,5 +1,5 @@
 """Vouches only from verified guilds and agencies; ``vouched`` only while such a vouch stands; and no
-existence oracles on vouches, disputes and representatives (API.md v1.1)."""
+existence oracles on vouches, disputes and representatives (docs/api.md v1.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md's invariants, proven against the real database (SQLite by default, PostgreSQL in CI).
+"""docs/design.md's invariants, proven against the real database (SQLite by default, PostgreSQL in CI).
 
 1. Every state change that matters commits with exactly one log leaf and one outbox event, in one
    transaction, or not at all: the log or the outbox is made to refuse its insert for real (a

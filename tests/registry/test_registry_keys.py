@@ -153,7 +153,7 @@ def test_a_rotation_is_logged_as_a_retired_and_an_added_key(key_file):
 
     retired = next(key for key in keys.keyring().keys if key.kid == old_kid)
     assert leaves[0]["digest"] == sha256_digest(canonical_json(retired.public_jwk()))
-    # Each leaf has its outbox event, written in the same transaction (DESIGN.md invariant 1).
+    # Each leaf has its outbox event, written in the same transaction (docs/design.md invariant 1).
     from registry.events.models import OutboxEvent
 
     events = list(OutboxEvent.objects.order_by("pk").values_list("type", "payload"))

@@ -1,4 +1,4 @@
-"""Who may call what: every API route and method, called as every kind of caller (DESIGN.md invariant 4).
+"""Who may call what: every API route and method, called as every kind of caller (docs/design.md invariant 4).
 
 The routes come from the URL configuration itself. A route or method that is in the URL conf
 but not in ``EXPECTED`` fails ``test_every_api_route_is_in_the_matrix``: a new endpoint cannot
@@ -9,7 +9,7 @@ not allowed, and the answer reveals nothing); ``404`` (also for objects that exi
 may not see: no existence oracle); ``400``/``409`` where the operation is refused for the input or
 the object's state; ``not2xx`` where only "refused, and not a 500" can be promised.
 
-``reauth`` is a 403 whose problem ``type`` ends ``/problems/reauthentication-required`` (API.md
+``reauth`` is a 403 whose problem ``type`` ends ``/problems/reauthentication-required`` (docs/api.md
 v1.1, proof of presence); a plain ``403`` is any other refusal, never that one.
 
 Roles (see ``World`` in this folder's conftest). People sign in with a session and have just
@@ -95,7 +95,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("POST", f"{_V}/organizations"): expect("2xx", keys="403"),
     ("GET", _ORG): expect("404", members="2xx", grantee_key="2xx"),
     # A key acts within its creator's role (owner here), so it may rename its own organization.
-    ("PATCH", _ORG): expect("404", staff="2xx", member="403", keys="403"),  # people only (API.md v1.1)
+    ("PATCH", _ORG): expect("404", staff="2xx", member="403", keys="403"),  # people only (docs/api.md v1.1)
     ("GET", f"{_ORG}/members"): expect("404", members="2xx", grantee_key="2xx"),
     # Keys never change who belongs: a leaked key must not be able to add a person as an owner.
     # Adding an owner is sensitive (proof of presence); only an owner may, never an admin.
@@ -206,7 +206,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     # (409); the unverified agency's key learns nothing (404).
     ("POST", f"{_SUB}/vouches"): expect("404", reps="403", other_key="409"),
     ("DELETE", f"{_SUB}/vouches/{{vouch_id}}"): expect("404", other_key="2xx"),
-    # API.md: anyone signed in may dispute ("this is me, and I did not give this consent") a subject
+    # docs/api.md: anyone signed in may dispute ("this is me, and I did not give this consent") a subject
     # they can see; this one is private, so only its representatives (404 for the rest: no oracle).
     ("POST", f"{_SUB}/disputes"): expect("404", reps="2xx", keys="403"),
     ("GET", f"{_SUB}/access-log"): expect(
@@ -498,7 +498,7 @@ REQUESTS[("GET", f"{_V}/witness/{{origin_hash}}/checkpoint")] = Call(params=lamb
 EXPECTED[("POST", f"{_V}/me/erasure")] = expect("2xx", keys="403", stale_person="reauth")
 REQUESTS[("POST", f"{_V}/me/erasure")] = Call(body=lambda w, r: {"confirm": "erase"})
 
-# API.md v1.1: the sensitive actions, each needing a fresh proof of presence. stale_person (signed
+# docs/api.md v1.1: the sensitive actions, each needing a fresh proof of presence. stale_person (signed
 # in an hour ago, with every authority otherwise) is asked to re-authenticate for exactly these.
 SENSITIVE = {
     ("POST", f"{_CON}/sign"),  # witnessed
@@ -568,7 +568,7 @@ def test_the_caller_gets_the_expected_answer(authz_world: Any, method: str, rout
     body = call.body(w, role) if call.body else None
     expected = EXPECTED[(method, route)][role]
     client = w.client(role)
-    # API.md v1.1: without a fresh proof of presence, "nothing changes".
+    # docs/api.md v1.1: without a fresh proof of presence, "nothing changes".
     before = database_snapshot() if expected == "reauth" else None
     response = client.generic(
         method, url, data=None if body is None else json.dumps(body), content_type="application/json"

@@ -3,7 +3,7 @@
 Each race fires two requests at a live server (threads released together by a barrier) and is
 repeated ``ROUNDS`` times: signing the same consent, revoking it, publishing the same guideline
 version, and creating with the same ``Idempotency-Key``. The loser gets 409 (or, for the key,
-the replayed first answer, as API.md says); the log stays gap-free and verifiable, and every
+the replayed first answer, as docs/api.md says); the log stays gap-free and verifiable, and every
 change has exactly one leaf and one outbox event.
 
 Meant for PostgreSQL (CI), where the requests really run at once and row locks decide the

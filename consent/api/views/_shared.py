@@ -16,7 +16,7 @@ from registry.errors import NotFound
 
 
 def _people_only(request: Request, action: str = "act for a person") -> User:
-    """API keys do machine work only (API.md v1.1): 403 before anything is looked up."""
+    """API keys do machine work only (docs/api.md v1.1): 403 before anything is looked up."""
     return require_person(request, action=action)
 
 

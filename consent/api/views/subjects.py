@@ -291,7 +291,7 @@ class AccessLogList(generics.ListAPIView[AccessLogEntry]):
 
 
 class ErasureView(generics.GenericAPIView[Any]):
-    """Erase the caller's person (API.md v1.1): permits revoked first, then personal text removed."""
+    """Erase the caller's person (docs/api.md v1.1): permits revoked first, then personal text removed."""
 
     serializer_class = s.ErasureOut
 

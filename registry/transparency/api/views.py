@@ -1,4 +1,4 @@
-"""The public log over HTTP (API.md "Transparency log") and the C2SP tlog-tiles read paths."""
+"""The public log over HTTP (docs/api.md "Transparency log") and the C2SP tlog-tiles read paths."""
 
 from __future__ import annotations
 

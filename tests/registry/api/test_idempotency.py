@@ -106,7 +106,7 @@ def test_overlong_key_is_400(api):
     assert Organization.objects.count() == 0
 
 
-# --- Secrets are never replayed (API.md "v1.1 — trust") -----------------------------------------
+# --- Secrets are never replayed (docs/api.md "v1.1 — trust") -----------------------------------------
 
 
 def _stored_body(key: str) -> bytes:
