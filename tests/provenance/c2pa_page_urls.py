@@ -11,9 +11,7 @@ from consent.pages import studio_c2pa
 from registry import urls as site_urls
 
 NAME = "studio-release-c2pa"
-PAGE = path(
-    "studios/<slug:org_slug>/releases/<str:release_id>/c2pa/", studio_c2pa.release_c2pa_page, name=NAME
-)
+PAGE = path("studios/<slug:org_slug>/releases/<str:release_id>/c2pa/", studio_c2pa.release_c2pa_page, name=NAME)
 
 
 def _with_page() -> list[URLPattern | URLResolver]:

@@ -62,8 +62,10 @@ def test_the_page_shows_each_permitted_appearances_assertions_to_copy(blocked, b
     sari, budi = release_c2pa(release=blocked)["appearances"]
     # Sari's assertions, exactly as the API gives them, in a field the copy button copies.
     assert json.dumps(sari["c2pa_assertions"], indent=2, ensure_ascii=False) in page
-    assert 'data-copy="assertions-1"' in page and 'aria-live="polite"' in page
-    assert page.count("<button") >= 1 and "Copy the assertions" in page
+    assert 'data-copy="assertions-1"' in page
+    assert 'aria-live="polite"' in page
+    assert page.count("<button") >= 1
+    assert "Copy the assertions" in page
     assert "Training AI models with this file" in page
     # Budi has no consent: no assertions, said in words, and the release is not cleared.
     assert budi["c2pa_assertions"] is None
@@ -71,8 +73,10 @@ def test_the_page_shows_each_permitted_appearances_assertions_to_copy(blocked, b
     assert "this appearance has no consent for the release" in page
     assert "This release is not cleared." in page
     # The guide, and no inline script (the CSP forbids it).
-    assert "import c2pa" in page and "c2patool export.jpg" in page
-    assert "<script>" not in page and "/static/js/copy-button" in page
+    assert "import c2pa" in page
+    assert "c2patool export.jpg" in page
+    assert "<script>" not in page
+    assert "/static/js/copy-button" in page
 
 
 def test_training_the_person_did_not_permit_is_shown_as_not_allowed(blocked, browser):
@@ -104,7 +108,8 @@ def test_a_member_reads_it_and_strangers_and_anonymous_people_do_not(blocked, or
     stranger.force_login(make_user())
     assert stranger.get(page_url(blocked)).status_code == 404
     anonymous = Client().get(page_url(blocked))
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
 
 
 def test_another_organizations_release_or_an_unknown_id_is_not_found(blocked, browser, user, make_org):

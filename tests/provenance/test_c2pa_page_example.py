@@ -56,7 +56,8 @@ def _run_example(folder: Path, test_ca: Any, assertions: list[dict[str, Any]], m
     with contextlib.redirect_stdout(printed):
         exec(compile(studio_c2pa.EMBED_EXAMPLE, "embed_example.py", "exec"), {"__name__": "__main__"})  # noqa: S102
     labels = printed.getvalue()
-    assert "org.restu.consent" in labels and "cawg.training-mining" in labels, labels
+    assert "org.restu.consent" in labels, labels
+    assert "cawg.training-mining" in labels, labels
     return (folder / studio_c2pa.SIGNED_FILE).read_bytes()
 
 
@@ -87,7 +88,6 @@ def test_the_printed_example_embeds_a_release_appearance_that_checks_as_consente
     [claim] = body["consents"]
     assert claim["consent"] == first["consent"]
     assert claim["subject"] == first["subject"]
-
 
 
 def test_a_file_with_two_people_carries_both_appearances_assertions(
