@@ -44,6 +44,7 @@ PYTHON = ROOT / ".venv" / "bin"
 LUA = ROOT / "bench" / "verify_wrk.lua"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/restu_bench_verify"
 PORT = 8731
+BARE_PORT = 8732  # the bare view's server runs beside the registry's, so their runs can alternate
 TERRITORIES = ("ID", "US", "GB", "FR", "DE", "JP", "BR", "IN", "NG", "AU")
 
 
@@ -491,10 +492,11 @@ BARE_APP = "bench.verify:bare_application"
 def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.Popen[bytes]:
     """``name``'s command serving ``app`` (the registry, or the bare view with the same settings)."""
     command = [app if part == APP else part for part in SERVERS[name]]
+    port = PORT if app == APP else BARE_PORT
     if name.startswith("gunicorn"):
-        command += ["--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "--backlog", "2048"]
+        command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048"]
     else:
-        command += ["--host", "127.0.0.1", "--port", str(PORT)]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
     log(f"starting {name}: {' '.join(command)}")
     label = name if app == APP else f"{name}-bare"
     out = open(WORK / f"{label}.log", "wb")  # noqa: SIM115 - closed with the process
@@ -507,7 +509,7 @@ def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.P
     # a few answers (any status) so no measurement starts while a worker is still importing.
     while time.monotonic() < deadline:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             conn.request("GET", BARE_PATH if app == BARE_APP else "/health")
             conn.getresponse().read()
             conn.close()
@@ -518,7 +520,7 @@ def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.P
             if process.poll() is not None:
                 raise SystemExit(f"{name} exited; see {WORK / (label + '.log')}") from None
             time.sleep(0.2)
-    raise SystemExit(f"{name} did not start answering on {PORT}")
+    raise SystemExit(f"{name} did not start answering on {port}")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -546,10 +548,12 @@ def request(method: str, path: str, token: str, body: Any = None) -> tuple[int, 
     return response.status, payload, elapsed
 
 
-def wrk(mode: str, path: str, token: str, bodies_file: Path, duration: int, connections: int) -> dict[str, Any]:
+def wrk(
+    mode: str, path: str, token: str, bodies_file: Path, duration: int, connections: int, port: int = PORT
+) -> dict[str, Any]:
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s",
-        "-s", str(LUA), f"http://127.0.0.1:{PORT}{path}",
+        "-s", str(LUA), f"http://127.0.0.1:{port}{path}",
     ]  # fmt: skip
     env = {**os.environ, "BENCH_TOKEN": token, "BENCH_MODE": mode, "BENCH_BODIES": str(bodies_file)}
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
@@ -563,6 +567,7 @@ def wrk(mode: str, path: str, token: str, bodies_file: Path, duration: int, conn
         "requests": data["requests"],
         "seconds": round(seconds, 2),
         "rps": round(data["requests"] / seconds, 1),
+        "mean_ms": round(data["latency_us"]["mean"] / 1000, 2),
         "p50_ms": round(data["latency_us"]["p50"] / 1000, 2),
         "p90_ms": round(data["latency_us"]["p90"] / 1000, 2),
         "p99_ms": round(data["latency_us"]["p99"] / 1000, 2),
@@ -752,36 +757,28 @@ def measure(
     files: dict[str, Path],
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    """One server, started fresh: the bare view first (same command, same settings), then the
-    registry's ceiling, verification, consent token, half rate and bulk."""
+    """One server, started fresh beside the bare view (same command, same settings): bare view,
+    ceiling, verification and consent token alternating, then half rate and bulk."""
     figures: dict[str, Any] = {}
-    process = start_server(name, env, BARE_APP)
+    bare_process: subprocess.Popen[bytes] | None = start_server(name, env, BARE_APP)
+    process = None
     try:
-        wrk("get", BARE_PATH, token, files["bodies"], 2, args.connections)
-        figures["bare"] = wrk("get", BARE_PATH, token, files["bodies"], args.duration, args.connections)
-        log(f"{name}: bare Django view {figures['bare']['rps']} req/s")
-    finally:
-        stop_server(process)
-    process = start_server(name, env)
-    try:
+        process = start_server(name, env)
         # Warm every worker (imports, key ring, connections).
+        wrk("get", BARE_PATH, token, files["bodies"], 2, args.connections, BARE_PORT)
         wrk("get", "/api/v1/organizations", token, files["bodies"], 2, args.connections)
         wrk("post", "/api/v1/verifications", token, files["bodies"], 2, args.connections)
         figures["decision_mix"] = decision_mix(token, bodies)
-        log(f"{name}: ceiling")
-        figures["ceiling"] = wrk(
-            "get", "/api/v1/organizations", token, files["bodies"], args.duration, args.connections
-        )
-        log(f"{name}: ceiling {figures['ceiling']['rps']} req/s; verification")
-        figures["verification"] = wrk(
-            "post", "/api/v1/verifications", token, files["bodies"], args.duration, args.connections
+        log(f"{name}: bare view, ceiling, verification and consent token, alternating")
+        figures.update(alternating(token, files, args))
+        stop_server(bare_process)
+        bare_process = None
+        log(
+            f"{name}: bare {figures['bare']['rps']}, ceiling {figures['ceiling']['rps']}, verification "
+            f"{figures['verification']['rps']}, consent token {figures['consent_token']['rps']} req/s"
         )
         figures["ratio"] = round(figures["verification"]["rps"] / figures["ceiling"]["rps"], 3)
-        log(f"{name}: verification {figures['verification']['rps']} req/s ({figures['ratio']:.0%}); consent token")
-        figures["consent_token"] = wrk(
-            "post", "/api/v1/consent-tokens", token, files["tokens"], args.duration, args.connections
-        )
-        log(f"{name}: consent token {figures['consent_token']['rps']} req/s; half rate")
+        log(f"{name}: half rate")
         figures["half_rate"] = asyncio.run(
             _fixed_rate(figures["verification"]["rps"] / 2, args.duration, 32, token, raw_bodies)
         )
@@ -789,7 +786,9 @@ def measure(
         figures["bulk"] = bulk(token, args.subjects)
         log(f"{name}: bulk p50 {figures['bulk']['p50_ms']} ms, p99 {figures['bulk']['p99_ms']} ms")
     finally:
-        stop_server(process)
+        for running in (bare_process, process):
+            if running is not None:
+                stop_server(running)
     bare = figures["bare"]["rps"]
     figures["share_of_bare"] = {
         part: round(figures[part]["rps"] / bare, 3) for part in ("ceiling", "verification", "consent_token")
@@ -797,6 +796,42 @@ def measure(
     figures["targets"] = targets(figures)
     log(f"{name}: shares of the bare view {figures['share_of_bare']}")
     return figures
+
+
+# The four throughput runs, as (figure, wrk mode, path, bodies file, port).
+RUNS = (
+    ("bare", "get", BARE_PATH, "bodies", BARE_PORT),
+    ("ceiling", "get", "/api/v1/organizations", "bodies", PORT),
+    ("verification", "post", "/api/v1/verifications", "bodies", PORT),
+    ("consent_token", "post", "/api/v1/consent-tokens", "tokens", PORT),
+)
+
+
+def alternating(token: str, files: dict[str, Path], args: argparse.Namespace) -> dict[str, Any]:
+    """Each of the four runs for ``--duration`` seconds in all, cut in slices of ``--slice``
+    seconds that take turns (bare, ceiling, verification, token, bare, …), so a change in the
+    machine's load (it is shared) weighs on all four alike and their ratios stay comparable.
+    Throughput is all requests over all seconds; p50 is the median of the slices' p50s, p99 and
+    max the worst slice's."""
+    slices = max(1, round(args.duration / args.slice))
+    parts: dict[str, list[dict[str, Any]]] = {figure: [] for figure, *_ in RUNS}
+    for number in range(slices):
+        # Rotate who goes first, so no run always follows the same one.
+        for figure, mode, path, bodies, port in RUNS[number % 4 :] + RUNS[: number % 4]:
+            parts[figure].append(wrk(mode, path, token, files[bodies], args.slice, args.connections, port))
+    merged = {}
+    for figure, runs in parts.items():
+        requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
+        merged[figure] = {
+            "requests": requests,
+            "seconds": round(seconds, 2),
+            "rps": round(requests / seconds, 1),
+            "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+            "p99_ms": max(r["p99_ms"] for r in runs),
+            "max_ms": max(r["max_ms"] for r in runs),
+            "slices": [r["rps"] for r in runs],
+        }
+    return merged
 
 
 # Issue 17's targets, as shares of the bare view measured in the same run.
@@ -995,36 +1030,47 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
 
 
 def chart(results: dict[str, Any]) -> str:
-    """A dependency-free grouped bar chart: ceiling vs verification req/s per server."""
+    """A dependency-free bar chart: each endpoint's throughput as a share of the bare Django view
+    measured in the same run, with the issue's target for it."""
     servers = list(results["servers"])
-    top = max(max(f["ceiling"]["rps"], f["verification"]["rps"]) for f in results["servers"].values())
-    width, height, left, base = max(160 * len(servers) + 120, 600), 360, 70, 280
+    bars = (
+        ("ceiling", "list", TARGETS["ceiling_share_min"], "#8da0cb"),
+        ("verification", "verify", TARGETS["verification_share_min"], "#fc8d62"),
+        ("consent_token", "token", TARGETS["consent_token_share_min"], "#66c2a5"),
+    )
+    top = max(0.5, *(f["share_of_bare"][b[0]] for f in results["servers"].values() for b in bars))
+    width, height, left, base = max(220 * len(servers) + 120, 600), 380, 70, 280
     scale = 220 / top
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         'font-family="sans-serif" font-size="12">',
-        f'<text x="{left}" y="20" font-size="14">Verification vs ceiling, req/s (2 workers, 2 cores), '
-        f"{results['date']}</text>",
+        f'<text x="{left}" y="20" font-size="14">Share of a bare Django JSON view, same server, same run '
+        f"(2 workers, 2 cores), {results['date']}; dashes: targets</text>",
         f'<line x1="{left - 10}" y1="{base}" x2="{width - 20}" y2="{base}" stroke="#333"/>',
     ]
     for i, name in enumerate(servers):
         f = results["servers"][name]
-        x = left + i * 160
-        for j, (label, value, colour) in enumerate(
-            (("ceiling", f["ceiling"]["rps"], "#8da0cb"), ("verify", f["verification"]["rps"], "#fc8d62"))
-        ):
-            h = value * scale
-            bx = x + j * 55
-            parts.append(f'<rect x="{bx}" y="{base - h:.1f}" width="48" height="{h:.1f}" fill="{colour}"/>')
-            parts.append(f'<text x="{bx + 24}" y="{base - h - 4:.1f}" text-anchor="middle">{value:.0f}</text>')
-            parts.append(f'<text x="{bx + 24}" y="{base + 14}" text-anchor="middle">{label}</text>')
-        parts.append(f'<text x="{x + 51}" y="{base + 32}" text-anchor="middle" font-weight="bold">{name}</text>')
-        parts.append(f'<text x="{x + 51}" y="{base + 48}" text-anchor="middle">{f["ratio"]:.0%} of ceiling</text>')
-        if "bulk" in f:
+        x = left + i * 220
+        for j, (key, label, target, colour) in enumerate(bars):
+            share = f["share_of_bare"][key]
+            h, bx, ty = share * scale, x + j * 60, base - target * scale
+            parts.append(f'<rect x="{bx}" y="{base - h:.1f}" width="52" height="{h:.1f}" fill="{colour}"/>')
             parts.append(
-                f'<text x="{x + 51}" y="{base + 64}" text-anchor="middle">bulk of 1,000: p50 '
-                f"{f['bulk']['p50_ms']:.0f} ms</text>"
+                f'<line x1="{bx - 2}" y1="{ty:.1f}" x2="{bx + 54}" y2="{ty:.1f}" stroke="#000" stroke-dasharray="4 3"/>'
             )
+            parts.append(
+                f'<text x="{bx + 26}" y="{min(base - h, ty) - 4:.1f}" text-anchor="middle">{share:.0%} '
+                f"({f[key]['rps']:.0f}/s)</text>"
+            )
+            parts.append(f'<text x="{bx + 26}" y="{base + 14}" text-anchor="middle">{label}</text>')
+        parts.append(f'<text x="{x + 86}" y="{base + 32}" text-anchor="middle" font-weight="bold">{name}</text>')
+        parts.append(
+            f'<text x="{x + 86}" y="{base + 48}" text-anchor="middle">bare view {f["bare"]["rps"]:.0f} req/s</text>'
+        )
+        parts.append(
+            f'<text x="{x + 86}" y="{base + 64}" text-anchor="middle">half-rate p99 {f["half_rate"]["p99_ms"]:.0f} ms, '
+            f"bulk p99 {f['bulk']['p99_ms']:.0f} ms</text>"
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -1037,6 +1083,7 @@ def main() -> None:
     parser.add_argument("--servers", default="gunicorn,gunicorn-gthread,granian")
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk measurement")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--slice", type=int, default=2, help="seconds per alternating wrk run")
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure every server this many times, alternating the order"
     )
