@@ -20,7 +20,7 @@ from registry.accounts.presence import presence_from_request
 from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import whole_list
+from registry.api.pagination import whole_list, whole_list_response
 from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
 
@@ -123,7 +123,7 @@ class VersionListCreate(IdempotentPostMixin, APIView):
     def get(self, request: Request, slug: str) -> Response:
         guideline, role = _guideline(request, slug)
         versions = selectors.versions_visible(guideline=guideline, member=role is not None)
-        return Response({"results": [s.version_out(v) for v in versions], "next": None, "previous": None})
+        return whole_list_response([s.version_out(v) for v in versions])
 
     @extend_schema(request=s.VersionIn, responses={201: s.VersionOut})
     def post(self, request: Request, slug: str) -> Response:
@@ -219,7 +219,7 @@ class AdoptionListCreate(IdempotentPostMixin, APIView):
         guideline, role = _guideline(request, slug)
         found = selectors.version_get(guideline=guideline, version=version, member=role is not None)
         adoptions = selectors.adoptions_of(version=found)
-        return Response({"results": [s.adoption_out(a) for a in adoptions], "next": None, "previous": None})
+        return whole_list_response([s.adoption_out(a) for a in adoptions])
 
     @extend_schema(request=s.AdoptionIn, responses={201: s.AdoptionOut})
     def post(self, request: Request, slug: str, version: str) -> Response:
@@ -243,7 +243,7 @@ class ProjectKeyListCreate(IdempotentPostMixin, APIView):
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _member_org(request, org_id)
         keys = selectors.project_keys(organization=organization)
-        return Response({"results": [s.project_key_out(k) for k in keys], "next": None, "previous": None})
+        return whole_list_response([s.project_key_out(k) for k in keys])
 
     # 403 for an API key (people only) and, with type reauthentication-required, without a fresh
     # proof of presence: a signing key attests on the project's behalf.
@@ -287,7 +287,7 @@ class ProofListCreate(IdempotentPostMixin, APIView):
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _member_org(request, org_id)
         proofs = selectors.control_proofs(organization=organization)
-        return Response({"results": [s.proof_out(p) for p in proofs], "next": None, "previous": None})
+        return whole_list_response([s.proof_out(p) for p in proofs])
 
     @extend_schema(request=s.ProofIn, responses={201: s.ProofOut})
     def post(self, request: Request, org_id: str) -> Response:
@@ -395,4 +395,4 @@ class SafeguardList(APIView):
 
     @extend_schema(responses={200: whole_list("SafeguardList", s.SafeguardOut)})
     def get(self, request: Request) -> Response:
-        return Response({"results": s.safeguards_out(), "next": None, "previous": None})
+        return whole_list_response(s.safeguards_out())

@@ -13,6 +13,7 @@ from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from registry.errors import ValidationFailed
 
@@ -110,3 +111,8 @@ def whole_list(
             "previous": serializers.URLField(allow_null=True, help_text="Always null."),
         },
     )
+
+
+def whole_list_response(results: list[Any]) -> Response:
+    """A list answered whole, in the paginated envelope (``whole_list`` is its schema)."""
+    return Response({"results": results, "next": None, "previous": None})

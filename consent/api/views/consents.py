@@ -23,10 +23,11 @@ from registry.accounts.presence import presence_from_request
 from registry.api.caller import api_key_of
 from registry.api.etags import check_if_match
 from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import whole_list
+from registry.api.pagination import whole_list, whole_list_response
 from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
 from registry.events.services import acknowledgements_for
+from registry.lib.timestamps import rfc3339
 
 
 # On ``get``: drf-spectacular reads a plain view's handler methods, not ``list``.
@@ -155,7 +156,7 @@ class ConsentHistory(generics.GenericAPIView[ConsentEvent]):
     def get(self, request: Request, consent_id: str) -> Response:
         consent = selectors.consent_visible(user=request.user, api_key=api_key_of(request), public_id=consent_id)
         events = [s.event_out(e) for e in selectors.consent_history(consent=consent)]
-        return Response({"results": events, "next": None, "previous": None})
+        return whole_list_response(events)
 
 
 class ConsentAcknowledgements(generics.GenericAPIView[ConsentEvent]):
@@ -172,20 +173,16 @@ class ConsentAcknowledgements(generics.GenericAPIView[ConsentEvent]):
         actor = _people_only(request, "read who acknowledged a consent's end")
         consent, _ = selectors.consent_for_representative(user=actor, public_id=consent_id)
         acknowledgements = acknowledgements_for(key="consent", value=consent.public_id)
-        return Response(
-            {
-                "results": [
-                    {
-                        "event": a.event.public_id,
-                        "event_type": a.event.type,
-                        "organization": a.organization.public_id,
-                        "organization_name": a.organization.name,
-                        "note": a.note,
-                        "created": a.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    }
-                    for a in acknowledgements
-                ],
-                "next": None,
-                "previous": None,
-            }
+        return whole_list_response(
+            [
+                {
+                    "event": a.event.public_id,
+                    "event_type": a.event.type,
+                    "organization": a.organization.public_id,
+                    "organization_name": a.organization.name,
+                    "note": a.note,
+                    "created": rfc3339(a.created),
+                }
+                for a in acknowledgements
+            ]
         )

@@ -27,7 +27,7 @@ from registry.accounts.presence import presence_from_request
 from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role
 from registry.api.etags import check_if_match
 from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import whole_list
+from registry.api.pagination import whole_list, whole_list_response
 from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound, ValidationFailed
 
@@ -60,7 +60,7 @@ class SubjectListCreate(IdempotentPostMixin, generics.GenericAPIView[Subject]):
         actor = _people_only(request, "list a person's subjects")
         # Only representations in force today (a guardian's ends when the child comes of age).
         subjects = [x for x in selectors.subjects_for(user=actor) if services.representative_of(user=actor, subject=x)]
-        return Response({"results": [s.subject_out(x, private=True) for x in subjects], "next": None, "previous": None})
+        return whole_list_response([s.subject_out(x, private=True) for x in subjects])
 
     @extend_schema(request=s.SubjectIn, responses={201: s.SubjectOut})
     def post(self, request: Request) -> Response:
@@ -172,7 +172,7 @@ class SubjectKeyListCreate(IdempotentPostMixin, generics.GenericAPIView[SubjectK
         actor = _people_only(request, "read a subject's keys")
         subject, _ = selectors.subject_for_representative(user=actor, public_id=subject_id)
         keys = [s.key_out(k) for k in subject.keys.order_by("created")]
-        return Response({"results": keys, "next": None, "previous": None})
+        return whole_list_response(keys)
 
     @extend_schema(request=s.KeyIn, responses={201: s.KeyOut})
     def post(self, request: Request, subject_id: str) -> Response:

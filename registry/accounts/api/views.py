@@ -17,7 +17,7 @@ from registry.accounts.presence import presence_from_request
 from registry.api.caller import acting_organization, api_key_of, authenticated_user, caller_role, require_person
 from registry.api.etags import check_if_match, etag_for
 from registry.api.idempotency import IdempotentPostMixin
-from registry.api.pagination import whole_list
+from registry.api.pagination import whole_list, whole_list_response
 from registry.api.schema import IF_MATCH, problems
 from registry.errors import NotFound
 
@@ -96,7 +96,7 @@ class MemberListCreate(IdempotentPostMixin, generics.GenericAPIView[Membership])
     def get(self, request: Request, org_id: str) -> Response:
         organization, _ = _organization_for(request, org_id)
         members = organization.memberships.select_related("user").order_by("created")
-        return Response({"results": s.MemberOut(members, many=True).data, "next": None, "previous": None})
+        return whole_list_response(s.MemberOut(members, many=True).data)
 
     @extend_schema(
         request=s.MemberIn,
@@ -150,7 +150,7 @@ class OrganizationInvitationList(generics.GenericAPIView[Invitation]):
         organization, role = _organization_for(request, org_id)
         services.require_admin(role)
         invitations = selectors.organization_invitations(organization=organization)
-        return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
+        return whole_list_response(s.InvitationOut(invitations, many=True).data)
 
 
 class OrganizationInvitationDetail(generics.GenericAPIView[Any]):
@@ -261,7 +261,7 @@ class InvitationList(generics.GenericAPIView[Invitation]):
     def get(self, request: Request) -> Response:
         person = require_person(request, action="read invitations")
         invitations = selectors.invitations_for(user=person)
-        return Response({"results": s.InvitationOut(invitations, many=True).data, "next": None, "previous": None})
+        return whole_list_response(s.InvitationOut(invitations, many=True).data)
 
 
 class InvitationAccept(IdempotentPostMixin, generics.GenericAPIView[Any]):

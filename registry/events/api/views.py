@@ -21,6 +21,7 @@ from registry.errors import NotFound
 from registry.events import services
 from registry.events.api import serializers as s
 from registry.events.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from registry.lib.timestamps import rfc3339
 
 _ADMIN = (Membership.Role.ADMIN, Membership.Role.OWNER)
 
@@ -195,7 +196,7 @@ class EventAcknowledge(generics.GenericAPIView[Delivery]):
             {
                 "event": event_id,
                 "organization": organization.public_id,
-                "created": acknowledgement.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "created": rfc3339(acknowledgement.created),
             },
             status=status.HTTP_201_CREATED,
         )
