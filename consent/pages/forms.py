@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -40,21 +41,33 @@ def _choices(terms: tuple[v.Term, ...]) -> list[tuple[str, Any]]:
     return [(t.key, t.label) for t in terms]
 
 
+# Organizations a likeness may be licensed to (a guild or similar body is never a grantee).
+GRANTEE_KINDS = ("studio", "agency", "project")
+# The fewest letters a search needs, and the most matches shown: a search, never the whole registry.
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 8
+
+
+def organization_matches(query: str) -> list[Organization]:
+    """Organizations whose name or short name contains ``query`` (case-insensitive), a few at most."""
+    query = query.strip()
+    if len(query) < SEARCH_MIN_LENGTH:
+        return []
+    found = Organization.objects.filter(kind__in=GRANTEE_KINDS).filter(
+        models.Q(name__icontains=query) | models.Q(slug__icontains=query)
+    )
+    return list(found.order_by("name")[:SEARCH_LIMIT])
+
+
 class ConsentForm(forms.Form):
-    """The consent wizard in one sectioned form; the service checks every rule again."""
+    """The consent wizard: one form, one question per step (the steps are a layer in the page's
+    script; without it the same form is one page). The service checks every rule again."""
 
     effect = forms.ChoiceField(
         label=_("Do you give consent or refuse it?"),
         choices=[("permit", _("I give consent")), ("deny", _("I refuse (put a refusal on record)"))],
         widget=forms.RadioSelect,
         initial="permit",
-    )
-    grantee = forms.ChoiceField(label=_("Who may use it?"))
-    production = forms.CharField(
-        label=_("Only for one production (optional)"),
-        required=False,
-        max_length=200,
-        help_text=_("Leave empty to cover every production of that studio."),
     )
     media = forms.MultipleChoiceField(  # type: ignore[assignment]  # the form metaclass moves fields to base_fields: BaseForm.media stays
         label=_("Which parts of your likeness?"),
@@ -66,6 +79,11 @@ class ConsentForm(forms.Form):
         choices=_choices(v.ACTIVITIES),
         widget=forms.CheckboxSelectMultiple,
         initial=v.DEFAULT_ACTIVITIES,
+    )
+    all_purposes = forms.BooleanField(
+        label=_("Every purpose, including political and sexual content"),
+        required=False,
+        help_text=_("Only for a refusal: nobody may use it for anything."),
     )
     purposes = forms.MultipleChoiceField(
         label=_("For what purposes?"),
@@ -87,8 +105,19 @@ class ConsentForm(forms.Form):
         help_text=_("For example: “New scenes for the film Sang Penari, shot in Jakarta”."),
     )
     everywhere = forms.BooleanField(label=_("Everywhere in the world"), required=False)
-    territories = forms.MultipleChoiceField(
-        label=_("Where?"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
+    territories = forms.MultipleChoiceField(label=_("Where?"), required=False, widget=forms.CheckboxSelectMultiple)
+    org_query = forms.CharField(
+        label=_("Search for a studio or organization by name"),
+        required=False,
+        max_length=200,
+        help_text=_("Type at least two letters of its name, then choose it from the results."),
+    )
+    grantee = forms.ChoiceField(label=_("Who may use it?"), widget=forms.RadioSelect)
+    production = forms.CharField(
+        label=_("Only for one production (optional)"),
+        required=False,
+        max_length=200,
+        help_text=_("Leave empty to cover every production of that studio."),
     )
     valid_from = IsoDateField(label=_("From"))
     valid_until = IsoDateField(label=_("Until"), required=False, help_text=_("Leave empty for no end date."))
@@ -110,10 +139,25 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        studios = Organization.objects.filter(kind__in=["studio", "agency", "project"]).order_by("name")
-        choice_field(self, "grantee").choices = [("*", _("Anyone")), *[(o.public_id, o.name) for o in studios]]
+        source = self.data if self.is_bound else self.initial
+        self.language = language
+        self.org_query = str(source.get("org_query") or "").strip()
+        self.org_matches = organization_matches(self.org_query)
+        # Offered: anyone, the organization already chosen (kept when the search changes), and
+        # what the search found. Validation accepts only these, so only a real grantee.
+        offered = list(self.org_matches)
+        chosen = str(source.get("grantee") or "")
+        if chosen and chosen != v.ANY and all(o.public_id != chosen for o in offered):
+            picked = Organization.objects.filter(public_id=chosen, kind__in=GRANTEE_KINDS).first()
+            if picked is not None:
+                offered.insert(0, picked)
+        choice_field(self, "grantee").choices = [
+            (v.ANY, _("Anyone")),
+            *[(o.public_id, format_html('{} <span class="choice__help">{}</span>', o.name, o.slug)) for o in offered],
+        ]
         # Indonesia and the US first (each listed once), then every country in the reader's language.
-        choice_field(self, "territories").choices = country_choices(language)
+        self.country_groups = country_choices(language)
+        choice_field(self, "territories").choices = [pair for _group, pairs in self.country_groups for pair in pairs]
         # Each choice carries its one-line explanation, built now so it is in the reader's language.
         for name, terms in (
             ("media", v.MEDIA),
@@ -131,24 +175,48 @@ class ConsentForm(forms.Form):
         self.fields["valid_from"].initial = today
         self.fields["valid_until"].initial = today + timedelta(days=365)
 
+    def country_rows(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+        """The country checkboxes by group: (group, [(code, name, checked)])."""
+        if self.is_bound:
+            chosen = set(self.data.getlist("territories")) if hasattr(self.data, "getlist") else set()
+        else:
+            chosen = set(self.initial.get("territories") or [])
+        return [
+            (str(group), [(code, name, code in chosen) for code, name in pairs]) for group, pairs in self.country_groups
+        ]
+
+    def refuses_everything(self, data: dict[str, Any]) -> bool:
+        return data.get("effect") == "deny" and bool(data.get("all_purposes"))
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("purposes") and not data.get("sensitive_purposes"):
+        if not self.refuses_everything(data) and not data.get("purposes") and not data.get("sensitive_purposes"):
             self.add_error("purposes", _("Choose at least one purpose."))
         if not data.get("everywhere") and not data.get("territories"):
             self.add_error("territories", _("Choose at least one country, or everywhere."))
+        if (
+            data.get("revocation_policy") == "notice"
+            and not data.get("notice_days")
+            and "notice_days" not in self.errors
+        ):
+            self.add_error("notice_days", _("Say how many days the notice period lasts (1 to 365)."))
         return data
 
     def terms(self) -> dict[str, Any]:
         """The form's answers as the consent service's terms."""
         data = self.cleaned_data
+        if self.refuses_everything(data):
+            # Named one by one: a wildcard never reaches the sensitive purposes.
+            purposes = list(v.PURPOSE_KEYS)
+        else:
+            purposes = [*data.get("purposes", []), *data.get("sensitive_purposes", [])]
         return {
             "effect": data["effect"],
             "grantee": data["grantee"],
             "production": data.get("production") or None,
             "media": data["media"],
             "activities": data["activities"],
-            "purposes": [*data.get("purposes", []), *data.get("sensitive_purposes", [])],
+            "purposes": purposes,
             "intended_use": data.get("intended_use", ""),
             "territories": [v.ANY] if data.get("everywhere") else data["territories"],
             "valid_from": data["valid_from"],
@@ -158,9 +226,25 @@ class ConsentForm(forms.Form):
                 "approval_required": data.get("approval_required", False),
                 "disclosure_label_required": data.get("disclosure_label_required", False),
             },
-            "revocation": {"policy": data["revocation_policy"], "notice_days": data.get("notice_days") or 0},
+            "revocation": {
+                "policy": data["revocation_policy"],
+                "notice_days": (data.get("notice_days") or 0) if data["revocation_policy"] == "notice" else 0,
+            },
             "representation": data["representation"],
         }
+
+
+def kept_answers(form: ConsentForm, data: Any) -> dict[str, Any]:
+    """What the person had answered, as initial values (a search is not a submission: no errors)."""
+    kept: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            kept[name] = data.getlist(name)
+        elif isinstance(field, forms.BooleanField):
+            kept[name] = data.get(name) in ("on", "true", "1", "True")
+        elif name in data:
+            kept[name] = data.get(name)
+    return kept
 
 
 class SignatureForm(forms.Form):

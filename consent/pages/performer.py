@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
+import qrcode
+import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -15,14 +18,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent import selectors, services
 from consent.models import Consent
-from consent.pages.forms import ConsentForm, OnboardingForm, RevokeForm, SignatureForm
+from consent.pages.forms import (
+    SEARCH_MIN_LENGTH,
+    ConsentForm,
+    OnboardingForm,
+    RevokeForm,
+    SignatureForm,
+    kept_answers,
+)
 from consent.rules.statements import consent_summary
+from consent.services.consents import consent_discard
 from registry.accounts.presence import presence_from_request
 from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired
@@ -77,8 +89,23 @@ def my_consents(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = []
     for subject in subjects:
         consents = list(subject.consents.select_related("grantee_org", "subject").order_by("-created"))
-        rows.append({"subject": subject, "consents": [(c, consent_summary(c, _language())) for c in consents]})
+        rows.append(
+            {
+                "subject": subject,
+                "consents": [(c, consent_summary(c, _language())) for c in consents],
+                "qr": _qr_svg(subject.public_id),
+            }
+        )
     return render(request, "consent/my_consents.html", {"rows": rows})
+
+
+def _qr_svg(text: str) -> str:
+    """``text`` as a QR code in inline SVG, drawn on the server (no script, no image request)."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    svg = image.to_string(encoding="unicode")
+    # Sized by the style sheet; the id is ours (letters and digits only), so the markup is safe.
+    svg = re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg class="qr" aria-hidden="true" focusable="false"', svg)
+    return mark_safe(svg)  # noqa: S308
 
 
 @login_required
@@ -105,25 +132,43 @@ def onboarding(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpResponse:
+    """The wizard: one form whose steps the page's script shows one at a time.
+
+    One form, posted once, rather than server-side steps with a draft kept between them: the server
+    validates every answer together exactly as without scripts, there is no half-made state in the
+    session to expire or clash between two tabs, and the browser's Back button never loses answers.
+    A search for an organization (the "Search" button, or ``?org_query=`` from the script) is not a
+    submission: it shows the matches with the answers kept, and no errors."""
     try:
         subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
     except NotFound:
         raise Http404 from None
-    form = ConsentForm(request.POST or None, language=_language())
-    if request.method == "POST" and form.is_valid():
+    searching = request.method == "POST" and "find_org" in request.POST
+    if searching:
+        probe = ConsentForm(request.POST, language=_language())
+        form = ConsentForm(initial=kept_answers(probe, request.POST), language=_language())
+    elif request.method == "POST":
+        form = ConsentForm(request.POST, language=_language())
+    else:
+        form = ConsentForm(initial={"org_query": request.GET.get("org_query", "")[:200]}, language=_language())
+    if request.method == "POST" and not searching and form.is_valid():
         try:
             consent = services.consent_create(subject=subject, actor=request.user, terms=form.terms())
         except DomainError as exc:
             form_errors(form, exc)
         else:
             return redirect("consent:consent-review", consent_id=consent.public_id)
-    return render(request, "consent/consent_form.html", {"form": form, "subject": subject})
+    context = {"form": form, "subject": subject, "searched": len(form.org_query) >= SEARCH_MIN_LENGTH}
+    return render(request, "consent/consent_form.html", context)
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def consent_review(request: AuthenticatedHttpRequest, consent_id: str) -> HttpResponse:
-    """The plain-language summary, the terms, and the ways to sign (or revoke)."""
+    """The plain-language summary, the terms, and the ways to sign (or revoke, or discard a draft)."""
     consent = _consent(request, consent_id)
+    if request.method == "POST":
+        return _discard(request, consent)
     here = reverse("consent:consent-review", kwargs={"consent_id": consent.public_id})
     resumed = _resume_signing(request, consent, _kept_input(request, here))
     if resumed is not None:
@@ -138,6 +183,19 @@ def consent_review(request: AuthenticatedHttpRequest, consent_id: str) -> HttpRe
         "issuer": settings.REGISTRY_ISSUER,
     }
     return render(request, "consent/consent_review.html", context)
+
+
+def _discard(request: AuthenticatedHttpRequest, consent: Consent) -> HttpResponse:
+    """POST ``action=discard`` on the review page: delete a draft never signed."""
+    if request.POST.get("action") != "discard":
+        return HttpResponse(status=400)
+    try:
+        consent_discard(consent=consent, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return redirect("consent:consent-review", consent_id=consent.public_id)
+    messages.success(request, _("Draft discarded. Nothing of it was kept."))
+    return redirect("consent:my-consents")
 
 
 # How long a "sign" that waited for re-authentication stays pending.

@@ -184,3 +184,20 @@ def consent_sign(
             log_index=entry.index,
         )
     return consent
+
+
+def consent_discard(*, consent: Consent, actor: User) -> None:
+    """Delete a draft that was never signed, with its history.
+
+    Only signing appends to the transparency log, so a draft has no leaf there and nothing public
+    refers to it: deleting it keeps no personal data without a reason. A signed consent stays for
+    good (409): it is revoked instead, and its leaf and history remain."""
+    rep = _require_representative(actor, consent.subject)
+    require_power(rep, "sign")
+    with transaction.atomic():
+        locked = Consent.objects.select_for_update().filter(pk=consent.pk).first()
+        if locked is None:
+            return
+        if locked.status != Consent.Status.DRAFT or locked.signed_at is not None:
+            raise Conflict(_("A signed consent cannot be discarded; revoke it instead."))
+        locked.delete()

@@ -305,7 +305,8 @@ def test_the_wizard_lists_indonesia_first(browser):
     subject = Subject.objects.get()
     client.cookies["django_language"] = "id"
     page = client.get(f"/subjects/{subject.public_id}/consents/new/").content.decode()
-    select = page[page.index('name="territories"') :]
+    # The countries are a list of checkboxes now (searchable with the page's script).
+    select = page[page.index('id="country-list"') :]
     assert select.index('value="ID"') < select.index('value="AF"')
     assert "Sering dipilih" in select
     assert ">Timor Leste<" in select
