@@ -8,7 +8,10 @@ SQLite file with ``--sqlite``), lists ``--logs`` test logs in REGISTRY_WITNESSED
 ``--clients`` processes submit, for every log in turn, a chain of ``--steps`` checkpoints (each
 one leaf bigger than the last, with its consistency proof), as a real log would. Every answer
 must be 200 with a cosignature; the figure is successful submissions per second over the run.
-Results go to ``bench/results/witness-<date>.json``.
+The CPU each answer cost (gunicorn workers, PostgreSQL backends, clients; read from ``/proc``)
+is recorded too, with the load average: on a shared machine the rate follows the neighbours'
+load, the CPU per answer much less. Results go to ``bench/results/witness-<database>-<time>.json``;
+bench/WITNESS.md has the figures.
 """
 
 from __future__ import annotations
@@ -67,22 +70,73 @@ def _chain(origin: str, key: Ed25519PrivateKey, steps: int) -> list[bytes]:
 
 
 def _client(port: int, chains: list[list[bytes]], queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    # Raw sockets and requests built before the clock starts: the clients share the 2 CPUs with
+    # the server, and http.client cost them 0.16 ms of CPU per request against 0.06 ms this way
+    # (bench/WITNESS.md). HTTP/1.0: one request per connection, as a sync gunicorn worker serves
+    # them anyway, and never a chunked answer.
     ok = failed = 0
     statuses: dict[int, int] = {}
     steps = len(chains[0]) if chains else 0
-    for step in range(steps):  # every log one step further, in turn
-        for chain in chains:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("POST", "/api/v1/witness/add-checkpoint", body=chain[step])
-            response = connection.getresponse()
-            body = response.read()
-            connection.close()
-            statuses[response.status] = statuses.get(response.status, 0) + 1
-            if response.status == 200 and body.startswith("\u2014 ".encode()):
+    head = f"POST /api/v1/witness/add-checkpoint HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n"
+    requests = [
+        [
+            (head + f"Content-Type: text/plain\r\nContent-Length: {len(chain[step])}\r\n\r\n").encode() + chain[step]
+            for chain in chains
+        ]
+        for step in range(steps)
+    ]
+    cosignature = "\r\n\r\n\u2014 ".encode()
+    cpu = time.process_time()
+    for step_requests in requests:  # every log one step further, in turn
+        for request in step_requests:
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                sock.sendall(request)
+                parts = []
+                while chunk := sock.recv(65536):
+                    parts.append(chunk)
+            answer = b"".join(parts)
+            status = int(answer[9:12]) if answer.startswith(b"HTTP/1.") else 0
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 200 and cosignature in answer:
                 ok += 1
             else:
                 failed += 1
-    queue.put((ok, failed, statuses))
+    queue.put((ok, failed, statuses, time.process_time() - cpu))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(master: int) -> list[int]:
+    """gunicorn's master and its workers (the processes whose parent is the master)."""
+    pids = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return pids
+
+
+def _database_pids(sqlite: bool) -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database (none on SQLite)."""
+    if sqlite:
+        return []
+    query = "SELECT pid FROM pg_stat_activity WHERE datname = 'restu_bench_witness' AND pid <> pg_backend_pid()"
+    found = subprocess.run(
+        ["psql", "-h", "/var/run/postgresql", "-U", "postgres", "-d", "postgres", "-Atc", query],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [int(pid) for pid in found.stdout.split()]
 
 
 def _free_port() -> int:
@@ -162,6 +216,14 @@ def main() -> None:
         queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
         shares = [chains[i :: args.clients] for i in range(args.clients)]
         processes = [multiprocessing.Process(target=_client, args=(port, share, queue)) for share in shares]
+        # Warm both workers and their database connections, so the CPU counted is the run's.
+        for _ in range(4 * args.workers):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("POST", "/api/v1/witness/add-checkpoint", body=b"old 0\n\nnot a checkpoint\n")
+            connection.getresponse().read()
+            connection.close()
+        watched = _server_pids(server.pid) + _database_pids(args.sqlite)
+        cpu_before = {pid: _cpu_seconds(pid) for pid in watched}
         started = time.perf_counter()
         for process in processes:
             process.start()
@@ -169,13 +231,16 @@ def main() -> None:
         for process in processes:
             process.join()
         elapsed = time.perf_counter() - started
+        server_cpu = sum(_cpu_seconds(pid) - cpu_before[pid] for pid in _server_pids(server.pid) if pid in cpu_before)
+        database_cpu = sum(_cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in _database_pids(args.sqlite))
     finally:
         server.terminate()
         server.wait(timeout=20)
     ok = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     statuses: dict[str, int] = {}
-    for _, _, counts in results:
+    client_cpu = sum(r[3] for r in results)
+    for _, _, counts, _ in results:
         for status, count in counts.items():
             statuses[str(status)] = statuses.get(str(status), 0) + count
     figures = {
@@ -191,6 +256,14 @@ def main() -> None:
         "statuses": statuses,
         "seconds": round(elapsed, 3),
         "requests_per_second": round(ok / elapsed, 1),
+        # CPU per answer, which the machine's other load does not inflate as it does the rate:
+        # the gunicorn workers, the PostgreSQL backends, and the load-generating clients.
+        "cpu_ms_per_request": {
+            "server": round(1000 * server_cpu / max(ok, 1), 3),
+            "database": round(1000 * database_cpu / max(ok, 1), 3),
+            "clients": round(1000 * client_cpu / max(ok, 1), 3),
+        },
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"witness-{figures['database']}-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
