@@ -207,10 +207,10 @@ def _store(origin: str, old: int, old_root: bytes, size: int, root: bytes, note:
     with connection.cursor() as cursor:
         if first:
             cursor.execute(sql.insert, [origin, size, root, note, now])
-            if cursor.rowcount == 1:
+            if int(cursor.rowcount) == 1:
                 return True
         cursor.execute(sql.update, [size, root, note, now, origin, old, old_root])
-        return cursor.rowcount == 1
+        return int(cursor.rowcount) == 1
 
 
 @dataclass(frozen=True)

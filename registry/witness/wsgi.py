@@ -44,10 +44,10 @@ class LeanHandler(WSGIHandler):
     def load_middleware(self, is_async: bool = False) -> None:
         # BaseHandler.load_middleware reads settings.MIDDLEWARE itself; this is its synchronous
         # half (a WSGI server is synchronous) over our own list.
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        handler = convert_exception_to_response(self._get_response)
+        self._view_middleware: list[Callable[..., Any]] = []
+        self._template_response_middleware: list[Callable[..., Any]] = []
+        self._exception_middleware: list[Callable[..., Any]] = []
+        handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]  # absent from the stubs
         for path in reversed(self.middleware):
             try:
                 instance = import_string(path)(handler)
