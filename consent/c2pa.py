@@ -14,7 +14,7 @@ conditions are not machine-readable limits a CAWG reader could honour.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,8 @@ from typing import Any
 from consent import verification
 from consent.models import Release
 from consent.rules.decision import PERMITTED, UseQuery
+from registry.transparency.models import LogEntry
+from registry.witness.selectors import log_proofs
 
 CONSENT_LABEL = "org.restu.consent"
 TRAINING_MINING_LABEL = "cawg.training-mining"
@@ -42,28 +44,44 @@ ENTRY_ACTIVITIES: Mapping[str, tuple[str, ...]] = {
 }
 
 
+# Every activity some use needs, in the order ``training_checks`` asks them.
+ACTIVITIES = tuple(sorted({activity for needed in ENTRY_ACTIVITIES.values() for activity in needed}))
+
+
+def training_checks(checks: Sequence[verification.Check]) -> list[verification.Check]:
+    """The checks whose answers the CAWG entries of ``checks`` are made from: each check once per
+    activity a use needs, in a fixed order (``training_mining_from`` reads them back in it), so a
+    caller can decide them in the same read as its own checks."""
+    return [
+        verification.Check(check.subject, replace(check.use, activity=activity))
+        for check in checks
+        for activity in ACTIVITIES
+    ]
+
+
+def training_mining_from(answers: Sequence[verification.Answer]) -> dict[str, dict[str, str]]:
+    """The CAWG entries from the answers to ``training_checks(checks)``, in its order: a use is
+    ``allowed`` only when every activity it needs is permitted for every check."""
+    return training_mining_of([answer.decision.decision for answer in answers])
+
+
+def training_mining_of(decisions: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``training_mining_from`` from the decisions alone (``ACTIVITIES`` order, check after check)."""
+    refused = {ACTIVITIES[n % len(ACTIVITIES)] for n, decision in enumerate(decisions) if decision != PERMITTED}
+    permitted = set(ACTIVITIES) - refused if decisions else set()
+    return {
+        label: {"use": ALLOWED if set(needed) <= permitted else NOT_ALLOWED}
+        for label, needed in ENTRY_ACTIVITIES.items()
+    }
+
+
 def training_mining_entries(
     *, caller: str, checks: Sequence[verification.Check], now: datetime | None = None
 ) -> dict[str, dict[str, str]]:
     """The CAWG entries for the uses in ``checks`` (one per territory, say): a use is ``allowed``
     only when every activity it needs is permitted for every check."""
-    activities = sorted({activity for needed in ENTRY_ACTIVITIES.values() for activity in needed})
-    queries = [
-        (activity, verification.Check(check.subject, replace(check.use, activity=activity)))
-        for check in checks
-        for activity in activities
-    ]
-    answers = verification.verification_decide(caller=caller, checks=[query for _, query in queries], now=now)
-    refused = {
-        activity
-        for (activity, _), answer in zip(queries, answers, strict=True)
-        if answer.decision.decision != PERMITTED
-    }
-    permitted = set(activities) - refused if checks else set()
-    return {
-        label: {"use": ALLOWED if set(needed) <= permitted else NOT_ALLOWED}
-        for label, needed in ENTRY_ACTIVITIES.items()
-    }
+    queries = training_checks(checks)
+    return training_mining_from(verification.verification_decide(caller=caller, checks=queries, now=now))
 
 
 def c2pa_assertions(
@@ -74,50 +92,73 @@ def c2pa_assertions(
     consent: str,
     log_proof: Any = None,
     now: datetime | None = None,
+    entries: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """The two assertions to embed for a permitted answer (or a cleared release appearance).
 
     ``caller``: the organization's public id the answer was given to; ``checks``: the answer's
     query (one check; a release appearance gives one per territory, all for the same subject);
     ``receipt``: the answer's signed receipt (JWS); ``consent``: the cited consent's public id;
-    ``log_proof``: the answer's ``log_proof`` (None until a witnessed checkpoint covers it).
+    ``log_proof``: the answer's ``log_proof`` (None until a witnessed checkpoint covers it);
+    ``entries``: the CAWG entries when the caller already decided them (``training_mining_from``).
     """
     if not checks:
         raise ValueError("c2pa_assertions needs the answer's query")
+    if entries is None:
+        entries = training_mining_entries(caller=caller, checks=checks, now=now)
     return [
         {
             "label": CONSENT_LABEL,
             "data": {"receipt": receipt, "consent": consent, "subject": checks[0].subject, "log_proof": log_proof},
         },
-        {
-            "label": TRAINING_MINING_LABEL,
-            "data": {"entries": training_mining_entries(caller=caller, checks=checks, now=now)},
-        },
+        {"label": TRAINING_MINING_LABEL, "data": {"entries": entries}},
     ]
 
 
-def release_c2pa(*, release: Release, now: datetime | None = None) -> dict[str, Any]:
-    """``GET /api/v1/releases/{id}/c2pa``: the assertions of every permitted appearance of a
-    release, under the release's receipt (its access-log rows tie the receipt to each consent)."""
+def consent_proofs(consents: Iterable[str]) -> dict[str, str | None]:
+    """The ``log_proof`` of each consent (its ``consent.signed`` leaf's tlog-proof, None until a
+    witnessed checkpoint covers it): two queries at most, three when a proof is not made yet."""
+    wanted = {consent for consent in consents if consent}
+    if not wanted:
+        return {}
+    indices: dict[str, int] = {}
+    for ref, index in (
+        LogEntry.objects.filter(type="consent.signed", ref__in=wanted).order_by("-index").values_list("ref", "index")
+    ):
+        indices[ref] = index  # the first leaf about a consent wins, as log_proof_for has it
+    proofs = log_proofs(indices.values())
+    return {consent: proofs.get(indices[consent]) if consent in indices else None for consent in wanted}
+
+
+def _appearance_uses(release: Release) -> list[str]:
+    """The activity of each row of the release's report, in the report's order (one row per
+    appearance and medium, as ``release_evaluate`` makes them); ``generate`` where unnamed."""
+    uses = [
+        appearance.get("activity") or "generate"
+        for appearance in release.appearances or []
+        for _ in appearance.get("media", [])
+    ]
+    rows = (release.report or {}).get("appearances", [])
+    return uses if len(uses) == len(rows) else ["generate"] * len(rows)
+
+
+def appearance_assertions(
+    *, release: Release, proofs: Mapping[str, str | None] | None = None, now: datetime | None = None
+) -> list[list[dict[str, Any]] | None]:
+    """The assertions of each row of the release's report (None for a row not permitted), under
+    the release's receipt; ``proofs``: the ``log_proof`` of each cited consent. The CAWG uses of
+    every row are decided in one read."""
     caller = release.organization.public_id
-    report = release.report or {}
-    appearances = []
-    for row in report.get("appearances", []):
-        entry: dict[str, Any] = {
-            "subject": row["subject"],
-            "medium": row["medium"],
-            "purpose": row["purpose"],
-            "decision": row["decision"],
-            "consent": row.get("consent"),
-            "c2pa_assertions": None,
-        }
-        if row["decision"] == PERMITTED and row.get("consent"):
+    rows = (release.report or {}).get("appearances", [])
+    wanted: list[tuple[int, list[verification.Check]]] = []
+    for n, (row, activity) in enumerate(zip(rows, _appearance_uses(release), strict=True)):
+        if row["decision"] == PERMITTED and row.get("consent") and release.territories:
             checks = [
                 verification.Check(
                     row["subject"],
                     UseQuery(
                         medium=row["medium"],
-                        activity="generate",
+                        activity=activity,
                         purpose=row["purpose"],
                         territory=territory,
                         on=release.release_date,
@@ -126,8 +167,53 @@ def release_c2pa(*, release: Release, now: datetime | None = None) -> dict[str, 
                 )
                 for territory in release.territories
             ]
-            entry["c2pa_assertions"] = c2pa_assertions(
-                caller=caller, checks=checks, receipt=release.receipt, consent=row["consent"], now=now
-            )
-        appearances.append(entry)
-    return {"release": release.public_id, "status": release.status, "appearances": appearances}
+            wanted.append((n, checks))
+    answers: list[list[dict[str, Any]] | None] = [None] * len(rows)
+    if not wanted:
+        return answers
+    queries = [training_checks(checks) for _, checks in wanted]
+    decided = verification.verification_decide(
+        caller=caller, checks=[query for group in queries for query in group], now=now
+    )
+    at = 0
+    for (n, checks), group in zip(wanted, queries, strict=True):
+        entries = training_mining_from(decided[at : at + len(group)])
+        at += len(group)
+        consent = rows[n]["consent"]
+        answers[n] = c2pa_assertions(
+            caller=caller,
+            checks=checks,
+            receipt=release.receipt,
+            consent=consent,
+            log_proof=(proofs or {}).get(consent),
+            entries=entries,
+        )
+    return answers
+
+
+def release_c2pa(
+    *, release: Release, proofs: Mapping[str, str | None] | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """``GET /api/v1/releases/{id}/c2pa``: the assertions of every permitted appearance of a
+    release, under the release's receipt (its access-log rows tie the receipt to each consent);
+    ``proofs``: the ``log_proof`` of each cited consent (read here when not given)."""
+    report = release.report or {}
+    rows = report.get("appearances", [])
+    if proofs is None:
+        proofs = consent_proofs(row.get("consent") for row in rows)
+    assertions = appearance_assertions(release=release, proofs=proofs, now=now)
+    return {
+        "release": release.public_id,
+        "status": release.status,
+        "appearances": [
+            {
+                "subject": row["subject"],
+                "medium": row["medium"],
+                "purpose": row["purpose"],
+                "decision": row["decision"],
+                "consent": row.get("consent"),
+                "c2pa_assertions": found,
+            }
+            for row, found in zip(rows, assertions, strict=True)
+        ],
+    }

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
+from consent import c2pa
 from consent import vocabulary as v
 from consent.models import AccessLogEntry, Consent, Release, ReleaseReliance, Subject
 from consent.rules.decision import PERMITTED, UseQuery
@@ -356,6 +357,26 @@ def releases_recheck_for(*, refs: list[str]) -> list[Release]:
     """Re-check every release relying on any of these consents, attestations or subjects."""
     ids = ReleaseReliance.objects.filter(ref__in=refs).values_list("release_id", flat=True).distinct()
     return [release_recheck(release=release) for release in Release.objects.filter(pk__in=list(ids))]
+
+
+def release_appearances(release: Release) -> list[dict[str, Any]]:
+    """The report's appearance rows as a studio reads them: each with ``log_proof`` (its consent's
+    tlog-proof, null when it cites none or no witnessed checkpoint covers it yet) and, for every
+    appearance of a cleared release, ``c2pa_assertions`` (null otherwise).
+
+    Both are made when read, outside the signed report and its ``report_digest``: a proof moves
+    on as the log is witnessed further, and the assertions hold the release's receipt itself.
+    """
+    rows = (release.report or {}).get("appearances", [])
+    proofs = c2pa.consent_proofs(row.get("consent") for row in rows)
+    if release.status == Release.Status.CLEARED:
+        assertions = c2pa.appearance_assertions(release=release, proofs=proofs)
+    else:
+        assertions = [None] * len(rows)
+    return [
+        {**row, "log_proof": proofs.get(row["consent"]) if row.get("consent") else None, "c2pa_assertions": found}
+        for row, found in zip(rows, assertions, strict=True)
+    ]
 
 
 def release_visible(*, public_id: str, organization_ids: list[int]) -> Release:

@@ -20,8 +20,10 @@ from typing import Any
 
 from django.utils import timezone
 
+from consent import c2pa
 from consent.models import AccessLogEntry
 from consent.rules.decision import (
+    PERMITTED,
     UNKNOWN,
     ConsentFacts,
     decide,
@@ -30,6 +32,7 @@ from consent.verification.access_log import _log_access
 from consent.verification.checks import Answer, Check, _receipt
 from consent.verification.facts import _load
 from registry.accounts.models import ApiKey, Organization, User
+from registry.witness.selectors import log_proofs
 
 
 def verification_decide(
@@ -79,9 +82,18 @@ def verification_decide(
 def verification_run(
     *, organization: Organization, check: Check, user: User | None = None, api_key: ApiKey | None = None
 ) -> dict[str, Any]:
-    """Answer one check with a signed receipt, and note it in the subject's access log."""
-    [answer] = verification_decide(caller=organization.public_id, checks=[check])
-    receipt, jti = _receipt(answer, organization.public_id)
+    """Answer one check with a signed receipt, and note it in the subject's access log.
+
+    The answer carries ``log_proof`` (the cited consent's tlog-proof, or null) and, when permitted,
+    ``c2pa_assertions``. The CAWG uses those assertions state are decided in the same read as the
+    check itself, whatever the answer, so the assertions cost no query and every subject the same."""
+    caller = organization.public_id
+    training = c2pa.training_checks([check])
+    [answer, *uses] = verification_decide(caller=caller, checks=[check, *training])
+    receipt, jti = _receipt(answer, caller)
+    # The checkpoint is read whatever the answer cites: an answer citing nothing costs the same.
+    proofs = log_proofs([answer.log_index])
+    proof = proofs.get(answer.log_index) if answer.log_index is not None else None
     _log_access(
         [answer],
         kind=AccessLogEntry.Kind.VERIFICATION,
@@ -90,4 +102,15 @@ def verification_run(
         api_key=api_key,
         receipt_ids=[jti],
     )
-    return {**answer.body(), "receipt": receipt}
+    assertions = None
+    consent = answer.decision.consent
+    if answer.decision.decision == PERMITTED and consent is not None:
+        assertions = c2pa.c2pa_assertions(
+            caller=caller,
+            checks=[check],
+            receipt=receipt,
+            consent=consent.public_id,
+            log_proof=proof,
+            entries=c2pa.training_mining_from(uses),
+        )
+    return {**answer.body(), "receipt": receipt, "log_proof": proof, "c2pa_assertions": assertions}

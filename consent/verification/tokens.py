@@ -17,6 +17,7 @@ from consent.verification.single import verification_decide
 from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotAllowed
 from registry.receipts import receipt_sign
+from registry.witness.selectors import log_proofs
 
 TOKEN_TYPE = "restu-consent-token+jws"  # noqa: S105 — a JWS "typ", not a secret
 TOKEN_LIFETIME = timedelta(minutes=10)
@@ -45,6 +46,7 @@ def consent_token_issue(
     now = timezone.now()
     consent = answer.decision.consent
     assert consent is not None
+    proofs = log_proofs([answer.log_index])
     token = receipt_sign(
         claims={
             "sub": check.subject,
@@ -70,4 +72,7 @@ def consent_token_issue(
         "token": token,
         "expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "consent": consent.public_id,
+        # The tlog-proof of the consent's consent.signed leaf (null until a witnessed checkpoint
+        # covers it): with it a tool checks the token's consent against the log with no network.
+        "log_proof": proofs.get(answer.log_index) if answer.log_index is not None else None,
     }

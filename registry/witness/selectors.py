@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from registry.lib.note import TlogProof
-from registry.transparency.models import Checkpoint, LogEntry
+from registry.lib.merkle import inclusion_proof
+from registry.lib.note import TLOG_PROOF_HEADER, TlogProof, parse_note
+from registry.transparency.models import Checkpoint, LogEntry, LogNode
 from registry.transparency.selectors import proof_inclusion
+from registry.transparency.tree import hashes_wanted
 from registry.witness.config import witness_policy
 from registry.witness.models import Witness, WitnessedCheckpoint
 
@@ -93,3 +101,109 @@ def log_proof_for(ref: str, type: str = "consent.signed") -> str | None:
         return None
     proof = tlog_proof(entry.index)
     return proof.format() if proof else None
+
+
+# --- Many proofs at once, for answers ------------------------------------------------------------
+# A proof's text before its checkpoint (header, extra, index, hashes) depends only on the leaf index
+# and the tree (the log is append-only), so it is kept per process: a studio asking about the same
+# people again pays nothing, and a new witnessed size only costs each leaf one more read. The tree is
+# named by its checkpoint's text (origin, size, root), not its size alone, so a log rebuilt from
+# scratch (a test database, a restore) never gets another tree's proofs.
+_BODY_CACHE_SIZE = 20_000  # ~1 KB each: at most ~20 MB per process
+_bodies: OrderedDict[tuple[int, str], str] = OrderedDict()
+_bodies_lock = threading.Lock()
+
+
+class _Nodes:
+    """The stored nodes one read fetched, as a ``HashSource``."""
+
+    def __init__(self, size: int, hashes: dict[tuple[int, int], bytes]) -> None:
+        self.size = size
+        self.hashes = hashes
+
+    def aligned_hash(self, level: int, index: int) -> bytes:
+        try:
+            return self.hashes[(level, index)]
+        except KeyError:
+            raise LookupError(f"stored hash {level}/{index} is missing") from None
+
+
+def _proof_sql(*, postgres: bool) -> str:
+    """The leaves and the stored nodes of many proofs in ONE query, each side probing its primary
+    key once per wanted row; leaves come back as rows of level -1. Two parameters whatever the count
+    (no limit on bound variables to hit): the leaf indices and the (level, index) pairs as JSON."""
+    node, entry = connection.ops.quote_name(LogNode._meta.db_table), connection.ops.quote_name(LogEntry._meta.db_table)
+    if postgres:
+        leaves = "SELECT value::bigint FROM jsonb_array_elements_text(%s::jsonb)"
+        nodes = "SELECT (value->>0)::int AS l, (value->>1)::bigint AS i FROM jsonb_array_elements(%s::jsonb)"
+    else:
+        leaves = "SELECT value FROM json_each(%s)"
+        nodes = "SELECT json_extract(value, '$[0]') AS l, json_extract(value, '$[1]') AS i FROM json_each(%s)"
+    return (
+        f'SELECT -1, e."index", e.leaf FROM {entry} e WHERE e."index" IN ({leaves}) '  # noqa: S608 — quoted model tables
+        f'UNION ALL SELECT n.level, n."index", n.hash FROM ({nodes}) w '
+        f'JOIN {node} n ON n.level = w.l AND n."index" = w.i'
+    )
+
+
+def _bodies_for(indices: list[int], size: int, tree: str) -> dict[int, str]:
+    """The proof text before the checkpoint of each leaf (all below ``size``) in the tree whose
+    checkpoint text is ``tree``: one query for the ones not cached, none when all are."""
+    found: dict[int, str] = {}
+    missing = []
+    with _bodies_lock:
+        for index in indices:
+            body = _bodies.get((index, tree))
+            if body is None:
+                missing.append(index)
+            else:
+                _bodies.move_to_end((index, tree))
+                found[index] = body
+    if not missing:
+        return found
+    # Proof shapes depend on indices and sizes only: record every node the proofs read, read them
+    # all together (proofs against one size share their upper nodes), then compute each proof.
+    wanted = hashes_wanted(size, lambda source: [inclusion_proof(index, size, source) for index in missing])
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(_proof_sql(postgres=postgres), [json.dumps(missing), json.dumps(sorted(wanted))])
+        rows = cursor.fetchall()
+    leaves = {row[1]: bytes(row[2]) for row in rows if row[0] == -1}
+    source = _Nodes(size, {(row[0], row[1]): bytes(row[2]) for row in rows if row[0] != -1})
+    made = {}
+    for index in missing:
+        leaf = leaves.get(index)
+        if leaf is None:  # only a raw deletion gets here: no proof rather than a wrong one
+            continue
+        lines = [TLOG_PROOF_HEADER, "extra " + base64.b64encode(leaf).decode("ascii"), f"index {index}"]
+        try:
+            path = inclusion_proof(index, size, source)
+        except LookupError:
+            continue
+        lines += [base64.b64encode(h).decode("ascii") for h in path]
+        made[index] = "\n".join(lines)
+    with _bodies_lock:
+        for index, body in made.items():
+            _bodies[(index, tree)] = body
+        while len(_bodies) > _BODY_CACHE_SIZE:
+            _bodies.popitem(last=False)
+    return found | made
+
+
+def log_proofs(indices: Iterable[int | None]) -> dict[int, str]:
+    """The tlog-proof text of each leaf index the proof checkpoint covers (others are left out).
+
+    The same bytes as ``tlog_proof(index).format()``, for many leaves at once: one query for the
+    checkpoint (always, whatever the indices, so an answer citing no consent costs the same as one
+    citing a consent the caller cannot see), and one more for the leaves and nodes of the proofs
+    not already made for this checkpoint's size.
+    """
+    against = proof_checkpoint()
+    if against is None:
+        return {}
+    size, note = against
+    wanted = sorted({index for index in indices if index is not None and 0 <= index < size})
+    if not wanted:
+        return {}
+    tree = parse_note(note).text  # as format_tlog_proof does: never hand out a broken checkpoint
+    return {index: body + "\n\n" + note for index, body in _bodies_for(wanted, size, tree).items()}

@@ -142,7 +142,7 @@ def _body(release: Release) -> dict[str, Any]:
         "release_date": release.release_date.isoformat(),
         "territories": release.territories,
         "status": release.status,
-        "appearances": release.report.get("appearances", []),
+        "appearances": releases.release_appearances(release),
         "tools": release.report.get("tools", []),
         "evaluated_at": release.evaluated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "receipt": release.receipt,
