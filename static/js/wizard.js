@@ -33,8 +33,12 @@
     });
   }
 
+  // Hidden because of an answer (not because its step is not the one shown).
   function isHidden(node) {
-    for (var el = node; el && el.nodeType === 1; el = el.parentElement) {
+    for (var el = node; el && el.nodeType === 1 && el.tagName !== "FORM"; el = el.parentElement) {
+      if (el.classList.contains("wizard-step")) {
+        return false;
+      }
       if (el.hidden) {
         return true;
       }

@@ -68,7 +68,7 @@ def test_each_question_is_a_step_with_its_own_legend_and_progress(person):
     steps = re.findall(r'<fieldset class="wizard-step"', page)
     assert len(steps) == 8
     assert page.count("<legend") >= 8
-    assert "Step 1 of 8" in page
+    assert "Question 1 of 8" in page
     # The script is a static file, never inline (the Content-Security-Policy forbids those).
     assert "/static/js/wizard." in page
     assert "<script>" not in page
