@@ -1,6 +1,7 @@
 """Benchmark of "check a file": our request path against c2pa-python alone, and the async threshold.
 
-    .venv/bin/python bench/provenance.py [--runs 200] [--sizes 1,4,8,16,32]
+    .venv/bin/python bench/provenance.py [--runs 200] [--sizes 1,4,8,16,32] [--mp4-mb 50] [--mp4-runs 40]
+        [--cases jpeg,sweep,mp4]
 
 Everything runs in this process on a throwaway SQLite database and data folder (a temporary
 directory): a subject with a signed consent, a permitted verification, its C2PA assertions built by
@@ -14,8 +15,23 @@ c2pa-python under a test CA made with `cryptography`. Then, for ``--runs`` round
 
 The size sweep times the request path without HTTP (spool while hashing, check, delete) for larger
 JPEGs, to choose ``REGISTRY_PROVENANCE_ASYNC_BYTES``: the size above which a web worker would be
-held for longer than we accept (see bench/README.md). Results are printed as JSON and written to
-``bench/results/provenance-<date>.json``.
+held for longer than we accept (see bench/README.md).
+
+The MP4 case makes a ``--mp4-mb`` MB movie at run time (never committed: an ISO BMFF ``ftyp``,
+a ``moov`` with its ``mvhd``, and one ``mdat`` of random bytes, as tests/provenance/conftest.py's
+``mp4()`` but large), signs it with the same assertions, and times, in rounds that rotate their
+order so the machine's other load falls on every path alike:
+
+- ``ceiling``: c2pa-python alone reading the signed file from disk (what c2patool does);
+- ``service``: ``provenance_check`` on that file;
+- ``task``: the Celery task a worker runs for a file above ``REGISTRY_PROVENANCE_ASYNC_BYTES``
+  (the check, deleting the file, storing the result for the status URL), on a hard link so
+  that deleting it costs what it would;
+- ``http_accept``: ``POST /api/v1/provenance/checks`` until its ``202``: what a web worker is held
+  for (multipart parsing, streaming to disk while hashing, queueing on the default broker).
+
+Results are printed as JSON and written to ``bench/results/provenance-<date>.json`` (a run of
+some ``--cases`` only: ``provenance-<date>-<cases>.json``).
 """
 
 from __future__ import annotations
@@ -70,6 +86,48 @@ def noise_jpeg(target_bytes: int) -> bytes:
     return buffer.getvalue()
 
 
+def box(kind: bytes, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def noise_mp4(target_bytes: int) -> bytes:
+    """tests/provenance/conftest.py's smallest movie with ``target_bytes`` of random frames."""
+    from tests.provenance.conftest import mp4
+
+    small = mp4()
+    mdat_at = small.rindex(b"mdat") - 4
+    return small[:mdat_at] + box(b"mdat", os.urandom(target_bytes - mdat_at - 8))
+
+
+def rotated(actions: dict[str, Callable[[], Any]], runs: int, prepare: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """``runs`` rounds of every action, each round in a different order; ``prepare[name]`` runs
+    untimed before its action (a fresh link to delete, a tidy folder). Wall time, and this
+    process's CPU time (all its threads, c2pa-rs's included): on a shared machine the wall time
+    mostly measures the wait for a core, the CPU time what the work costs."""
+    names = list(actions)
+    for name in names:  # warm up
+        prepare.get(name, lambda: None)()
+        actions[name]()
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(runs):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            prepare.get(name, lambda: None)()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            actions[name]()
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+        if round_number % 10 == 9:
+            log(f"mp4 round {round_number + 1}/{runs}")
+    return {
+        name: {**percentiles(wall[name]), **{f"cpu_{k}": v for k, v in percentiles(cpu[name]).items() if k != "n"}}
+        for name in names
+    }
+
+
 def setup(folder: Path) -> None:
     os.environ.update(
         {
@@ -88,6 +146,8 @@ def setup(folder: Path) -> None:
 
     django.setup()
     from django.db import connection
+
+    import registry.urls  # noqa: F401  (every view module, in the order a web worker loads them)
 
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
 
@@ -139,11 +199,77 @@ def seed(ca: Any) -> list[dict[str, Any]]:
     )
 
 
+def mp4_case(ca: Any, assertions: list[dict[str, Any]], folder: Path, megabytes: float, runs: int) -> dict[str, Any]:
+    """A generated movie of ``megabytes`` MB: the ceiling, the check, the worker's task and the
+    web worker's 202, in rotated rounds (see the module's docstring)."""
+    import c2pa
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+    from rest_framework.test import APIClient
+
+    from provenance import manifests, services, tasks, uploads
+
+    signed = ca.sign(noise_mp4(int(megabytes * 1_000_000)), "mp4", assertions)
+    path = folder / "signed.mp4"
+    path.write_bytes(signed)
+    digest = hashlib.sha256(signed).hexdigest()
+    log(f"{megabytes:g} MB MP4 ({len(signed)} bytes), {runs} rotated rounds")
+    context = manifests.reader_context()
+    upload_folder = Path(uploads.temp_folder())
+    pending: dict[str, Any] = {}
+
+    def ceiling() -> None:
+        with open(path, "rb") as stream, c2pa.Reader(None, stream, context=context) as reader:
+            json.loads(reader.json())
+
+    def service() -> None:
+        assert services.provenance_check(path=str(path), sha256=digest)["verdict"] == "consented"
+
+    def link_for_task() -> None:
+        pending["path"] = str(upload_folder / f"check-bench-{time.perf_counter_ns()}")
+        os.link(path, pending["path"])
+        pending["id"] = services.provenance_check_queue(sha256=digest)
+
+    def task() -> None:
+        tasks.provenance_check_file(pending["id"], pending["path"], digest)
+
+    client = APIClient()
+    body = encode_multipart(BOUNDARY, {"file": SimpleUploadedFile("clip.mp4", signed, "video/mp4")})
+    assert len(signed) > settings.REGISTRY_PROVENANCE_ASYNC_BYTES, "the movie would be checked at once"
+
+    def tidy() -> None:
+        # No worker runs here: remove what the previous 202 handed over (untimed).
+        uploads.sweep(older_than_seconds=0)
+
+    def http_accept() -> None:
+        response = client.generic("POST", "/api/v1/provenance/checks", body, content_type=MULTIPART_CONTENT)
+        assert response.status_code == 202, response.content[:300]
+
+    result = rotated(
+        {"ceiling": ceiling, "service": service, "task": task, "http_accept": http_accept},
+        runs,
+        {"task": link_for_task, "http_accept": tidy},
+    )
+    tidy()
+    result["bytes"] = len(signed)
+    for name in ("service", "task"):
+        for measure in ("p50_ms", "p99_ms", "cpu_p50_ms", "cpu_p99_ms"):
+            ratio = result[name][measure] / result["ceiling"][measure] - 1
+            result[f"{name}_overhead_{measure.removesuffix('_ms')}"] = round(ratio, 3)
+    log(f"mp4: {json.dumps(result)}")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--sizes", default="1,4,8,16,32", help="MB, for the threshold sweep")
+    parser.add_argument("--mp4-mb", type=float, default=50.0, help="size of the generated MP4, MB")
+    parser.add_argument("--mp4-runs", type=int, default=40)
+    parser.add_argument("--cases", default="jpeg,sweep,mp4", help="which of jpeg, sweep, mp4 to run")
     args = parser.parse_args()
+    cases = set(args.cases.split(","))
 
     with tempfile.TemporaryDirectory(prefix="restu-bench-provenance-") as scratch:
         folder = Path(scratch)
@@ -182,40 +308,52 @@ def main() -> None:
                 assert response.status_code == 200, response.content[:300]
                 assert response.json()["verdict"] == "consented"
 
-            log(f"1 MB JPEG ({len(signed)} bytes), {args.runs} runs each")
             report: dict[str, Any] = {
                 "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "c2pa": c2pa.sdk_version()},
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "c2pa": c2pa.sdk_version(),
+                    "load_average": os.getloadavg(),
+                },
                 "jpeg_bytes": len(signed),
             }
-            for name, action in (("ceiling", ceiling), ("service", service), ("http", http)):
-                report[name] = percentiles(timed(action, args.runs))
-                log(f"{name}: {report[name]}")
-            report["overhead_p50"] = round(report["http"]["p50_ms"] / report["ceiling"]["p50_ms"] - 1, 3)
-            report["service_overhead_p50"] = round(report["service"]["p50_ms"] / report["ceiling"]["p50_ms"] - 1, 3)
+            if "jpeg" in cases:
+                log(f"1 MB JPEG ({len(signed)} bytes), {args.runs} runs each")
+                for name, action in (("ceiling", ceiling), ("service", service), ("http", http)):
+                    report[name] = percentiles(timed(action, args.runs))
+                    log(f"{name}: {report[name]}")
+                report["overhead_p50"] = round(report["http"]["p50_ms"] / report["ceiling"]["p50_ms"] - 1, 3)
+                report["service_overhead_p50"] = round(report["service"]["p50_ms"] / report["ceiling"]["p50_ms"] - 1, 3)
 
-            sweep = []
-            for megabytes in [float(size) for size in args.sizes.split(",") if size]:
-                big = ca.sign(noise_jpeg(int(megabytes * 1_000_000)), "jpeg", assertions)
+            if "sweep" in cases:
+                sweep = []
+                for megabytes in [float(size) for size in args.sizes.split(",") if size]:
+                    big = ca.sign(noise_jpeg(int(megabytes * 1_000_000)), "jpeg", assertions)
 
-                def request_path(big: bytes = big) -> None:
-                    handler = uploads.CheckUploadHandler(limit=200 * 1024 * 1024)
-                    try:
-                        received = handler.take(SimpleUploadedFile("big.jpg", big, "image/jpeg"))
-                        assert received is not None
-                        services.provenance_check(path=received.path, sha256=received.sha256)
-                    finally:
-                        handler.cleanup()
+                    def request_path(big: bytes = big) -> None:
+                        handler = uploads.CheckUploadHandler(limit=200 * 1024 * 1024)
+                        try:
+                            received = handler.take(SimpleUploadedFile("big.jpg", big, "image/jpeg"))
+                            assert received is not None
+                            services.provenance_check(path=received.path, sha256=received.sha256)
+                        finally:
+                            handler.cleanup()
 
-                runs = max(5, min(args.runs, int(60 / megabytes)))
-                row = {"bytes": len(big), **percentiles(timed(request_path, runs))}
-                sweep.append(row)
-                log(f"sweep {megabytes} MB: {row}")
-            report["sweep"] = sweep
+                    runs = max(5, min(args.runs, int(60 / megabytes)))
+                    row = {"bytes": len(big), **percentiles(timed(request_path, runs))}
+                    sweep.append(row)
+                    log(f"sweep {megabytes} MB: {row}")
+                report["sweep"] = sweep
+
+            if "mp4" in cases:
+                report["mp4"] = mp4_case(ca, assertions, folder, args.mp4_mb, args.mp4_runs)
 
     print(json.dumps(report, indent=2))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"provenance-{dt.date.today().isoformat()}.json"
+    # A partial run (--cases) is named after its cases, so it never replaces a full run's figures.
+    suffix = "" if cases == {"jpeg", "sweep", "mp4"} else "-" + "-".join(sorted(cases))
+    out = RESULTS / f"provenance-{dt.date.today().isoformat()}{suffix}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     log(f"written {out}")
 
