@@ -7,8 +7,14 @@ class ConsentConfig(AppConfig):
     name = "consent"
     verbose_name = "Consent and verification"
 
+    def import_models(self) -> None:
+        super().import_models()
+        # The record of notices sent lives beside the task that sends them; importing it here
+        # registers its model with the others (and the task with the worker).
+        from consent import notifications  # noqa: F401
+
     def ready(self) -> None:
-        from consent import services
+        from consent import notifications, services
         from registry.accounts.services import invitation_kind_register
         from registry.events.services import handler_register
         from registry.events.vocabulary import event_type_register
@@ -39,3 +45,6 @@ class ConsentConfig(AppConfig):
         # ``vouched`` lasts only while the vouching organization stays verified.
         for event_type in ("organization.verification_withdrawn", "organization.verified"):
             handler_register(event_type=event_type, task_name="consent.tasks.assurance_refresh_for_organization")
+        # Representatives are emailed from the outbox, so a broker outage delays a notice, never drops it.
+        for event_type in notifications.NOTICES:
+            handler_register(event_type=event_type, task_name=notifications.TASK_NAME)

@@ -1,15 +1,13 @@
-"""Helpers the consent services share: the registry's day, timestamps, digests, notifying representatives."""
+"""Helpers the consent services share: the registry's day, timestamps, digests."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Subject
-from registry.background import enqueue
 from registry.lib.canonical import canonical_json, sha256_digest
 
 
@@ -27,13 +25,8 @@ def _statement_digest(statement: dict[str, Any]) -> str:
 
 
 def _notify(subject: Subject, kind: str, ref: str) -> None:
-    """Email the subject's representatives once the change has committed (ids only)."""
-    from consent.tasks import notify_representatives
-
-    subject_id = subject.public_id
-    transaction.on_commit(
-        lambda: enqueue(notify_representatives.delay, subject_id, kind, ref, what="the representatives' email")
-    )
+    """Nothing: representatives are emailed from the outbox (consent.notifications). Kept only
+    until consents.py stops calling it; delete it then."""
 
 
 def _touch(subject: Subject) -> None:

@@ -18,7 +18,6 @@ from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.events.services import event_record
 
 from . import _common
-from ._common import _notify
 from .representatives import AUTHORITY, _clean_powers, authority_check, representative_of, require_power
 from .subjects import _end_guardians, former_guardian_of, subject_assurance_refresh
 from .terms import _check_activities, _check_media, _check_purposes
@@ -174,7 +173,6 @@ def _appoint(subject: Subject, user: User, plan: _Appointment) -> Representative
             type="representative.added",
             payload={"subject": subject.public_id, "representative": new.public_id, "role": plan.role},
         )
-        _notify(subject, "representative.added", new.public_id)
     return new
 
 
@@ -321,7 +319,6 @@ def _hand_over(*, subject: Subject, user: User) -> Representative:
             type="representative.added",
             payload={"subject": subject.public_id, "representative": new.public_id, "role": new.role},
         )
-        _notify(subject, "representative.added", new.public_id)
     return new
 
 

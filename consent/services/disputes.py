@@ -13,8 +13,6 @@ from registry.accounts.models import User
 from registry.errors import Conflict, NotAllowed, ValidationFailed
 from registry.events.services import event_record
 
-from ._common import _notify
-
 # Who relied on a subject, for disputes: permitted answers this recent, and releases naming them.
 RELIANCE_DAYS = 365
 
@@ -57,7 +55,6 @@ def dispute_open(
                 payload={"subject": subject.public_id, "dispute": dispute.public_id, "kind": kind},
                 audience=relying,
             )
-        _notify(subject, "dispute.opened", dispute.public_id)
     return dispute
 
 

@@ -18,7 +18,7 @@ from registry.lib.canonical import canonical_json
 from registry.transparency.services import log_append
 
 from . import _common
-from ._common import _notify, _stamp, _statement_digest
+from ._common import _stamp, _statement_digest
 from .keys import _verify_subject_signature
 from .representatives import _require_representative, authority_check, require_power
 from .subjects import guardianships_end_due
@@ -102,7 +102,6 @@ def _revoke(
             },
             audience=_relying_organizations(consent),
         )
-        _notify(subject, "consent.revoked", consent.public_id)
         entry = log_append(type="consent.revoked", ref=consent.public_id, digest=digest, at=now)
         ConsentEvent.objects.create(
             consent=consent, type=ConsentEvent.Type.REVOKED, at=now, actor=rep, digest=digest, log_index=entry.index
@@ -140,7 +139,6 @@ def consent_expire(*, consent: Consent, on: date | None = None) -> Consent | Non
             payload={"consent": locked.public_id, "subject": subject.public_id, "digest": locked.digest},
             audience=_relying_organizations(locked),
         )
-        _notify(subject, "consent.expired", locked.public_id)
         entry = log_append(type="consent.expired", ref=locked.public_id, digest=digest, at=now)
         ConsentEvent.objects.create(
             consent=locked, type=ConsentEvent.Type.EXPIRED, at=now, digest=digest, log_index=entry.index

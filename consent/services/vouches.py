@@ -14,7 +14,7 @@ from registry.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from registry.events.services import event_record
 from registry.transparency.services import log_append
 
-from ._common import _notify, _stamp, _statement_digest
+from ._common import _stamp, _statement_digest
 from .subjects import subject_assurance_refresh
 
 
@@ -55,7 +55,6 @@ def vouch_give(
             type="vouch.given",
             payload={"vouch": vouch.public_id, "subject": subject.public_id, "organization": organization.public_id},
         )
-        _notify(subject, "vouch.given", vouch.public_id)
         log_append(type="vouch.given", ref=vouch.public_id, digest=digest)
     return vouch
 
