@@ -71,7 +71,7 @@ def test_the_page_shows_each_permitted_appearances_assertions_to_copy(blocked, b
     assert budi["c2pa_assertions"] is None
     assert 'data-copy="assertions-2"' not in page
     assert "this appearance has no consent for the release" in page
-    assert "This release is not cleared." in page
+    assert "This release is not cleared yet" in page
     # The guide, and no inline script (the CSP forbids it).
     assert "import c2pa" in page
     assert "c2patool export.jpg" in page
