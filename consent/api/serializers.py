@@ -431,3 +431,54 @@ class ErasureOut(serializers.Serializer[Any]):
     representations_ended = serializers.IntegerField()
     subjects = serializers.ListField(child=serializers.CharField())
     kept = serializers.DictField()
+
+
+# --- What answers carry for the log and for media (API.md "Witnessed log", "Provenance") ----------
+
+LOG_PROOF_HELP = (
+    "C2SP tlog-proof (c2sp.org/tlog-proof@v1) of the cited consent's consent.signed leaf: its canonical "
+    "bytes in the extra line, the index, the inclusion proof and the newest witnessed checkpoint with "
+    "its cosignatures (the newest signed one when the registry has no witness policy). Null when the "
+    "answer cites no consent or no such checkpoint covers the leaf yet. Not covered by a bulk batch "
+    "digest nor by a release's report digest: it changes as the log is witnessed further."
+)
+
+
+class C2paAssertionOut(serializers.Serializer[Any]):
+    """A ready-to-embed C2PA assertion."""
+
+    label = serializers.ChoiceField(choices=["org.restu.consent", "cawg.training-mining"])
+    data = serializers.DictField(
+        help_text=(
+            'org.restu.consent: {"receipt", "consent", "subject", "log_proof"}; cawg.training-mining: '
+            '{"entries": {"cawg.ai_training" | "cawg.ai_generative_training" | "cawg.data_mining" | '
+            '"cawg.ai_inference": {"use": "allowed" | "notAllowed"}}}'
+        )
+    )
+
+
+def log_proof_field() -> serializers.CharField:
+    return serializers.CharField(allow_null=True, help_text=LOG_PROOF_HELP)
+
+
+def c2pa_assertions_field(when: str) -> serializers.ListSerializer[Any]:
+    return C2paAssertionOut(  # type: ignore[return-value]  # many=True makes a ListSerializer
+        many=True,
+        allow_null=True,
+        help_text=f"The C2PA assertions to embed in the media ({when}); null otherwise.",
+    )
+
+
+class ReleaseAppearanceOut(serializers.Serializer[Any]):
+    """One appearance (subject and medium) of a release's clearance report."""
+
+    subject = serializers.CharField()
+    medium = serializers.CharField()
+    purpose = serializers.CharField()
+    decision = serializers.ChoiceField(choices=["permitted", "denied", "unknown"])
+    consent = serializers.CharField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(child=serializers.CharField())
+    territories = serializers.DictField(child=serializers.CharField(), help_text="The decision in each territory.")
+    log_proof = log_proof_field()
+    c2pa_assertions = c2pa_assertions_field("every appearance of a cleared release, under the release's receipt")

@@ -224,9 +224,6 @@ def _decide_bulk(
     ], weighed_rows
 
 
-_ACTIVITY_BITS = tuple(v.bit(v.ACTIVITY_KEYS, activity) for activity in c2pa.ACTIVITIES)
-
-
 def _training(
     *, caller: str, answers: Sequence[Answer], weighed: _Weighed | None, now: datetime
 ) -> dict[int, dict[str, dict[str, str]]]:
@@ -242,6 +239,8 @@ def _training(
         width = len(c2pa.ACTIVITIES)
         return {n: c2pa.training_mining_from(decided[i * width : (i + 1) * width]) for i, n in enumerate(permitted)}
     entries: dict[int, dict[str, dict[str, str]]] = {}
+    # Not at import: consent.c2pa may be the module being imported when this one is.
+    bits = [v.bit(v.ACTIVITY_KEYS, activity) for activity in c2pa.ACTIVITIES]
     memo: dict[tuple[int | None, Any], dict[str, dict[str, str]]] = {}
     for n in permitted:
         check = answers[n].check
@@ -251,7 +250,7 @@ def _training(
         found = memo.get(key)
         if found is None:
             decisions = []
-            for activity, bit in zip(c2pa.ACTIVITIES, _ACTIVITY_BITS, strict=True):
+            for activity, bit in zip(c2pa.ACTIVITIES, bits, strict=True):
                 moved = [
                     (
                         (c[0] & ~ACTIVITY_MISS) | (0 if weighed.masks[c[5]] & bit else ACTIVITY_MISS),

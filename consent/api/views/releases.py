@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from consent import vocabulary as v
+from consent.api.serializers import ReleaseAppearanceOut
 from consent.api.views.verification import _territory
 from consent.models import Release
 from consent.services import releases
@@ -101,7 +102,7 @@ class ReleaseOut(serializers.Serializer[Any]):
     release_date = serializers.DateField()
     territories = serializers.ListField(child=serializers.CharField())
     status = serializers.ChoiceField(choices=Release.Status.choices)
-    appearances = serializers.ListField(child=serializers.DictField())
+    appearances = ReleaseAppearanceOut(many=True)
     tools = serializers.ListField(child=serializers.DictField())
     evaluated_at = serializers.DateTimeField()
     receipt = serializers.CharField()

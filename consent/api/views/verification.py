@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consent import vocabulary as v
+from consent.api.serializers import c2pa_assertions_field, log_proof_field
 from consent.models import Subject
 from consent.rules.decision import ASSURANCE_ORDER
 from consent.services import representative_of
@@ -158,6 +159,7 @@ _ANSWER: dict[str, serializers.Field[Any, Any, Any, Any]] = {
     "consent": serializers.CharField(allow_null=True),
     "consent_digest": serializers.CharField(allow_null=True),
     "conditions": serializers.DictField(),
+    "log_proof": log_proof_field(),
 }
 
 
@@ -202,7 +204,14 @@ class VerificationView(_Throttled):
     @extend_schema(
         request=CheckIn,
         responses={
-            200: inline_serializer("Verification", {**_ANSWER, "receipt": serializers.CharField()}),
+            200: inline_serializer(
+                "Verification",
+                {
+                    **_ANSWER,
+                    "receipt": serializers.CharField(),
+                    "c2pa_assertions": c2pa_assertions_field("a permitted answer, under its receipt"),
+                },
+            ),
             **problems(403),  # a person's session or token instead of an organization's API key
         },
     )
@@ -229,7 +238,15 @@ class BulkVerificationView(_Throttled):
                 "BulkVerification",
                 {
                     "results": inline_serializer(
-                        "BulkAnswer", {**_ANSWER, "query": serializers.DictField()}, many=True
+                        "BulkAnswer",
+                        {
+                            **_ANSWER,
+                            "query": serializers.DictField(),
+                            "c2pa_assertions": c2pa_assertions_field(
+                                "a permitted answer, under the batch receipt; outside the batch digest"
+                            ),
+                        },
+                        many=True,
                     ),
                     "receipt": serializers.CharField(),
                 },
@@ -265,6 +282,7 @@ class ConsentTokenView(_Throttled):
                     "token": serializers.CharField(),
                     "expires_at": serializers.DateTimeField(),
                     "consent": serializers.CharField(),
+                    "log_proof": log_proof_field(),
                 },
             ),
             # The use is not permitted, or the caller is neither a permitted grantee's API key nor
