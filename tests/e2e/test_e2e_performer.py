@@ -29,13 +29,22 @@ def test_a_performer_gives_consent_sees_it_and_revokes_it(page: Page, live_serve
     screenshot(page, "performer-onboarding.png")
     page.get_by_role("button", name="Continue").click()
 
-    # The wizard.
+    # The wizard, one question at a time ("Next" after each).
     expect(page.get_by_role("heading", level=1)).to_have_text("Give or refuse consent")
     page.get_by_label("I give consent").check()
+    page.get_by_role("button", name="Next").click()
     page.locator("input[name=media][value=face]").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()  # what may be done: "generate" already
     page.locator("input[name=purposes][value=film_tv]").check()
     page.get_by_label("Describe the use in your own words").fill("New scenes for a feature film shot in Jakarta")
-    page.get_by_label("Where?").select_option("ID")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Search for a country").fill("Indonesia")
+    page.get_by_role("checkbox", name="Indonesia", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("radio", name="Anyone").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()  # the dates: from today, for a year
     page.get_by_label("I must be credited").check()
     screenshot(page, "performer-wizard.png")
     page.get_by_role("button", name="Review").click()
