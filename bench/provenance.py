@@ -147,8 +147,6 @@ def setup(folder: Path) -> None:
     django.setup()
     from django.db import connection
 
-    import registry.urls  # noqa: F401  (every view module, in the order a web worker loads them)
-
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
 
 
