@@ -12,8 +12,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consent import vocabulary as v
-from consent.pages.studio_forms import choice_field, country_choices
+from consent.pages.studio_forms import country_choices
 from registry.accounts.models import Organization
+from registry.pages import choice_field
 from registry.widgets import IsoDateField
 
 
@@ -141,8 +142,8 @@ class ConsentForm(forms.Form):
         super().__init__(*args, **kwargs)
         source = self.data if self.is_bound else self.initial
         self.language = language
-        self.org_query = str(source.get("org_query") or "").strip()
-        self.org_matches = organization_matches(self.org_query)
+        self.search_query = str(source.get("org_query") or "").strip()
+        self.org_matches = organization_matches(self.search_query)
         # Offered: anyone, the organization already chosen (kept when the search changes), and
         # what the search found. Validation accepts only these, so only a real grantee.
         offered = list(self.org_matches)

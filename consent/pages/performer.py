@@ -158,7 +158,7 @@ def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpRespo
             form_errors(form, exc)
         else:
             return redirect("consent:consent-review", consent_id=consent.public_id)
-    context = {"form": form, "subject": subject, "searched": len(form.org_query) >= SEARCH_MIN_LENGTH}
+    context = {"form": form, "subject": subject, "searched": len(form.search_query) >= SEARCH_MIN_LENGTH}
     return render(request, "consent/consent_form.html", context)
 
 

@@ -284,7 +284,11 @@
         var group = fresh.querySelector(".choices");
         if (keep && !fresh.querySelector('input[name="grantee"][value="' + CSS.escape(chosen.value) + '"]')) {
           var anyone = group.querySelector(".choice");
-          group.insertBefore(document.importNode(keep, true), anyone ? anyone.nextSibling : null);
+          var copy = document.importNode(keep, true);
+          // Its id would repeat one of the fresh options' ids.
+          copy.querySelector("input").id = "id_grantee_kept";
+          copy.setAttribute("for", "id_grantee_kept");
+          group.insertBefore(copy, anyone ? anyone.nextSibling : null);
         }
         orgOptions.innerHTML = fresh.innerHTML;
         if (chosen) {
