@@ -1,7 +1,8 @@
-// A <button data-copy="ID" data-copy-status="ID" hidden> copies the value (or text) of element ID
+// A <button data-copy-from="ID" data-copy-status="ID" hidden> copies the value (or text) of element ID
 // and says so in its status element (role="status", aria-live="polite"), in the page's language
 // (data-copied, data-copy-failed). Buttons stay hidden without scripts: the text is still there
 // to select. No inline script: the Content-Security-Policy allows only files from this site.
+// (wizard.js's data-copy holds the text itself; this name differs so the two never meet.)
 (function () {
   "use strict";
 
@@ -38,8 +39,8 @@
     }, 50);
   }
 
-  document.querySelectorAll("button[data-copy]").forEach(function (button) {
-    var source = document.getElementById(button.getAttribute("data-copy"));
+  document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy-from"));
     var status = document.getElementById(button.getAttribute("data-copy-status"));
     if (!source) {
       return;

@@ -62,14 +62,14 @@ def test_the_page_shows_each_permitted_appearances_assertions_to_copy(blocked, b
     sari, budi = release_c2pa(release=blocked)["appearances"]
     # Sari's assertions, exactly as the API gives them, in a field the copy button copies.
     assert json.dumps(sari["c2pa_assertions"], indent=2, ensure_ascii=False) in page
-    assert 'data-copy="assertions-1"' in page
+    assert 'data-copy-from="assertions-1"' in page
     assert 'aria-live="polite"' in page
     assert page.count("<button") >= 1
     assert "Copy the assertions" in page
     assert "Training AI models with this file" in page
     # Budi has no consent: no assertions, said in words, and the release is not cleared.
     assert budi["c2pa_assertions"] is None
-    assert 'data-copy="assertions-2"' not in page
+    assert 'data-copy-from="assertions-2"' not in page
     assert "this appearance has no consent for the release" in page
     assert "This release is not cleared yet" in page
     # The guide, and no inline script (the CSP forbids it).
