@@ -3,12 +3,15 @@ never drops them, and an event delivered twice still sends each representative o
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from smtplib import SMTPException
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection
 from django.utils import timezone
 
 from consent import services
@@ -241,3 +244,39 @@ def test_changes_without_a_notice_send_nothing(make_subject, make_user):
     assert {OutboxEvent.objects.get(public_id=e).type for _, e in reactions} >= {"dispute.opened", "dispute.resolved"}
     # A resolution is not announced to representatives (as before): only the opening is.
     assert [m.subject for m in mail.outbox] == ["Restu: A dispute was opened"]
+
+
+class SlowBackend(EmailBackend):
+    """A mail server that takes its time, so two workers on one event overlap."""
+
+    def send_messages(self, messages):
+        time.sleep(0.3)
+        return super().send_messages(messages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_the_same_event_send_each_representative_one_email(make_subject, make_user, settings):
+    subject, guardian = make_subject("minor")
+    second = make_user("other.guardian@example.org")
+    services.representative_add(subject=subject, actor=guardian, user=second, role="guardian", presence=fresh())
+    deliver_outbox()
+    sign(subject, guardian)
+    mail.outbox.clear()
+    settings.EMAIL_BACKEND = f"{__name__}.SlowBackend"
+    _, reactions = events.outbox_dispatch()
+    [event_id] = [event for task, event in reactions if task == NOTIFY]
+    told: list[int] = []
+
+    def worker() -> None:
+        try:
+            told.append(app.tasks[NOTIFY](event_id))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
+    assert sum(told) == 2
