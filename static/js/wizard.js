@@ -223,7 +223,7 @@
       names = names.filter(function (name, i) {
         return names.indexOf(name) === i;
       });
-      return names.length ? count.getAttribute("data-chosen").replace("%(names)s", names.join(", ")) : "";
+      return names.length ? count.getAttribute("data-chosen").replace("{names}", names.join(", ")) : "";
     };
     var filter = function () {
       var query = fold(box.value.trim());
@@ -238,7 +238,7 @@
       });
       var parts = [];
       if (query) {
-        parts.push(count.getAttribute("data-shown").replace("%(count)s", String(shown)));
+        parts.push(count.getAttribute("data-shown").replace("{count}", String(shown)));
       }
       var chosen = chosenText();
       if (chosen) {

@@ -165,6 +165,10 @@ def test_the_wizard_step_by_step(page: Page, live_server, console: list[str], la
     expect(option).to_have_count(1)
     expect(page.locator("#step-6")).not_to_contain_text("Suara Nusantara Records")
     option.check()
+    # Searching again keeps the organization already chosen, still chosen.
+    page.locator("input[name=org_query]").fill("suara")
+    expect(page.locator("#step-6")).to_contain_text("Suara Nusantara Records")
+    expect(option).to_be_checked()
     _fits(page, "step 6")
     screenshot(page, f"{tag}-step6.png")
     page.locator(NEXT).click()
