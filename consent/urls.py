@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from consent.pages import performer, studio
+from consent.pages import performer, studio, studio_c2pa
 from registry.accounts import pages as api_key_pages
 from registry.events import pages as webhook_pages
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("studios/<slug:org_slug>/releases/", studio.release_list, name="studio-releases"),
     path("studios/<slug:org_slug>/releases/new/", studio.release_new, name="studio-release-new"),
     path("studios/<slug:org_slug>/releases/<str:release_id>/", studio.release_report, name="studio-release"),
+    path(
+        "studios/<slug:org_slug>/releases/<str:release_id>/c2pa/",
+        studio_c2pa.release_c2pa_page,
+        name="studio-release-c2pa",
+    ),
     path(
         "studios/<slug:org_slug>/releases/<str:release_id>/recheck/",
         studio.release_recheck,

@@ -18,7 +18,6 @@ PASSWORD = "a long and unusual passphrase"
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.usefixtures("transactional_db"),
-    pytest.mark.urls("tests.provenance.c2pa_page_urls"),
 ]
 
 

@@ -9,15 +9,21 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from consent.c2pa import release_c2pa
+from consent.models import Release
 from consent.services import releases
 from registry.accounts import services as accounts
 from registry.accounts.models import Membership
 
-from .c2pa_page_urls import page_url
+pytestmark = pytest.mark.django_db
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.provenance.c2pa_page_urls")]
+
+def page_url(release: Release) -> str:
+    return reverse(
+        "consent:studio-release-c2pa", kwargs={"org_slug": release.organization.slug, "release_id": release.public_id}
+    )
 
 
 def _release(org, user, appearances, date):
