@@ -81,14 +81,12 @@ MIDDLEWARE = [
     "registry.api.middleware.BodySizeLimitMiddleware",
     "registry.api.middleware.JsonDepthLimitMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Django's session, CSRF, authentication and messages middleware, which API calls with an API
-    # key (Authorization: Bearer) skip: they use none of it (registry/api/middleware.py).
-    "registry.api.middleware.SessionMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "registry.api.middleware.CsrfViewMiddleware",
-    "registry.api.middleware.AuthenticationMiddleware",
-    "registry.api.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import middleware as auth_middleware
-from django.contrib.auth.models import AnonymousUser
-from django.contrib.messages import middleware as message_middleware
-from django.contrib.sessions import middleware as session_middleware
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.middleware import csrf as csrf_middleware
 
 from registry.api.problems import problem_response
 from registry.lib.jsondepth import MAX_JSON_DEPTH, json_depth_exceeds, too_deep_detail
@@ -133,60 +127,3 @@ _DETAILS = {
     405: "This method is not allowed here; the Allow header lists the ones that are.",
     500: "Something went wrong on our side; it has been logged.",
 }
-
-
-# --- Machine calls skip what only pages use --------------------------------------------------------
-# An API call with ``Authorization: Bearer`` is decided by its API key alone (ApiKeyAuthentication
-# accepts or refuses every Bearer credential; the session authentications never run after it).
-# The browser's session, its CSRF token, the person signed in through it and the flash messages
-# are page machinery; a machine call pays for none of them. The language (LocaleMiddleware) still
-# applies: problem documents answer in the caller's Accept-Language.
-
-
-def is_machine_call(request: HttpRequest) -> bool:
-    """An API call carrying a Bearer credential (an API key, valid or not)."""
-    return request.path.startswith("/api/") and request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
-
-
-class _PagesOnly:
-    """Mixed in before a Django middleware: machine calls go straight to the next one."""
-
-    get_response: Callable[[HttpRequest], HttpResponse]
-
-    def machine_call(self, request: HttpRequest) -> None:
-        """What the request must still carry for code that reads it without checking."""
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_machine_call(request):
-            self.machine_call(request)
-            return self.get_response(request)
-        return super().__call__(request)  # type: ignore[misc, no-any-return]  # the Django middleware mixed in after
-
-
-class SessionMiddleware(_PagesOnly, session_middleware.SessionMiddleware):
-    """Django's, but a machine call gets an empty session that is never read from a cookie nor saved."""
-
-    def machine_call(self, request: HttpRequest) -> None:
-        request.session = self.SessionStore(None)
-
-
-class AuthenticationMiddleware(_PagesOnly, auth_middleware.AuthenticationMiddleware):
-    """Django's; for a machine call the person is whoever the API key stands for (set by DRF),
-    anonymous until it is checked."""
-
-    def machine_call(self, request: HttpRequest) -> None:
-        request.user = AnonymousUser()
-
-
-class CsrfViewMiddleware(_PagesOnly, csrf_middleware.CsrfViewMiddleware):
-    """Django's: a machine call carries no cookie to protect (API views are CSRF-exempt anyway; a
-    session-authenticated API call gets DRF's own CSRF check)."""
-
-    def process_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse | None:
-        if is_machine_call(request):
-            return None
-        return super().process_view(request, *args, **kwargs)
-
-
-class MessageMiddleware(_PagesOnly, message_middleware.MessageMiddleware):
-    """Django's: flash messages are for pages."""
