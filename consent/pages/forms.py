@@ -42,6 +42,37 @@ def _choices(terms: tuple[v.Term, ...]) -> list[tuple[str, Any]]:
     return [(t.key, t.label) for t in terms]
 
 
+_WHOSE_LIKENESS = {
+    "you": _("Which parts of your likeness?"),
+    "child": _("Which parts of your child's likeness?"),
+    "late": _("Which parts of your late relative's likeness?"),
+    "principal": _("Which parts of the likeness of the person you represent?"),
+}
+_WHOSE_PARTS = {
+    "you": _("Your face, your voice, your body, or all of them."),
+    "child": _("Their face, their voice, their body, or all of them."),
+    "late": _("Their face, their voice, their body, or all of them."),
+    "principal": _("Their face, their voice, their body, or all of them."),
+}
+_WHOSE_CREDIT = {
+    "you": _("I must be credited"),
+    "child": _("My child must be credited"),
+    "late": _("My late relative must be credited"),
+    "principal": _("The person I represent must be credited"),
+}
+
+
+def signer_voice(role: str, status: str) -> str:
+    """``you``, ``child``, ``late`` or ``principal``: the same reading as the plain-language summary."""
+    if role == "guardian" or (role != "self" and status == "minor"):
+        return "child"
+    if role == "estate" or status == "deceased":
+        return "late"
+    if role == "agent":
+        return "principal"
+    return "you"
+
+
 # Organizations a likeness may be licensed to (a guild or similar body is never a grantee).
 GRANTEE_KINDS = ("studio", "agency", "project")
 # The fewest letters a search needs, and the most matches shown: a search, never the whole registry.
@@ -138,8 +169,14 @@ class ConsentForm(forms.Form):
         initial="none",
     )
 
-    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, language: str = "en", voice: str = "you", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Whose likeness, as the signer would say it: a guardian speaks of their child, an estate
+        # of the late relative, an agent of the person they represent.
+        self.voice = voice if voice in _WHOSE_LIKENESS else "you"
+        self.fields["media"].label = _WHOSE_LIKENESS[self.voice]
+        self.fields["attribution_required"].label = _WHOSE_CREDIT[self.voice]
+        self.media_hint = _WHOSE_PARTS[self.voice]
         source = self.data if self.is_bound else self.initial
         self.language = language
         self.search_query = str(source.get("org_query") or "").strip()

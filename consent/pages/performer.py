@@ -32,6 +32,7 @@ from consent.pages.forms import (
     RevokeForm,
     SignatureForm,
     kept_answers,
+    signer_voice,
 )
 from consent.rules.statements import consent_summary
 from consent.services.consents import consent_discard
@@ -140,17 +141,18 @@ def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpRespo
     A search for an organization (the "Search" button, or ``?org_query=`` from the script) is not a
     submission: it shows the matches with the answers kept, and no errors."""
     try:
-        subject, _rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
+        subject, rep = selectors.subject_for_representative(user=request.user, public_id=subject_id)
     except NotFound:
         raise Http404 from None
     searching = request.method == "POST" and "find_org" in request.POST
+    options = {"language": _language(), "voice": signer_voice(rep.role, subject.status)}
     if searching:
-        probe = ConsentForm(request.POST, language=_language())
-        form = ConsentForm(initial=kept_answers(probe, request.POST), language=_language())
+        probe = ConsentForm(request.POST, **options)
+        form = ConsentForm(initial=kept_answers(probe, request.POST), **options)
     elif request.method == "POST":
-        form = ConsentForm(request.POST, language=_language())
+        form = ConsentForm(request.POST, **options)
     else:
-        form = ConsentForm(initial={"org_query": request.GET.get("org_query", "")[:200]}, language=_language())
+        form = ConsentForm(initial={"org_query": request.GET.get("org_query", "")[:200]}, **options)
     if request.method == "POST" and not searching and form.is_valid():
         try:
             consent = services.consent_create(subject=subject, actor=request.user, terms=form.terms())

@@ -247,3 +247,15 @@ def test_the_service_refuses_to_discard_a_signed_consent(person):
     with pytest.raises(Conflict):
         consent_discard(consent=consent, actor=user)
     assert Consent.objects.filter(pk=consent.pk).exists()
+
+
+def test_a_guardian_is_asked_about_their_childs_likeness(make_user):
+    user = make_user()
+    client = Client()
+    client.force_login(user)
+    adult_on = (timezone.now().date() + timedelta(days=3000)).isoformat()
+    client.post("/me/start/", {"status": "minor", "display_name": "Putri", "adult_on": adult_on})
+    page = client.get(_url(Subject.objects.get())).content.decode()
+    assert "Which parts of your child&#x27;s likeness?" in page
+    assert "My child must be credited" in page
+    assert "Which parts of your likeness?" not in page
