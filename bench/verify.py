@@ -761,7 +761,7 @@ def measure(
     ceiling, verification and consent token alternating, then half rate and bulk."""
     figures: dict[str, Any] = {}
     bare_process: subprocess.Popen[bytes] | None = start_server(name, env, BARE_APP)
-    process = None
+    process: subprocess.Popen[bytes] | None = None
     try:
         process = start_server(name, env)
         # Warm every worker (imports, key ring, connections).
@@ -771,7 +771,7 @@ def measure(
         figures["decision_mix"] = decision_mix(token, bodies)
         log(f"{name}: bare view, ceiling, verification and consent token, alternating")
         figures.update(alternating(token, files, args))
-        stop_server(bare_process)
+        stop_server(bare_process)  # type: ignore[arg-type]  # set just above
         bare_process = None
         log(
             f"{name}: bare {figures['bare']['rps']}, ceiling {figures['ceiling']['rps']}, verification "

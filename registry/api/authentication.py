@@ -35,24 +35,24 @@ def _key_sql() -> tuple[str, int, int]:
     if _KEY_SQL is None:
         quote = connection.ops.quote_name
 
+        def column(model: type[Any], name: str) -> str:
+            return quote(str(model._meta.get_field(name).column))
+
         def columns(model: type[Any], alias: str) -> list[str]:
-            return [f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields]
+            return [f"{alias}.{quote(str(field.column))}" for field in model._meta.concrete_fields]
 
         key_columns, org_columns = columns(ApiKey, "k"), columns(Organization, "o")
         selected = [*key_columns, *org_columns, *columns(User, "u")]
-        key_meta, membership, org_pk = ApiKey._meta, Membership._meta, quote(Organization._meta.pk.column)
-        organization_column = quote(key_meta.get_field("organization").column)
-        creator_column = quote(key_meta.get_field("created_by").column)
+        key_org, key_creator = column(ApiKey, "organization"), column(ApiKey, "created_by")
         sql = (
             f"SELECT {', '.join(selected)}, "  # noqa: S608 - quoted names from the models, the value is a parameter
-            f"(SELECT m.{quote(membership.get_field('role').column)} FROM {quote(membership.db_table)} m "
-            f"WHERE m.{quote(membership.get_field('organization').column)} = k.{organization_column} "
-            f"AND m.{quote(membership.get_field('user').column)} = k.{creator_column}) "
-            f"FROM {quote(key_meta.db_table)} k "
-            f"JOIN {quote(Organization._meta.db_table)} o ON o.{org_pk} = k.{organization_column} "
-            f"JOIN {quote(User._meta.db_table)} u ON u.{quote(User._meta.pk.column)} = k.{creator_column} "
-            f"WHERE k.{quote(key_meta.get_field('digest').column)} = %s "
-            f"AND k.{quote(key_meta.get_field('revoked_at').column)} IS NULL"
+            f"(SELECT m.{column(Membership, 'role')} FROM {quote(Membership._meta.db_table)} m "
+            f"WHERE m.{column(Membership, 'organization')} = k.{key_org} "
+            f"AND m.{column(Membership, 'user')} = k.{key_creator}) "
+            f"FROM {quote(ApiKey._meta.db_table)} k "
+            f"JOIN {quote(Organization._meta.db_table)} o ON o.{column(Organization, 'id')} = k.{key_org} "
+            f"JOIN {quote(User._meta.db_table)} u ON u.{column(User, 'id')} = k.{key_creator} "
+            f"WHERE k.{column(ApiKey, 'digest')} = %s AND k.{column(ApiKey, 'revoked_at')} IS NULL"
         )
         _KEY_SQL = (sql, len(key_columns), len(org_columns))
     return _KEY_SQL
