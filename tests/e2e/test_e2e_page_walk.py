@@ -1,0 +1,172 @@
+"""Every page of each audience, in English and Indonesian at 1280 and 390 px (issue 14):
+
+- no page is wider than the window (``document.documentElement.scrollWidth <= innerWidth``);
+- every ``<input type="date">`` holds an ISO date (``YYYY-MM-DD``) or nothing, whatever the language;
+- on an Indonesian page no English string of our catalogues is visible, and no line reads as
+  English (only names, ids, code and what people wrote themselves stay as they are).
+
+The pages are named by URL (``walk.site_pages``), not by any form's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .walk import (
+    MEASURE,
+    Walked,
+    build_world,
+    catalogues,
+    english_lines,
+    english_on,
+    english_patterns,
+    read_po,
+    walked,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LANGUAGES_AND_WIDTHS = [("en", 1280), ("en", 390), ("id", 1280), ("id", 390)]
+IDS = ["en-desktop", "en-phone", "id-desktop", "id-phone"]
+
+
+def _too_wide(pages: list[Walked]) -> list[str]:
+    return [
+        f"{p.where} is {p.scroll} px wide at {p.inner} px: {', '.join(p.wide)}" for p in pages if p.scroll > p.inner
+    ]
+
+
+@pytest.mark.parametrize(("language", "width"), LANGUAGES_AND_WIDTHS, ids=IDS)
+def test_no_page_is_wider_than_the_window(browser: Any, live_server: Any, language: str, width: int) -> None:
+    pages = walked(browser, live_server.url, build_world, language, width)
+
+    assert len(pages) >= 30
+    too_wide = _too_wide(pages)
+    assert not too_wide, "\n" + "\n".join(too_wide)
+
+
+def _not_iso(pages: list[Walked]) -> list[str]:
+    return [
+        f"{p.where}: {name} is {written!r} in the page and {kept!r} in the browser"
+        for p in pages
+        for name, written, kept in p.dates
+        if any(value and not ISO_DATE.match(value) for value in (written, kept))
+    ]
+
+
+@pytest.mark.parametrize(("language", "width"), LANGUAGES_AND_WIDTHS, ids=IDS)
+def test_every_date_input_holds_an_iso_date_or_nothing(
+    browser: Any, live_server: Any, language: str, width: int
+) -> None:
+    pages = walked(browser, live_server.url, build_world, language, width)
+
+    # The walk does reach filled date inputs (the consent form's, the check's, the new release's).
+    assert any(kept for p in pages for _, _, kept in p.dates), [p.dates for p in pages]
+    not_iso = _not_iso(pages)
+    assert not not_iso, "\n" + "\n".join(not_iso)
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_no_english_string_of_the_catalogues_is_left_on_an_indonesian_page(
+    browser: Any, live_server: Any, width: int
+) -> None:
+    patterns = english_patterns()
+    pages = walked(browser, live_server.url, build_world, "id", width)
+
+    found = {p.where: english_on(p.text, patterns) for p in pages}
+
+    leaks = [f"{where}: {english!r}" for where, strings in found.items() for english in strings]
+    assert not leaks, "\n" + "\n".join(leaks)
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_no_line_of_an_indonesian_page_reads_as_english(browser: Any, live_server: Any, width: int) -> None:
+    """What the catalogues cannot show: a string not (yet) in them, or not marked for translation."""
+    pages = walked(browser, live_server.url, build_world, "id", width)
+
+    leaks = [f"{p.where}: {line!r}" for p in pages for line in english_lines(p.text, p.code)]
+
+    assert not leaks, "\n" + "\n".join(leaks)
+
+
+def test_a_date_the_browser_cannot_read_is_caught(page: Any) -> None:
+    """An Indonesian date written into a date input (06-12-2026) leaves the field empty in the
+    browser; the walk reads what the page wrote as well as what the browser kept."""
+    page.set_content(
+        '<body><input type="date" name="start" value="06-12-2026">'
+        '<input type="date" name="end" value="2027-12-06"><input type="date" name="open"></body>'
+    )
+    measured = page.evaluate(MEASURE)
+
+    assert measured["dates"] == [["start", "06-12-2026", ""], ["end", "2027-12-06", "2027-12-06"], ["open", "", ""]]
+    walked_page = Walked("performer", "form", "/", [], 390, 390, [], measured["dates"], "", [])
+    assert _not_iso([walked_page]) == ["performer / form (/): start is '06-12-2026' in the page and '' in the browser"]
+
+
+def test_the_english_detector_finds_what_it_should(tmp_path: Path) -> None:
+    """The catalogue reader and the matcher: a translated string is found verbatim, across
+    placeholders and line breaks; an identical or one-word string is not taken for English."""
+    catalogue = tmp_path / "django.po"
+    catalogue.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#: a.py:1\nmsgid "Who checked me"\nmsgstr "Siapa yang memeriksa saya"\n\n'
+        '#, python-format\nmsgid ""\n"Signed on %(date)s by "\n"%(name)s"\n'
+        'msgstr "Ditandatangani pada %(date)s oleh %(name)s"\n\n'
+        '#, fuzzy\nmsgid "Not yet reviewed"\nmsgstr "Belum ditinjau"\n\n'
+        'msgid "Email address"\nmsgstr "Email address"\n\n'
+        'msgid "Draft"\nmsgstr "Draf"\n\n'
+        '#~ msgid "Gone away"\n#~ msgstr "Hilang"\n',
+        encoding="utf-8",
+    )
+    entries = {entry["msgid"]: entry for entry in read_po(catalogue)}
+    assert set(entries) == {
+        "Who checked me",
+        "Signed on %(date)s by %(name)s",
+        "Not yet reviewed",
+        "Email address",
+        "Draft",
+    }
+    assert entries["Not yet reviewed"]["fuzzy"]
+
+    patterns = english_patterns([catalogue])
+    # Identical in both languages, or one word (it may be part of a name): not taken for English.
+    assert [english for english, _ in patterns] == [
+        "Not yet reviewed",
+        "Signed on %(date)s by %(name)s",
+        "Who checked me",
+    ]
+    assert english_on("Riwayat\nWho checked\n me\nData", patterns) == ["Who checked me"]
+    assert english_on("Signed on 6 December 2026 by Sari Pemeran", patterns) == ["Signed on %(date)s by %(name)s"]
+    assert english_on("Not yet reviewed", patterns) == ["Not yet reviewed"]  # fuzzy: Django shows English
+    assert english_on("Siapa yang memeriksa saya. Email address. Draft.", patterns) == []
+    assert english_on("Who checked mer", patterns) == []
+    assert catalogues()[0].exists()
+    assert len(catalogues()) >= 4
+
+
+def test_a_line_that_reads_as_english_is_caught() -> None:
+    text = "\n".join(
+        [
+            "Persetujuan saya",
+            "Your Restu id",
+            "Berikan id ini kepada studio. Mereka dapat memindai kodenya.",
+            "Discard this draft",
+            "Bahasa Inggris sekarang: Get the written consent of every person shown.",
+            "sha256:2ce54155faeb793757b34d81a7998895fa24f7be2ea4787707eb245e92654f92",
+            "Layar Emas Pictures · rina@layar-emas.example · consent.revoked",
+            "import base64, json",
+            "Give this id to a studio that wants to check your consent.",
+        ]
+    )
+    code = ["import base64, json\nprint(header)"]
+
+    assert english_lines(text, code) == [
+        "Your Restu id",
+        "Discard this draft",
+        "Give this id to a studio that wants to check your consent.",
+    ]
