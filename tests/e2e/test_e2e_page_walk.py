@@ -94,18 +94,25 @@ def test_no_line_of_an_indonesian_page_reads_as_english(browser: Any, live_serve
     assert not leaks, "\n" + "\n".join(leaks)
 
 
-def test_a_date_the_browser_cannot_read_is_caught(page: Any) -> None:
+def test_the_walk_catches_a_date_the_browser_cannot_read_and_a_page_too_wide(page: Any) -> None:
     """An Indonesian date written into a date input (06-12-2026) leaves the field empty in the
-    browser; the walk reads what the page wrote as well as what the browser kept."""
+    browser; the walk reads what the page wrote as well as what the browser kept. A table wider
+    than a phone is named by its element."""
+    page.set_viewport_size({"width": 390, "height": 844})
     page.set_content(
-        '<body><input type="date" name="start" value="06-12-2026">'
-        '<input type="date" name="end" value="2027-12-06"><input type="date" name="open"></body>'
+        '<body style="margin:0"><input type="date" name="start" value="06-12-2026">'
+        '<input type="date" name="end" value="2027-12-06"><input type="date" name="open">'
+        '<table class="log" style="width:507px"><tr><td>sub_1</td></tr></table></body>'
     )
     measured = page.evaluate(MEASURE)
 
     assert measured["dates"] == [["start", "06-12-2026", ""], ["end", "2027-12-06", "2027-12-06"], ["open", "", ""]]
-    walked_page = Walked("performer", "form", "/", [], 390, 390, [], measured["dates"], "", [])
-    assert _not_iso([walked_page]) == ["performer / form (/): start is '06-12-2026' in the page and '' in the browser"]
+    walked_page = Walked("performer", "log", "/", [], **measured)
+    assert _not_iso([walked_page]) == ["performer / log (/): start is '06-12-2026' in the page and '' in the browser"]
+    assert (measured["scroll"], measured["inner"]) == (507, 390)
+    assert _too_wide([walked_page]) == [
+        "performer / log (/) is 507 px wide at 390 px: table.log (right edge 507 px), td (right edge 505 px)"
+    ]
 
 
 def test_the_english_detector_finds_what_it_should(tmp_path: Path) -> None:

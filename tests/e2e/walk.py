@@ -351,11 +351,15 @@ MEASURE = r"""() => {
   };
   const right = (el) => el.getBoundingClientRect().right;
   const sticking = [...document.querySelectorAll("body *")].filter((el) => right(el) > width + 0.5);
+  // The outermost element that sticks out says where to look; the innermost ones, what is too wide.
+  const outermost = sticking.filter((el) => !sticking.some((other) => other !== el && other.contains(el)));
   const innermost = sticking.filter((el) => !sticking.some((other) => other !== el && el.contains(other)));
   return {
     scroll: document.documentElement.scrollWidth,
     inner: width,
-    wide: innermost.slice(0, 6).map((el) => `${name(el)} (right edge ${Math.round(right(el))} px)`),
+    wide: [...new Set([...outermost.slice(0, 3), ...innermost.slice(0, 5)])].map(
+      (el) => `${name(el)} (right edge ${Math.round(right(el))} px)`,
+    ),
     // The value attribute is what the server wrote; the property what the browser kept of it
     // (a date it cannot read, such as 06-12-2026, becomes an empty field).
     dates: [...document.querySelectorAll('input[type="date"]')].map((el) => [
