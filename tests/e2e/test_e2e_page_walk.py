@@ -2,8 +2,9 @@
 
 - no page is wider than the window (``document.documentElement.scrollWidth <= innerWidth``);
 - every ``<input type="date">`` holds an ISO date (``YYYY-MM-DD``) or nothing, whatever the language;
-- on an Indonesian page no English string of our catalogues is visible, and no line reads as
-  English (only names, ids, code and what people wrote themselves stay as they are).
+- on an Indonesian page no English string of ours is visible (a catalogue msgid whose Indonesian
+  differs or is missing, or a string the code marks that the catalogue lacks), and no line reads
+  as English (only names, ids, code and what people wrote themselves stay as they are).
 
 The pages are named by URL (``walk.site_pages``), not by any form's fields.
 """
@@ -72,9 +73,7 @@ def test_every_date_input_holds_an_iso_date_or_nothing(
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
-def test_no_english_string_of_the_catalogues_is_left_on_an_indonesian_page(
-    browser: Any, live_server: Any, width: int
-) -> None:
+def test_no_marked_english_string_is_left_on_an_indonesian_page(browser: Any, live_server: Any, width: int) -> None:
     patterns = english_patterns()
     pages = walked(browser, live_server.url, build_world, "id", width)
 
@@ -116,8 +115,9 @@ def test_the_walk_catches_a_date_the_browser_cannot_read_and_a_page_too_wide(pag
 
 
 def test_the_english_detector_finds_what_it_should(tmp_path: Path) -> None:
-    """The catalogue reader and the matcher: a translated string is found verbatim, across
-    placeholders and line breaks; an identical or one-word string is not taken for English."""
+    """The catalogue and source readers and the matcher: an English string is found verbatim, across
+    placeholders and line breaks, whether the catalogue translates it, leaves it fuzzy or lacks it;
+    one identical in both languages is not English, and a single word counts only on its own line."""
     catalogue = tmp_path / "django.po"
     catalogue.write_text(
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
@@ -130,6 +130,19 @@ def test_the_english_detector_finds_what_it_should(tmp_path: Path) -> None:
         '#~ msgid "Gone away"\n#~ msgstr "Hilang"\n',
         encoding="utf-8",
     )
+    template = tmp_path / "page.html"
+    template.write_text(
+        '{% load i18n %}<button>{% translate "Next" %}</button><span title="{% translate \'Copied.\' %}">'
+        "{% blocktranslate trimmed with id=subject.public_id %}\n  QR code of the\n  id {{ id }}\n"
+        "{% endblocktranslate %}</span>",
+        encoding="utf-8",
+    )
+    module = tmp_path / "forms.py"
+    module.write_text(
+        "from django.utils.translation import gettext_lazy as _, pgettext\n"
+        'LABEL = _("Discard this draft")\nWORD = pgettext("activity", "Generate")\n',
+        encoding="utf-8",
+    )
     entries = {entry["msgid"]: entry for entry in read_po(catalogue)}
     assert set(entries) == {
         "Who checked me",
@@ -140,17 +153,27 @@ def test_the_english_detector_finds_what_it_should(tmp_path: Path) -> None:
     }
     assert entries["Not yet reviewed"]["fuzzy"]
 
-    patterns = english_patterns([catalogue])
-    # Identical in both languages, or one word (it may be part of a name): not taken for English.
-    assert [english for english, _ in patterns] == [
-        "Not yet reviewed",
-        "Signed on %(date)s by %(name)s",
-        "Who checked me",
+    patterns = english_patterns([catalogue], [template, module])
+    assert [(english.text, english.whole_line) for english in patterns] == [
+        ("Copied.", True),
+        ("Discard this draft", False),
+        ("Draft", True),
+        ("Generate", True),
+        ("Next", True),
+        ("Not yet reviewed", False),
+        ("QR code of the id %(id)s", False),
+        ("Signed on %(date)s by %(name)s", False),
+        ("Who checked me", False),
     ]
     assert english_on("Riwayat\nWho checked\n me\nData", patterns) == ["Who checked me"]
     assert english_on("Signed on 6 December 2026 by Sari Pemeran", patterns) == ["Signed on %(date)s by %(name)s"]
     assert english_on("Not yet reviewed", patterns) == ["Not yet reviewed"]  # fuzzy: Django shows English
-    assert english_on("Siapa yang memeriksa saya. Email address. Draft.", patterns) == []
+    assert english_on("Kode QR\nQR code of the id sub_8nw8j1dq\n  Next \nSalin", patterns) == [
+        "Next",
+        "QR code of the id %(id)s",
+    ]
+    # Identical in Indonesian, or one word inside a line (a name, an id): not English.
+    assert english_on("Siapa yang memeriksa saya. Email address. Draft. Next-Gen Studio", patterns) == []
     assert english_on("Who checked mer", patterns) == []
     assert catalogues()[0].exists()
     assert len(catalogues()) >= 4

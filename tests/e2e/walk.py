@@ -510,15 +510,78 @@ def catalogues() -> list[Path]:
     return [ROOT / "locale/id/LC_MESSAGES/django.po", *sorted(ROOT.glob("*/locale/id/LC_MESSAGES/django.po"))]
 
 
-def english_patterns(paths: list[Path] | None = None) -> list[tuple[str, re.Pattern[str]]]:
-    """Every English string of the project's catalogues whose Indonesian differs (or is missing).
+# Where the project's own user-facing strings are written (what makemessages reads).
+SOURCE_FOLDERS = ("consent", "guidelines", "provenance", "registry", "templates")
+_GETTEXT_CALLS = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+_TRANSLATE_TAG = re.compile(r"""{%\s*trans(?:late)?\s+("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_BLOCK_TAG = re.compile(r"{%\s*blocktrans(?:late)?\b[^%]*%}(.*?){%\s*endblocktrans(?:late)?\s*%}", re.DOTALL)
+
+
+def sources() -> list[Path]:
+    """The project's templates and Python modules (not its migrations)."""
+    found = []
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix in (".py", ".html", ".txt") and "migrations" not in path.parts:
+                found.append(path)
+    return found
+
+
+def source_msgids(paths: list[Path]) -> set[str]:
+    """The strings the code marks for translation: ``{% translate %}``, ``{% blocktranslate %}``
+    and gettext calls. A string marked but missing from the catalogue shows in English."""
+    found: set[str] = set()
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".py":
+            for node in ast.walk(ast.parse(text)):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if name not in _GETTEXT_CALLS:
+                    continue
+                arguments = node.args[1:] if name.startswith(("pgettext", "npgettext")) else node.args
+                found.update(a.value for a in arguments if isinstance(a, ast.Constant) and isinstance(a.value, str))
+            continue
+        for match in _TRANSLATE_TAG.finditer(text):
+            found.add(ast.literal_eval(match.group(1)))
+        for match in _BLOCK_TAG.finditer(text):
+            for form in re.split(r"{%\s*plural\s*%}", match.group(1)):
+                found.add(re.sub(r"{{\s*([\w.]+)\s*}}", r"%(\1)s", form))
+    return {msgid for msgid in found if msgid.strip()}
+
+
+@dataclass(frozen=True)
+class English:
+    """An English string that must not show on an Indonesian page, and how to find it."""
+
+    text: str
+    pattern: re.Pattern[str]
+    whole_line: bool  # one word: only a line of its own (a button, a heading) counts
+
+
+def english_patterns(paths: list[Path] | None = None, code: list[Path] | None = None) -> list[English]:
+    """Every English string of the project whose Indonesian differs or is missing.
 
     Seen on an Indonesian page, it is an untranslated string. The project's .po files are read, not
     the compiled catalogue, so that an entry left fuzzy or empty (which Django shows in English) is
-    caught too. A string that is the same words in Indonesian in any of its uses ("Email",
-    "Status"; "Bahasa Indonesia", a sentence's "bahasa Indonesia") is no English leak.
+    caught too, and so are the strings the code marks that the catalogue does not have yet. A
+    string that is the same words in Indonesian in any of its uses ("Email", "Status"; "Bahasa
+    Indonesia", a sentence's "bahasa Indonesia") is no English leak, nor is a language's own name.
     """
-    same: set[str] = set()
+    same: set[str] = {str(name).casefold() for _, name in settings.LANGUAGES}
     english: set[str] = set()
     for path in catalogues() if paths is None else paths:
         for entry in read_po(path):
@@ -527,23 +590,31 @@ def english_patterns(paths: list[Path] | None = None) -> list[tuple[str, re.Patt
                 visible = _visible_form(msgid)
                 english.add(visible)
                 if translated and _visible_form(entry["msgstr"]).casefold() == visible.casefold():
-                    same.add(visible)
+                    same.add(visible.casefold())
+    english.update(_visible_form(msgid) for msgid in source_msgids(sources() if code is None else code))
     patterns = []
-    for visible in sorted(english - same):
-        pieces = [piece.strip() for piece in _PLACEHOLDER.split(visible) if piece.strip()]
-        # Only what is English by itself: a sentence or a term of two words or more.
-        # A single word ("Name", "Draft") may be part of a name or an id on the page.
-        if len(" ".join(pieces).split()) < 2:
+    for visible in sorted(english):
+        if visible.casefold() in same:
             continue
-        regex = r"(?<![\w-])" + r"\s*.{1,80}?\s*".join(map(re.escape, pieces)) + r"(?![\w-])"
-        patterns.append((visible, re.compile(regex)))
+        pieces = [piece.strip() for piece in _PLACEHOLDER.split(visible) if piece.strip()]
+        words = " ".join(pieces).split()
+        if not any(re.search(r"[A-Za-z]{2}", word) for word in words):
+            continue
+        if len(words) == 1 and len(pieces) == 1 and pieces[0] == visible:
+            # A single word may be part of a name or an id: only a line of its own counts.
+            pattern = re.compile(r"^" + re.escape(visible) + r"$", re.MULTILINE)
+            patterns.append(English(visible, pattern, whole_line=True))
+        elif len(words) >= 2:
+            regex = r"(?<![\w-])" + r"\s*.{1,80}?\s*".join(map(re.escape, pieces)) + r"(?![\w-])"
+            patterns.append(English(visible, re.compile(regex), whole_line=False))
     return patterns
 
 
-def english_on(text: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[str]:
-    """The catalogue's English strings found in a page's visible text."""
+def english_on(text: str, patterns: list[English]) -> list[str]:
+    """The project's English strings found in a page's visible text."""
     flat = re.sub(r"\s+", " ", text)
-    return [english for english, pattern in patterns if pattern.search(flat)]
+    lines = "\n".join(line.strip() for line in text.splitlines())
+    return [english.text for english in patterns if english.pattern.search(lines if english.whole_line else flat)]
 
 
 # English words that are never Indonesian: a line with them reads as English. Words that are
