@@ -1,4 +1,6 @@
-"""Background work: the expiry sweep (Celery beat) and emails to a subject's representatives."""
+"""Background work: the expiry sweep (Celery beat), release re-checks and the access log's upkeep.
+
+Emails to a subject's representatives are outbox reactions: ``consent.notifications``."""
 
 from __future__ import annotations
 
@@ -6,85 +8,17 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.utils import timezone
 
-from consent.models import Representative
 from consent.services import consents_expire_due
 
 logger = logging.getLogger(__name__)
-
-# What each notification says; ids only, so no personal data travels through the broker.
-_MESSAGES = {
-    "consent.signed": (
-        "A consent was signed",
-        "A consent naming a person you represent was signed: {ref}.",
-        "Sebuah persetujuan untuk orang yang Anda wakili telah ditandatangani: {ref}.",
-    ),
-    "consent.revoked": (
-        "A consent was revoked",
-        "A consent naming a person you represent was revoked: {ref}.",
-        "Sebuah persetujuan untuk orang yang Anda wakili telah dicabut: {ref}.",
-    ),
-    "consent.expired": (
-        "A consent expired",
-        "A consent naming a person you represent has expired: {ref}.",
-        "Sebuah persetujuan untuk orang yang Anda wakili telah kedaluwarsa: {ref}.",
-    ),
-    "representative.added": (
-        "A new representative was added",
-        "Someone new now represents a person you represent ({ref}).",
-        "Ada perwakilan baru untuk orang yang Anda wakili ({ref}).",
-    ),
-    "vouch.given": (
-        "Someone vouched for an identity",
-        "An organization vouched for the identity of a person you represent ({ref}).",
-        "Sebuah organisasi memberikan penjaminan identitas untuk orang yang Anda wakili ({ref}).",
-    ),
-    "dispute.opened": (
-        "A dispute was opened",
-        "Someone raised a dispute about a person you represent ({ref}). Their permits are frozen "
-        "until our staff resolve it.",
-        "Seseorang mengajukan keberatan tentang orang yang Anda wakili ({ref}). Persetujuannya dibekukan "
-        "sampai staf kami menyelesaikannya.",
-    ),
-}
 
 
 @shared_task(name="consent.tasks.expire_consents")
 def expire_consents() -> int:
     """Mark consents past their end date (or their minor's coming of age) expired (idempotent)."""
     return consents_expire_due()
-
-
-@shared_task(name="consent.tasks.notify_representatives", acks_late=True)
-def notify_representatives(subject_id: str, kind: str, ref: str) -> int:
-    """Email every active representative of the subject about a change (ids only, idempotent enough:
-    a repeat sends the same short notice again)."""
-    if kind not in _MESSAGES:
-        logger.warning("Unknown notification kind %s", kind)
-        return 0
-    subject_line, english, indonesian = _MESSAGES[kind]
-    day = timezone.now().date()
-    recipients = sorted(
-        {
-            rep.user.email
-            for rep in Representative.objects.select_related("user", "delegated_by").filter(
-                subject__public_id=subject_id, ended_at__isnull=True, user__is_active=True
-            )
-            if rep.is_active_on(day)
-        }
-    )
-    if not recipients:
-        return 0
-    body = (
-        f"{english.format(ref=ref)}\n\n{indonesian.format(ref=ref)}\n\n"
-        "Restu — see your consents and who checked you / lihat persetujuan Anda dan siapa yang memeriksa Anda: /me/\n"
-    )
-    # One message per person, so representatives never see each other's addresses.
-    for address in recipients:
-        send_mail(f"Restu: {subject_line}", body, settings.DEFAULT_FROM_EMAIL, [address])
-    return len(recipients)
 
 
 @shared_task(name="consent.tasks.recheck_releases", acks_late=True)

@@ -24,11 +24,6 @@ def _statement_digest(statement: dict[str, Any]) -> str:
     return sha256_digest(canonical_json(statement))
 
 
-def _notify(subject: Subject, kind: str, ref: str) -> None:
-    """Nothing: representatives are emailed from the outbox (consent.notifications). Kept only
-    until consents.py stops calling it; delete it then."""
-
-
 def _touch(subject: Subject) -> None:
     subject.updated = timezone.now()
     Subject.objects.filter(pk=subject.pk).update(updated=subject.updated)

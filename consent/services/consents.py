@@ -23,7 +23,7 @@ from registry.lib.signing import sign_compact
 from registry.transparency.services import log_append
 
 from . import _common
-from ._common import _notify, _stamp
+from ._common import _stamp
 from .keys import _verify_subject_signature
 from .representatives import _require_representative, authority_check, require_power
 from .terms import Terms, _minor_permit_forbidden, _validate_terms, consent_terms_document
@@ -171,7 +171,6 @@ def consent_sign(
             payload={"consent": consent.public_id, "subject": subject.public_id, "digest": consent.digest},
             audience=[consent.grantee_org.public_id] if consent.grantee_org else None,
         )
-        _notify(subject, "consent.signed", consent.public_id)
         entry = log_append(type="consent.signed", ref=consent.public_id, digest=consent.digest, at=now)
         # The one write after the leaf: the history row records the leaf's index, which exists only
         # now. A single small insert, so the log's lock is held barely longer.

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 
 from consent import services
@@ -210,34 +209,6 @@ def test_a_studio_cannot_vouch_and_a_stranger_cannot_use_someone_elses_guild(
 
 
 # --- Notifications ---------------------------------------------------------------------------------------
-
-
-def test_representatives_are_emailed_about_changes(
-    make_subject, make_user, django_capture_on_commit_callbacks, eager_tasks
-):
-    subject, guardian = make_subject("minor")
-    second = make_user("other.guardian@example.org")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.representative_add(subject=subject, actor=guardian, user=second, role="guardian", presence=fresh())
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
-    mail.outbox.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        consent = signed(subject, guardian)
-    assert sorted(m.to[0] for m in mail.outbox) == sorted([guardian.email, second.email])
-    assert consent.public_id in mail.outbox[0].body
-    assert "Sari" not in mail.outbox[0].body
-    mail.outbox.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        services.consent_revoke(consent=consent, actor=second, witness=fresh())
-    assert len(mail.outbox) == 2
-    assert "revoked" in mail.outbox[0].subject
-    mail.outbox.clear()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        services.dispute_open(subject=subject, opened_by=make_user(), kind="impersonation")
-    assert len(mail.outbox) == 2
 
 
 def test_nothing_is_emailed_when_the_change_is_rolled_back(make_subject, django_capture_on_commit_callbacks):
