@@ -39,11 +39,11 @@ def _sign_in(page: Page, live_server, user, language: str) -> None:
     page.context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
 
 
-def _fits(page: Page, where: str) -> None:
+def _fits(page: Page, where: str, axe: bool = True) -> None:
     """No wider than the window, and nothing serious or critical for axe-core."""
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"{where}: {scroll} px wide in a {inner} px window"
-    if AXE.exists():
+    if axe and AXE.exists():
         assert axe_violations(page) == [], where
 
 
@@ -304,7 +304,8 @@ def test_without_javascript_the_wizard_is_one_form(browser, live_server) -> None
         expect(page.locator("input[name=media][value=face]")).to_be_checked()
         expect(page.locator("input[name=territories][value=ID]")).to_be_checked()
         page.locator(f"input[name=grantee][value={studio.public_id}]").check()
-        _fits(page, "one-page form")
+        # (axe-core's run waits on timers, which never fire with scripts off.)
+        _fits(page, "one-page form", axe=False)
         page.locator(REVIEW).click()
         expect(page.locator("#summary")).to_contain_text("Layar Emas Pictures may generate new material of your face")
         assert Consent.objects.get().grantee == studio.public_id
