@@ -4,7 +4,7 @@
 consent and a child; a studio that checked them, with a release, a webhook and an API key; a project
 with a published guideline, a draft, a signing key and a proof). ``site_pages`` names each page by
 its URL name, so the tests do not depend on any form's fields. ``visit`` opens them in one browser
-context per audience, signed in as that person, in the given language and width.
+context per audience, signed in as that person, in the given language.
 
 ``walked`` visits every page once per language, at both widths, and keeps what both test modules
 look at (axe-core's findings, the widths, the date inputs, the visible text): a walk costs about
