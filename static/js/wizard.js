@@ -66,8 +66,21 @@
           status.textContent = button.getAttribute("data-copied") || "";
         }
       };
+      // Without clipboard access (a page not served over HTTPS), the id is selected instead,
+      // ready for the person to copy themselves.
+      var select = function () {
+        var code = button.parentElement.querySelector("code");
+        if (code && window.getSelection) {
+          var range = document.createRange();
+          range.selectNodeContents(code);
+          window.getSelection().removeAllRanges();
+          window.getSelection().addRange(range);
+        }
+      };
       if (navigator.clipboard && navigator.clipboard.writeText) {
-        navigator.clipboard.writeText(text).then(done, function () {});
+        navigator.clipboard.writeText(text).then(done, select);
+      } else {
+        select();
       }
     });
   });
