@@ -15,7 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e clients/python
 	@touch $(STAMP)
 
-setup: $(STAMP)
+NODE_STAMP := node_modules/.installed
+
+# axe-core for the browser tests' accessibility check (pinned in package-lock.json).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 migrate: setup
 	DEBUG=$${DEBUG-1} $(PY) manage.py migrate --noinput
