@@ -215,6 +215,10 @@ def test_the_wizard_step_by_step(page: Page, live_server, console: list[str], la
     expect(share.locator("code")).to_have_text(subject_id)
     expect(share.locator("svg.qr")).to_be_visible()
     expect(share.locator("[data-copy]")).to_be_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    share.locator("[data-copy]").click()
+    expect(share.locator(".share-id__copied")).not_to_be_empty()
+    assert page.evaluate("navigator.clipboard.readText()") == subject_id
     # Loaded again without the "Draft discarded" message: base.html's message list has
     # role="status" on its <ul>, which axe-core reports (listitem) on every page with a message.
     page.reload()
