@@ -489,16 +489,18 @@ APP = "registry.wsgi:application"
 BARE_APP = "bench.verify:bare_application"
 
 
-def start_server(name: str, env: dict[str, str], app: str = APP) -> subprocess.Popen[bytes]:
+def start_server(
+    name: str, env: dict[str, str], app: str = APP, port: int | None = None, label: str | None = None
+) -> subprocess.Popen[bytes]:
     """``name``'s command serving ``app`` (the registry, or the bare view with the same settings)."""
     command = [app if part == APP else part for part in SERVERS[name]]
-    port = PORT if app == APP else BARE_PORT
+    port = port or (PORT if app == APP else BARE_PORT)
     if name.startswith("gunicorn"):
         command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048"]
     else:
         command += ["--host", "127.0.0.1", "--port", str(port)]
     log(f"starting {name}: {' '.join(command)}")
-    label = name if app == APP else f"{name}-bare"
+    label = label or (name if app == APP else f"{name}-bare")
     out = open(WORK / f"{label}.log", "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
         command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out, start_new_session=True
@@ -882,10 +884,14 @@ def _log_feeder(stop: Any, every: float) -> None:
 def witness_comparison(
     name: str, env: dict[str, str], token: str, files: dict[str, Path], args: argparse.Namespace, number: int
 ) -> dict[str, Any]:
-    """Verification throughput with one witness in the policy that takes ``--witness-delay`` seconds
-    to answer, against the same run with no witness. Both runs have a Celery worker (with beat
-    publishing a checkpoint every second) and the log growing two leaves a second; only the policy
-    differs, so the difference is what witnessing costs the request path."""
+    """Verification throughput of a server whose policy names one witness that takes
+    ``--witness-delay`` seconds to answer, against the same server with no witness policy.
+
+    Both servers run side by side (the policy's on 8731, the other on 8732) and take turns in
+    slices of ``--slice`` seconds, so the shared machine's load weighs on both alike. One Celery
+    worker (with beat publishing a checkpoint every second, under the policy) submits every new
+    checkpoint to the slow witness while the log grows by two leaves a second, during both
+    servers' turns: what differs is only whether the request path has a witness configured."""
     import threading
 
     from django.conf import settings
@@ -897,7 +903,11 @@ def witness_comparison(
 
     public = public_key_bytes(keys.keyring().active(keys.CHECKPOINT).private_key)
     origin = settings.REGISTRY_LOG_ORIGIN
-    witness = ReferenceWitness(name="witness.bench/slow", logs={origin: public}, delay=float(args.witness_delay))
+    # A new witness name each round: a submission cut short when the last round's worker stopped
+    # leaves that witness leased and backing off.
+    witness = ReferenceWitness(
+        name=f"witness.bench/slow{number}", logs={origin: public}, delay=float(args.witness_delay)
+    )
     policy = WORK / "witness-policy"
     base = {
         **env,
@@ -906,40 +916,68 @@ def witness_comparison(
         "REGISTRY_CHECKPOINT_INTERVAL": "1",
         "REGISTRY_WITNESS_MIN_INTERVAL": "0",
     }
+    with_policy = {**base, "REGISTRY_WITNESS_POLICY": str(policy)}
     result: dict[str, Any] = {"witness_delay_s": args.witness_delay}
-    with ReferenceWitnessServer(witness) as server:
+    processes: list[subprocess.Popen[bytes]] = []
+    stop = threading.Event()
+    feeder = threading.Thread(target=_log_feeder, args=(stop, 0.5), daemon=True)
+    with ReferenceWitnessServer(witness) as server, open(WORK / "celery-witness.log", "wb") as worker_log:
         our_log = format_vkey(origin, SIG_ED25519, public)
-        policy.write_text(f"log {our_log}\nwitness slow {witness.vkey} {server.url}\nquorum slow\n")
-        order = ("none", "slow") if number % 2 == 0 else ("slow", "none")
-        for label in order:
-            run_env = {**base, **({"REGISTRY_WITNESS_POLICY": str(policy)} if label == "slow" else {})}
-            worker_log = open(WORK / f"celery-{label}.log", "wb")  # noqa: SIM115 - closed below
-            worker = subprocess.Popen(
-                [str(PYTHON / "celery"), "-A", "registry", "worker", "--beat", "--concurrency", "1",
-                 "--loglevel", "WARNING", "--schedule", str(WORK / "celerybeat-schedule")],
-                cwd=ROOT, env={**os.environ, **run_env}, stdout=worker_log, stderr=worker_log, start_new_session=True,
-            )  # fmt: skip
-            process = start_server(name, run_env)
-            stop = threading.Event()
-            feeder = threading.Thread(target=_log_feeder, args=(stop, 0.5), daemon=True)
-            try:
-                wrk("post", "/api/v1/verifications", token, files["bodies"], 2, args.connections)
-                feeder.start()
-                time.sleep(3)  # the worker is up and witnessing has begun
-                asked = len(witness.requests)
-                figures = wrk("post", "/api/v1/verifications", token, files["bodies"], args.duration, args.connections)
-                figures["witness_submissions_during_run"] = len(witness.requests) - asked
-                result[label] = figures
-                submissions = figures["witness_submissions_during_run"]
-                log(f"{name}: witness {label}: verification {figures['rps']} req/s, {submissions} submissions")
-            finally:
-                stop.set()
+        policy.write_text(f"log {our_log}\nwitness slow{number} {witness.vkey} {server.url}\nquorum slow{number}\n")
+        try:
+            worker = [
+                str(PYTHON / "celery"), "-A", "registry", "worker", "--beat", "--concurrency", "1",
+                "--loglevel", "WARNING", "--schedule", str(WORK / "celerybeat-schedule"),
+            ]  # fmt: skip
+            processes.append(
+                subprocess.Popen(
+                    worker,
+                    cwd=ROOT,
+                    env={**os.environ, **with_policy},
+                    stdout=worker_log,
+                    stderr=worker_log,
+                    start_new_session=True,
+                )
+            )
+            processes.append(start_server(name, with_policy, port=PORT, label=f"{name}-witness"))
+            processes.append(start_server(name, base, port=BARE_PORT, label=f"{name}-no-witness"))
+            ports = {"slow": PORT, "none": BARE_PORT}
+            for port in ports.values():
+                wrk("post", "/api/v1/verifications", token, files["bodies"], 2, args.connections, port)
+            feeder.start()
+            time.sleep(3)  # the worker is up and witnessing has begun
+            asked = len(witness.requests)
+            parts: dict[str, list[dict[str, Any]]] = {label: [] for label in ports}
+            order = list(ports) if number % 2 == 0 else list(ports)[::-1]
+            for turn in range(max(1, round(args.duration / args.slice))):
+                for label in order if turn % 2 == 0 else order[::-1]:
+                    parts[label].append(
+                        wrk("post", "/api/v1/verifications", token, files["bodies"], args.slice, args.connections,
+                            ports[label])
+                    )  # fmt: skip
+            for label, runs in parts.items():
+                requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
+                result[label] = {
+                    "requests": requests,
+                    "seconds": round(seconds, 2),
+                    "rps": round(requests / seconds, 1),
+                    "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+                    "p99_ms": max(r["p99_ms"] for r in runs),
+                    "slices": [r["rps"] for r in runs],
+                }
+            result["witness_submissions_during_run"] = len(witness.requests) - asked
+        finally:
+            stop.set()
+            if feeder.is_alive():
                 feeder.join()
+            for process in reversed(processes):
                 stop_server(process)
-                stop_server(worker)
-                worker_log.close()
     result["slow_over_none"] = round(result["slow"]["rps"] / result["none"]["rps"], 3)
     result["within_5_percent"] = abs(1 - result["slow_over_none"]) <= 0.05
+    log(
+        f"{name}: verification {result['slow']['rps']} req/s with the slow witness, {result['none']['rps']} "
+        f"without ({result['slow_over_none']:.1%}); {result['witness_submissions_during_run']} submissions"
+    )
     return result
 
 
