@@ -98,6 +98,8 @@
   var current = 0;
   form.classList.add("wizard--steps");
   nav.hidden = false;
+  nav.appendChild(submit); // "Review" takes Next's place on the last step
+
 
   function show(index, focus) {
     current = Math.max(0, Math.min(index, steps.length - 1));
