@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from consent.models import (
@@ -444,28 +444,33 @@ LOG_PROOF_HELP = (
 )
 
 
-class C2paAssertionOut(serializers.Serializer[Any]):
-    """A ready-to-embed C2PA assertion."""
-
-    label = serializers.ChoiceField(choices=["org.restu.consent", "cawg.training-mining"])
-    data = serializers.DictField(
-        help_text=(
-            'org.restu.consent: {"receipt", "consent", "subject", "log_proof"}; cawg.training-mining: '
-            '{"entries": {"cawg.ai_training" | "cawg.ai_generative_training" | "cawg.data_mining" | '
-            '"cawg.ai_inference": {"use": "allowed" | "notAllowed"}}}'
-        )
-    )
-
-
 def log_proof_field() -> serializers.CharField:
     return serializers.CharField(allow_null=True, help_text=LOG_PROOF_HELP)
 
 
-def c2pa_assertions_field(when: str) -> serializers.ListSerializer[Any]:
-    return C2paAssertionOut(  # type: ignore[return-value]  # many=True makes a ListSerializer
-        many=True,
-        allow_null=True,
-        help_text=f"The C2PA assertions to embed in the media ({when}); null otherwise.",
+# Built with ``inline_serializer`` because a declared field named ``data`` would hide the
+# serializer's own ``data``; made once, so the schema has one component of that name.
+C2paAssertionOut = type(
+    inline_serializer(
+        "C2paAssertion",
+        {
+            "label": choice([("org.restu.consent", ""), ("cawg.training-mining", "")]),
+            "data": serializers.DictField(
+                help_text=(
+                    'org.restu.consent: {"receipt", "consent", "subject", "log_proof"}; cawg.training-mining: '
+                    '{"entries": {"cawg.ai_training" | "cawg.ai_generative_training" | "cawg.data_mining" | '
+                    '"cawg.ai_inference": {"use": "allowed" | "notAllowed"}}}'
+                )
+            ),
+        },
+    )
+)
+
+
+def c2pa_assertions_field(when: str) -> Any:
+    """A list of ready-to-embed C2PA assertions (``consent.c2pa``), or null."""
+    return C2paAssertionOut(
+        many=True, allow_null=True, help_text=f"The C2PA assertions to embed in the media ({when}); null otherwise."
     )
 
 

@@ -259,7 +259,7 @@ def _training(
                     for c in candidates
                 ]
                 use = replace(check.use, activity=activity)
-                decisions.append(weigh(query=use, caller=caller, subject=facts, candidates=moved)[0])  # type: ignore[arg-type]
+                decisions.append(weigh(query=use, caller=caller, subject=facts, candidates=moved)[0])
             found = memo[key] = c2pa.training_mining_of(decisions)
         entries[n] = found
     return entries
