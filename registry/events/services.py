@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -46,7 +47,10 @@ _HANDLERS: dict[str, list[str]] = {}
 
 
 def handler_register(*, event_type: str, task_name: str) -> None:
-    """Run ``task_name(event_public_id)`` for every ``event_type`` event, after it commits."""
+    """Run ``task_name(event_public_id)`` for every ``event_type`` event, after it commits.
+
+    At least once: a reaction is published again if the broker failed it, a dispatch was cut
+    short, or the worker was lost (acks_late), so the task must be idempotent."""
     names = _HANDLERS.setdefault(event_type, [])
     if task_name not in names:
         names.append(task_name)
@@ -181,20 +185,48 @@ def _subscribers(event: OutboxEvent) -> list[WebhookEndpoint]:
     return [endpoint for endpoint in endpoints if event.type in endpoint.events]
 
 
-def outbox_dispatch(*, limit: int = 500) -> tuple[list[int], list[tuple[str, str]]]:
-    """Fan out undispatched events: deliveries to attempt, and (task, event id) reactions to run."""
+def outbox_dispatch(
+    *, limit: int = 500, publish: Callable[[str, str], object] | None = None
+) -> tuple[list[int], list[tuple[str, str]]]:
+    """Fan out undispatched events: deliveries to attempt, and (task, event id) reactions to run.
+
+    With ``publish`` (the dispatcher's ``send_task``), an event's reactions are published while
+    this transaction holds the event, and it is marked dispatched only once every one of them was:
+    if a publish fails (the broker went away), that event and the ones after it stay in the
+    outbox, and the next dispatch or sweep publishes their reactions again — at least once, so
+    every registered handler must be idempotent. The reactions returned were all published.
+    Without ``publish`` the caller runs the returned reactions itself (tests do).
+    """
     created: list[int] = []
     reactions: list[tuple[str, str]] = []
     with transaction.atomic():
         events = OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("created", "id")
         if connection.features.has_select_for_update_skip_locked:
-            events = events.select_for_update(skip_locked=True)
+            # Another dispatcher (or the sweep) skips the events this one holds, so a reaction is
+            # published once; NO KEY lets a reaction already running insert rows that point at
+            # the event (e.g. NotificationSent) without waiting for this transaction.
+            events = events.select_for_update(skip_locked=True, no_key=connection.features.has_select_for_no_key_update)
+        # On SQLite the transaction takes the write lock when it begins (transaction_mode
+        # IMMEDIATE in settings), so dispatchers run one after the other and read what the
+        # previous one committed.
         for event in list(events[:limit]):
+            mine = [(task, event.public_id) for task in handlers_for(event.type)]
+            if publish is not None:
+                try:
+                    for task, event_id in mine:
+                        publish(task, event_id)
+                except Exception:  # kombu, redis and amqp raise unrelated types when the broker is away
+                    logger.error(
+                        "Could not publish the reactions to %s; the next dispatch or sweep will.",
+                        event.public_id,
+                        exc_info=True,
+                    )
+                    break
+            reactions.extend(mine)
             for endpoint in _subscribers(event):
                 delivery, new = Delivery.objects.get_or_create(event=event, endpoint=endpoint)
                 if new:
                     created.append(delivery.pk)
-            reactions.extend((task, event.public_id) for task in handlers_for(event.type))
             event.dispatched_at = timezone.now()
             event.save(update_fields=["dispatched_at"])
     return created, reactions

@@ -9,12 +9,16 @@ from registry.events import services
 
 @shared_task(name="registry.events.tasks.dispatch_outbox")
 def dispatch_outbox() -> int:
-    """Fan out new events, then attempt their deliveries and run the apps' reactions."""
-    created, reactions = services.outbox_dispatch()
+    """Fan out new events, publish the apps' reactions, then attempt the deliveries.
+
+    An event counts as dispatched only once its reactions reached the broker (at least once:
+    a failed publish leaves the event for the next dispatch or sweep). A delivery that cannot be
+    handed to a worker now is a pending row, which the sweep attempts when it is due."""
+    created, _ = services.outbox_dispatch(
+        publish=lambda task_name, event_id: current_app.send_task(task_name, args=[event_id])
+    )
     for delivery_id in created:
         deliver.delay(delivery_id)
-    for task_name, event_id in reactions:
-        current_app.send_task(task_name, args=[event_id])
     return len(created)
 
 
