@@ -35,7 +35,6 @@ from consent.pages.forms import (
     signer_voice,
 )
 from consent.rules.statements import consent_summary
-from consent.services.consents import consent_discard
 from registry.accounts.presence import presence_from_request
 from registry.authenticated import AuthenticatedHttpRequest
 from registry.errors import DomainError, NotAllowed, NotFound, ReauthenticationRequired
@@ -192,7 +191,7 @@ def _discard(request: AuthenticatedHttpRequest, consent: Consent) -> HttpRespons
     if request.POST.get("action") != "discard":
         return HttpResponse(status=400)
     try:
-        consent_discard(consent=consent, actor=request.user)
+        services.consent_discard(consent=consent, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.detail)
         return redirect("consent:consent-review", consent_id=consent.public_id)

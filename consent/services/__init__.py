@@ -21,7 +21,7 @@ from .appointments import (
     representative_invite,
     subject_hand_over_invite,
 )
-from .consents import WITNESS_TYP, consent_create, consent_sign, consent_update
+from .consents import WITNESS_TYP, consent_create, consent_discard, consent_sign, consent_update
 from .disputes import RELIANCE_DAYS, dispute_open, dispute_resolve, organizations_relying_on
 from .erasure import Erasure, person_erase, subject_erase
 from .keys import (
@@ -83,6 +83,7 @@ __all__ = [
     "assurance_refresh_for_organization",
     "authority_check",
     "consent_create",
+    "consent_discard",
     "consent_expire",
     "consent_revoke",
     "consent_sign",
