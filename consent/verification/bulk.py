@@ -23,6 +23,7 @@ from consent import vocabulary as v
 from consent.models import AccessLogEntry, Subject
 from consent.rules.decision import (
     ACTIVITY_MISS,
+    DENIED,
     PERMITTED,
     UNKNOWN_ANSWER,
     Candidate,
@@ -241,6 +242,7 @@ def _training(
     entries: dict[int, dict[str, dict[str, str]]] = {}
     # Not at import: consent.c2pa may be the module being imported when this one is.
     bits = [v.bit(v.ACTIVITY_KEYS, activity) for activity in c2pa.ACTIVITIES]
+    masks = weighed.masks
     memo: dict[tuple[int | None, Any], dict[str, dict[str, str]]] = {}
     for n in permitted:
         check = answers[n].check
@@ -251,15 +253,18 @@ def _training(
         if found is None:
             decisions = []
             for activity, bit in zip(c2pa.ACTIVITIES, bits, strict=True):
-                moved = [
-                    (
-                        (c[0] & ~ACTIVITY_MISS) | (0 if weighed.masks[c[5]] & bit else ACTIVITY_MISS),
-                        *c[1:],
-                    )
-                    for c in candidates
-                ]
+                if activity == check.use.activity:
+                    decisions.append(PERMITTED)  # the answer itself
+                    continue
+                moved = [((c[0] & ~ACTIVITY_MISS) | (0 if masks[c[5]] & bit else ACTIVITY_MISS), c) for c in candidates]
+                # ``weigh`` permits only through a permit that misses nothing: without one the use
+                # is refused whatever else the candidates say, and weighing them is not needed.
+                if not any(missed == 0 and c[1] == "permit" for missed, c in moved):
+                    decisions.append(DENIED)
+                    continue
                 use = replace(check.use, activity=activity)
-                decisions.append(weigh(query=use, caller=caller, subject=facts, candidates=moved)[0])
+                shifted = [(missed, *c[1:]) for missed, c in moved]
+                decisions.append(weigh(query=use, caller=caller, subject=facts, candidates=shifted)[0])
             found = memo[key] = c2pa.training_mining_of(decisions)
         entries[n] = found
     return entries

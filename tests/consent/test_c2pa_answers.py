@@ -260,3 +260,23 @@ def test_the_schema_declares_the_new_fields(anon):
     assert components["ConsentToken"]["properties"]["log_proof"]["nullable"] is True
     appearance = components["ReleaseAppearanceOut"]["properties"]
     assert {"log_proof", "c2pa_assertions", "subject", "consent", "decision"} <= set(appearance)
+
+
+def test_a_deny_on_training_refuses_it_in_bulk_as_in_a_single_answer(signed, studio, org, terms):
+    subject, person, _ = signed(activities=["generate", "train_model", "alter"])
+    refusal = services.consent_create(
+        subject=subject,
+        actor=person,
+        terms=as_service_terms(terms(subject, effect="deny", activities=["train_model"], intended_use="No models")),
+    )
+    services.consent_sign(consent=refusal, actor=person, method="witnessed", witness=witness())
+    _, client = studio
+    single = client.post("/api/v1/verifications", query(subject)).json()
+    [result] = client.post("/api/v1/verifications/bulk", {"queries": [query(subject)]}).json()["results"]
+    expected = {
+        "cawg.ai_training": "notAllowed",
+        "cawg.ai_generative_training": "notAllowed",
+        "cawg.data_mining": "notAllowed",
+        "cawg.ai_inference": "allowed",
+    }
+    assert uses(single["c2pa_assertions"]) == uses(result["c2pa_assertions"]) == expected
