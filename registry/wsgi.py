@@ -6,13 +6,13 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
-application = get_wsgi_application()
+_site = get_wsgi_application()
 
 from registry.witness.wsgi import witness_fast_path  # noqa: E402 — needs the loaded apps
 
 # POST /api/v1/witness/add-checkpoint takes a lean middleware list (registry/witness/wsgi.py);
 # everything else is the whole site.
-application = witness_fast_path(application)
+application = witness_fast_path(_site)
 
 
 def _freeze_the_loaded_app() -> None:

@@ -113,6 +113,6 @@ def whole_list(
     )
 
 
-def whole_list_response(results: list[Any]) -> Response:
+def whole_list_response(results: Any) -> Response:
     """A list answered whole, in the paginated envelope (``whole_list`` is its schema)."""
     return Response({"results": results, "next": None, "previous": None})
