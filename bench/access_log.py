@@ -121,7 +121,7 @@ def _month_start(moment: datetime) -> datetime:
 class Seeder:
     """Grows the access log with COPY: probe subjects with a fixed number of checks, then fillers."""
 
-    def __init__(self, months: int) -> None:
+    def __init__(self, months: int, resume: bool = False) -> None:
         from django.db import connection
 
         from consent.models import AccessLogEntry, Subject
@@ -136,6 +136,16 @@ class Seeder:
         self.subject_table = Subject._meta.db_table
         self.subjects = 0
         self.rows = 0
+        self.orgs = list(range(1, 21))  # ids only: the columns carry no constraint, readers LEFT JOIN
+        self.probes = list(range(1, PROBES + 1))
+        if resume:  # grow the log a previous run left (its probes are subjects 1..PROBES)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT count(*) FROM {self.log_table}")  # noqa: S608
+                self.rows = cursor.fetchone()[0]
+                cursor.execute(f"SELECT max(id) FROM {self.subject_table}")  # noqa: S608
+                self.subjects = cursor.fetchone()[0]
+            log(f"resuming at {self.rows:,} rows, {self.subjects:,} subjects")
+            return
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {self.log_table}, {self.subject_table} RESTART IDENTITY CASCADE")
         month = self.span_start
@@ -151,7 +161,6 @@ class Seeder:
                 cursor.execute(f"ALTER TABLE {partition} SET (autovacuum_enabled = false)")
         self.probes = self.add_subjects(PROBES)
         self.copy_rows([(s, PROBE_ROWS) for s in self.probes])
-        self.orgs = list(range(1, 21))  # ids only: the columns carry no constraint, readers LEFT JOIN
 
     def partitions(self) -> list[str]:
         with self.connection.cursor() as cursor:
@@ -439,7 +448,7 @@ def chart(result: dict[str, Any]) -> str:
         parts.append(f'<text x="{width - right + 45}" y="{ly + 4}">{label}</text>')
     parts.append(
         f'<text x="{left}" y="{height - 12}">{PROBES} probe subjects x {PROBE_ROWS} checks each at every size; '
-        f"{result['months']} monthly partitions; inserts committed one by one</text>"
+        f"rows over {result['months']} months, one partition a month; dashed: control</text>"
     )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -453,6 +462,11 @@ def main() -> None:
     parser.add_argument("--singles", type=int, default=2000, help="one-row inserts to time per size")
     parser.add_argument("--batches", type=int, default=30, help="1,000-row inserts to time per size")
     parser.add_argument("--tag", default="")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="grow the log a previous run left instead of starting empty; its sizes are added to the same result file",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
@@ -468,7 +482,7 @@ def main() -> None:
     if not access_log_is_partitioned():
         raise SystemExit("the access log is not partitioned: is this PostgreSQL with migration 0008?")
     statement = hot_path_insert()
-    seeder = Seeder(args.months)
+    seeder = Seeder(args.months, resume=args.resume)
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
@@ -485,6 +499,11 @@ def main() -> None:
         "probes": {"subjects": PROBES, "checks_each": PROBE_ROWS},
         "sizes": [],
     }
+    stem = f"access-log-{result['date']}" + (f"-{args.tag}" if args.tag else "")
+    if args.resume and (RESULTS / f"{stem}.json").exists():
+        earlier = json.loads((RESULTS / f"{stem}.json").read_text(encoding="utf-8"))
+        result["sizes"] = earlier["sizes"]
+        result["command"] = f"{earlier['command']}; then {result['command']}"
     for size in sizes:
         log(f"growing to {size:,} rows")
         seconds = seeder.grow_to(size)
@@ -514,7 +533,6 @@ def main() -> None:
         )
         result["sizes"].append(point)
         RESULTS.mkdir(parents=True, exist_ok=True)
-        stem = f"access-log-{result['date']}" + (f"-{args.tag}" if args.tag else "")
         (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         (RESULTS / f"{stem}.svg").write_text(chart(result), encoding="utf-8")
         log(f"  wrote bench/results/{stem}.json and .svg")
