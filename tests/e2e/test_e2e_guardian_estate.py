@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 NEXT = "[data-wizard-next]"
 BACK = "[data-wizard-back]"
 REVIEW = "form.wizard [data-wizard-submit] button[type=submit]"
+PASSWORD = "a long and unusual passphrase"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What the people in these journeys wrote themselves, or are called: shown as written in any language.
 NAMES = (
@@ -54,9 +55,12 @@ def _english() -> tuple[English, ...]:
     return tuple(english_patterns())
 
 
-def looks_right(page: Page, where: str, language: str, as_written: tuple[str, ...] = NAMES) -> None:
+def looks_right(
+    page: Page, where: str, language: str, as_written: tuple[str, ...] = NAMES, ids: tuple[str, ...] = ()
+) -> None:
     """The page as it is now: no wider than the window, date inputs in ISO, and on an Indonesian
-    page no English string of the project (what people wrote, names and ids aside)."""
+    page no English string of the project (what people wrote, names and ids aside). ``ids`` are
+    keys people chose (a clause's "consent"): a line that is only one of them is no English."""
     seen = page.evaluate(MEASURE)
     assert seen["scroll"] <= seen["inner"], (
         f"{where} ({page.url}): {seen['scroll']} px wide in a {seen['inner']} px window; sticking out: {seen['wide']}"
@@ -66,7 +70,7 @@ def looks_right(page: Page, where: str, language: str, as_written: tuple[str, ..
         assert value == "" or ISO.match(value), f"{where}: date input {name} holds {value!r}"
         assert not (attribute and not value), f"{where}: the browser refused date input {name}'s {attribute!r}"
     if language == "id":
-        text = seen["text"]
+        text = "\n".join(line for line in seen["text"].splitlines() if line.strip() not in ids)
         for written in as_written:
             text = text.replace(written, " ")
         leaks = english_on(text, list(_english())) + english_lines(text, seen["code"], as_written)
@@ -107,6 +111,18 @@ def _onboard(page: Page, live_server, status: str, name: str, field: str, day: d
     page.locator("form.form button[type=submit]").click()
 
 
+def _sign(page: Page, tag: str, language: str) -> None:
+    """ "I agree — sign now"; the password is confirmed (the session is not a fresh sign-in), and the
+    signing finishes by itself on "my consents"."""
+    page.locator("form[action$='/sign/'] button[type=submit]").first.click()
+    expect(page.locator("input[name=password]")).to_be_visible()
+    looks_right(page, f"{tag} confirm password", language)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").last.click()
+    page.wait_for_url("**/me/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
 @pytest.fixture
 def studio():
     from registry.accounts.models import User
@@ -138,7 +154,7 @@ def test_a_parent_registers_a_consent_for_their_child(
     from consent.models import Consent
     from registry.accounts.models import User
 
-    parent = User.objects.create_user(f"ibu-{language}@example.org", None)
+    parent = User.objects.create_user(f"ibu-{language}@example.org", PASSWORD)
     sign_in(page, live_server, parent, language)
     page.set_viewport_size(viewport)
     tag = f"guardian-{language}-{viewport['width']}"
@@ -199,9 +215,18 @@ def test_a_parent_registers_a_consent_for_their_child(
     assert consent.valid_until is not None
     assert consent.valid_until <= adult_on
 
-    page.goto(live_server.url + "/me/")
+    # Signed: on record, and the signed consent still speaks of the child.
+    _sign(page, tag, language)
     expect(page.locator("main")).to_contain_text("Putri Pemeran")
     looks_right(page, f"{tag} my consents", language)
+    consent.refresh_from_db()
+    assert consent.status == "active"
+    page.goto(f"{live_server.url}/me/consents/{consent.public_id}/")
+    expect(page.locator("#summary")).to_contain_text(words["whose"])
+    for wrong in NOT_THEIRS[language]:
+        expect(page.locator("#summary")).not_to_contain_text(wrong)
+    looks_right(page, f"{tag} signed consent", language)
+    screenshot(page, f"{tag}-signed.png")
     assert csp_violations(console) == []
     assert [line for line in console if line.startswith("pageerror")] == []
 
@@ -224,7 +249,7 @@ def test_an_estate_refuses_everything_for_a_late_relative(
     from consent.models import Consent
     from registry.accounts.models import User
 
-    heir = User.objects.create_user(f"ahli-waris-{language}@example.org", None)
+    heir = User.objects.create_user(f"ahli-waris-{language}@example.org", PASSWORD)
     sign_in(page, live_server, heir, language)
     page.set_viewport_size(viewport)
     tag = f"estate-{language}-{viewport['width']}"
@@ -272,8 +297,14 @@ def test_an_estate_refuses_everything_for_a_late_relative(
     assert consent.grantee == v.ANY
     assert set(consent.purposes) == set(v.PURPOSE_KEYS)
 
-    page.goto(live_server.url + "/me/")
+    _sign(page, tag, language)
     expect(page.locator("main")).to_contain_text("Almarhum Pak Darto")
     looks_right(page, f"{tag} my consents", language)
+    consent.refresh_from_db()
+    assert consent.status == "active"
+    page.goto(f"{live_server.url}/me/consents/{consent.public_id}/")
+    expect(page.locator("#summary")).to_contain_text(words["refusal"])
+    looks_right(page, f"{tag} signed refusal", language)
+    screenshot(page, f"{tag}-signed.png")
     assert csp_violations(console) == []
     assert [line for line in console if line.startswith("pageerror")] == []
