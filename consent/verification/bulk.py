@@ -376,7 +376,11 @@ def _bulk_document(
         )
     body = '{"results":[' + ",".join(parts) + '],"receipt":' + receipt + "}"
     # As DRF's JSON renderer does: U+2028 and U+2029 are valid JSON but end lines in JavaScript.
-    return body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8")
+    # Only the covered objects, the conditions and the proofs' checkpoint can hold them (receipts,
+    # ids and entries are ASCII): look there rather than through the whole body.
+    if any("\u2028" in text or "\u2029" in text for text in (*covered, *conditions, *proof_json.values())):
+        body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return body.encode("utf-8")
 
 
 @contextmanager
