@@ -58,10 +58,20 @@ def _english() -> tuple[English, ...]:
 def looks_right(
     page: Page, where: str, language: str, as_written: tuple[str, ...] = NAMES, ids: tuple[str, ...] = ()
 ) -> None:
-    """The page as it is now: no wider than the window, date inputs in ISO, and on an Indonesian
-    page no English string of the project (what people wrote, names and ids aside). ``ids`` are
-    keys people chose (a clause's "consent"): a line that is only one of them is no English."""
+    """The page as it is now, every <details> opened: no wider than the window, date inputs in ISO,
+    and on an Indonesian page no English string of the project (what people wrote, names and ids
+    aside). ``ids`` are keys people chose (a clause's "consent"): a line of only one is no English."""
+    # What a person sees after opening every "Technical details" counts too; closed again after.
+    opened = page.evaluate(
+        """() => [...document.querySelectorAll('details:not([open])')].map((el, i) => {
+            el.open = true; el.dataset.e2eOpened = String(i); return i; })"""
+    )
     seen = page.evaluate(MEASURE)
+    if opened:
+        page.evaluate(
+            """() => document.querySelectorAll('details[data-e2e-opened]').forEach((el) => {
+                el.open = false; delete el.dataset.e2eOpened; })"""
+        )
     assert seen["scroll"] <= seen["inner"], (
         f"{where} ({page.url}): {seen['scroll']} px wide in a {seen['inner']} px window; sticking out: {seen['wide']}"
     )
