@@ -318,3 +318,45 @@ def test_an_estate_refuses_everything_for_a_late_relative(
     screenshot(page, f"{tag}-signed.png")
     assert csp_violations(console) == []
     assert [line for line in console if line.startswith("pageerror")] == []
+
+
+@LANGUAGES
+def test_a_child_who_comes_of_age_within_a_year_gets_an_end_date_the_registry_accepts(
+    page: Page, live_server, studio, console: list[str], language: str
+) -> None:
+    """The proposed end date is at most the child's coming of age, so the parent who keeps the
+    defaults gets to the review, not an error about a date they never chose."""
+    from consent.models import Consent
+    from registry.accounts.models import User
+
+    parent = User.objects.create_user(f"ayah-{language}@example.org", PASSWORD)
+    sign_in(page, live_server, parent, language)
+    page.set_viewport_size(PHONE)
+    tag = f"guardian-soon-{language}-390"
+    adult_on = timezone.now().date() + timedelta(days=100)
+    _onboard(page, live_server, "minor", "Putri Pemeran", "adult_on", adult_on, language, tag)
+
+    _next(page, 1, tag, language)
+    page.locator("input[name=media][value=face]").check()
+    _next(page, 2, tag, language)
+    _next(page, 3, tag, language)
+    page.locator("input[name=purposes][value=film_tv]").check()
+    page.locator("textarea[name=intended_use]").fill("Adegan baru untuk film Sang Penari")
+    _next(page, 4, tag, language)
+    page.locator("input[name=territories][value=ID]").check()
+    _next(page, 5, tag, language)
+    page.locator("input[name=org_query]").fill("layar")
+    page.locator(f"input[name=grantee][value={studio.public_id}]").check()
+    _next(page, 6, tag, language)
+    _step(page, 7)
+    proposed = page.locator("input[name=valid_until]").input_value()
+    _next(page, 7, tag, language)
+    page.locator(REVIEW).click()
+    page.wait_for_load_state()
+    errors = page.locator("#error-summary:visible")
+    refused = errors.inner_text() if errors.count() else ""
+    looks_right(page, f"{tag} after review", language)
+    screenshot(page, f"{tag}-review.png")
+    assert refused == "", f"the wizard proposed {proposed} for a child of age on {adult_on}; refused: {refused!r}"
+    assert date.fromisoformat(proposed) <= adult_on
+    assert Consent.objects.get().valid_until <= adult_on
