@@ -856,7 +856,8 @@ def test_keys_and_tokens_stay_out_of_the_logs(authz_world: Any, all_logs: pytest
     # a subject (people only: 403).
     assert api.get("/api/v1/api-keys", **bearer).status_code == 403
     assert api.get(f"/api/v1/subjects/{w.subject.public_id}", **bearer).status_code == 403
-    assert api.get(f"/api/v1/releases/{w.release.public_id[:-1]}x", **bearer).status_code == 404
+    other = "x" if not w.release.public_id.endswith("x") else "y"  # never the real id (1 in 32 ended in x)
+    assert api.get(f"/api/v1/releases/{w.release.public_id[:-1]}{other}", **bearer).status_code == 404
     token = api.post(
         "/api/v1/consent-tokens",
         {
