@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -169,7 +169,9 @@ class ConsentForm(forms.Form):
         initial="none",
     )
 
-    def __init__(self, *args: Any, language: str = "en", voice: str = "you", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, language: str = "en", voice: str = "you", adult_on: date | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         # Whose likeness, as the signer would say it: a guardian speaks of their child, an estate
         # of the late relative, an agent of the person they represent.
@@ -211,7 +213,9 @@ class ConsentForm(forms.Form):
             choice_field(self, name).choices = explained
         today = timezone.now().date()
         self.fields["valid_from"].initial = today
-        self.fields["valid_until"].initial = today + timedelta(days=365)
+        # A year by default; for a minor, never past the day they come of age (the registry refuses it).
+        a_year = today + timedelta(days=365)
+        self.fields["valid_until"].initial = min(a_year, adult_on) if adult_on else a_year
 
     def country_rows(self) -> list[tuple[str, list[tuple[str, str, bool]]]]:
         """The country checkboxes by group: (group, [(code, name, checked)])."""

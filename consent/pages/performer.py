@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from consent import selectors, services
-from consent.models import Consent
+from consent.models import Consent, Subject
 from consent.pages.forms import (
     SEARCH_MIN_LENGTH,
     ConsentForm,
@@ -144,7 +145,11 @@ def consent_new(request: AuthenticatedHttpRequest, subject_id: str) -> HttpRespo
     except NotFound:
         raise Http404 from None
     searching = request.method == "POST" and "find_org" in request.POST
-    options = {"language": _language(), "voice": signer_voice(rep.role, subject.status)}
+    options: dict[str, Any] = {
+        "language": _language(),
+        "voice": signer_voice(rep.role, subject.status),
+        "adult_on": subject.adult_on if subject.status == Subject.Status.MINOR else None,
+    }
     if searching:
         probe = ConsentForm(request.POST, **options)
         form = ConsentForm(initial=kept_answers(probe, request.POST), **options)
