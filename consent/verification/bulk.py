@@ -353,26 +353,29 @@ def _bulk_document(
             rendered = entries_json.get(id(entries))
             if rendered is None:
                 rendered = entries_json[id(entries)] = _canonical(entries)
-            # ``consent.c2pa.c2pa_assertions``, rendered as text (keys in canonical order).
-            assertions = (
-                '[{"data":{"consent":'
-                + _string(consent.public_id)
-                + ',"log_proof":'
-                + proof
-                + ',"receipt":'
-                + receipt
-                + ',"subject":'
-                + _string(answer.check.subject)
-                + '},"label":"'
-                + c2pa.CONSENT_LABEL
-                + '"},{"data":{"entries":'
-                + rendered
-                + '},"label":"'
-                + c2pa.TRAINING_MINING_LABEL
-                + '"}]'
+            # ``consent.c2pa.c2pa_assertions``, rendered as text (keys in canonical order), joined
+            # once: chained ``+`` would copy the proof and the receipt a dozen times per result.
+            assertions = "".join(
+                (
+                    '[{"data":{"consent":',
+                    _string(consent.public_id),
+                    ',"log_proof":',
+                    proof,
+                    ',"receipt":',
+                    receipt,
+                    ',"subject":',
+                    _string(answer.check.subject),
+                    '},"label":"',
+                    c2pa.CONSENT_LABEL,
+                    '"},{"data":{"entries":',
+                    rendered,
+                    '},"label":"',
+                    c2pa.TRAINING_MINING_LABEL,
+                    '"}]',
+                )
             )
         parts.append(
-            '{"c2pa_assertions":' + assertions + ',"conditions":' + text + ',"log_proof":' + proof + "," + item[1:]
+            "".join(('{"c2pa_assertions":', assertions, ',"conditions":', text, ',"log_proof":', proof, ",", item[1:]))
         )
     body = '{"results":[' + ",".join(parts) + '],"receipt":' + receipt + "}"
     # As DRF's JSON renderer does: U+2028 and U+2029 are valid JSON but end lines in JavaScript.
