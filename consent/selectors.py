@@ -17,6 +17,7 @@ from consent.models import AccessLogEntry, Consent, ConsentEvent, Representative
 from consent.services import representative_of, today
 from registry.accounts.models import ApiKey, Membership, User
 from registry.errors import NotFound
+from registry.lib.timestamps import rfc3339, rfc3339_or_none
 
 # --- Visibility -------------------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ def consent_record_27560(consent: Consent) -> dict[str, Any]:
         "consent_state": state,
         "consent_type": "explicit",
         "validity": {"from": consent.valid_from.isoformat(), "until": _iso(consent.valid_until)},
-        "events": [{"type": e.type, "at": e.at.isoformat(), "log_index": e.log_index} for e in consent.events.all()],
+        "events": [{"type": e.type, "at": rfc3339(e.at), "log_index": e.log_index} for e in consent.events.all()],
         "notice": {"language": consent.notice_language, "digest": consent.notice_digest, "text": consent.notice_summary}
         if consent.notice_digest
         else None,
@@ -145,7 +146,7 @@ def consent_record_27560(consent: Consent) -> dict[str, Any]:
         "withdrawal": {
             "policy": consent.revocation_policy,
             "notice_days": consent.revocation_notice_days,
-            "withdrawn_at": consent.revoked_at.isoformat() if consent.revoked_at else None,
+            "withdrawn_at": rfc3339_or_none(consent.revoked_at),
         },
         "conditions": consent.conditions,
         "guideline": consent.guideline_ref,
@@ -170,7 +171,7 @@ def person_export(*, user: User) -> dict[str, Any]:
         "access_log": [
             {
                 "subject": e.subject.public_id,
-                "at": e.created.isoformat(),
+                "at": rfc3339(e.created),
                 "caller": e.caller_org.public_id if e.caller_org else None,
                 "query": e.query,
                 "decision": e.decision,

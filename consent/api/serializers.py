@@ -20,6 +20,7 @@ from consent.models import (
 )
 from consent.services import consent_signing_input, revocation_signing_input
 from registry.api.serializers import StrictSerializer
+from registry.lib.timestamps import rfc3339, rfc3339_or_none
 
 
 def choice(choices: list[tuple[str, Any]], **kwargs: Any) -> serializers.ChoiceField:
@@ -181,8 +182,8 @@ def representative_out(rep: Representative) -> dict[str, Any]:
         "scope": rep.scope or None,
         "powers": rep.effective_powers,
         "valid_until": _date(rep.valid_until),
-        "created": rep.created.isoformat(),
-        "ended_at": rep.ended_at.isoformat() if rep.ended_at else None,
+        "created": rfc3339(rep.created),
+        "ended_at": rfc3339_or_none(rep.ended_at),
     }
 
 
@@ -198,7 +199,7 @@ def representative_invitation_out(invitation: Any) -> dict[str, Any]:
         "powers": terms.get("powers"),
         "scope": terms.get("scope") or None,
         "valid_until": terms.get("valid_until"),
-        "expires_at": invitation.expires_at.isoformat(),
+        "expires_at": rfc3339(invitation.expires_at),
     }
 
 
@@ -207,8 +208,8 @@ def key_out(key: SubjectKey) -> dict[str, Any]:
         "kid": key.kid,
         "id": key.public_id,
         "public_jwk": key.public_jwk,
-        "created": key.created.isoformat(),
-        "retired_at": key.retired_at.isoformat() if key.retired_at else None,
+        "created": rfc3339(key.created),
+        "retired_at": rfc3339_or_none(key.retired_at),
     }
 
 
@@ -217,8 +218,8 @@ def vouch_out(vouch: Vouch) -> dict[str, Any]:
         "id": vouch.public_id,
         "subject": vouch.subject.public_id,
         "organization": vouch.organization.public_id,
-        "created": vouch.created.isoformat(),
-        "revoked_at": vouch.revoked_at.isoformat() if vouch.revoked_at else None,
+        "created": rfc3339(vouch.created),
+        "revoked_at": rfc3339_or_none(vouch.revoked_at),
     }
 
 
@@ -255,8 +256,8 @@ def subject_out(subject: Subject, *, private: bool) -> dict[str, Any]:
             ],
             "keys": [key_out(k) for k in subject.keys.order_by("created")],
             "vouches": [vouch_out(vch) for vch in subject.vouches.select_related("organization").order_by("created")],
-            "created": subject.created.isoformat(),
-            "updated": subject.updated.isoformat(),
+            "created": rfc3339(subject.created),
+            "updated": rfc3339(subject.updated),
         }
     )
     return body
@@ -269,15 +270,15 @@ def consent_out(consent: Consent) -> dict[str, Any]:
         "status": consent.status,
         **{k: v for k, v in consent.terms.items() if k not in ("type", "registry", "id", "subject")},
         "digest": consent.digest,
-        "created": consent.created.isoformat(),
-        "updated": consent.updated.isoformat(),
+        "created": rfc3339(consent.created),
+        "updated": rfc3339(consent.updated),
     }
     if consent.status == Consent.Status.DRAFT:
         body["signing_input"] = consent_signing_input(consent)
         return body
     body["signature"] = {
         "method": consent.method,
-        "signed_at": consent.signed_at.isoformat() if consent.signed_at else None,
+        "signed_at": rfc3339_or_none(consent.signed_at),
         "signer": consent.signed_by.public_id if consent.signed_by else None,
         "kid": consent.signer_kid,
         "jws": consent.signature,
@@ -290,19 +291,19 @@ def consent_out(consent: Consent) -> dict[str, Any]:
         body["revocation_signing_input"] = revocation_signing_input(consent)
     if consent.status == Consent.Status.REVOKED:
         body["revoked"] = {
-            "at": consent.revoked_at.isoformat() if consent.revoked_at else None,
-            "effective_at": consent.revocation_effective_at.isoformat() if consent.revocation_effective_at else None,
+            "at": rfc3339_or_none(consent.revoked_at),
+            "effective_at": rfc3339_or_none(consent.revocation_effective_at),
             "by": consent.revoked_by.public_id if consent.revoked_by else None,
         }
     if consent.status == Consent.Status.EXPIRED:
-        body["expired_at"] = consent.expired_at.isoformat() if consent.expired_at else None
+        body["expired_at"] = rfc3339_or_none(consent.expired_at)
     return body
 
 
 def event_out(event: ConsentEvent) -> dict[str, Any]:
     return {
         "type": event.type,
-        "at": event.at.isoformat(),
+        "at": rfc3339(event.at),
         "actor": event.actor.public_id if event.actor else None,
         "digest": event.digest or None,
         "log_index": event.log_index,
@@ -311,7 +312,7 @@ def event_out(event: ConsentEvent) -> dict[str, Any]:
 
 def access_out(entry: AccessLogEntry) -> dict[str, Any]:
     return {
-        "at": entry.created.isoformat(),
+        "at": rfc3339(entry.created),
         "kind": entry.kind,
         "caller": {
             "organization": entry.caller_org.public_id if entry.caller_org else None,
@@ -332,7 +333,7 @@ def dispute_out(dispute: Dispute) -> dict[str, Any]:
         "kind": dispute.kind,
         "consent": dispute.consent.public_id if dispute.consent else None,
         "status": dispute.status,
-        "created": dispute.created.isoformat(),
+        "created": rfc3339(dispute.created),
     }
 
 

@@ -16,6 +16,7 @@ from consent.verification.checks import Check, _jti_of
 from consent.verification.single import verification_decide
 from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotAllowed
+from registry.lib.timestamps import rfc3339
 from registry.receipts import receipt_sign
 from registry.witness.selectors import log_proofs
 
@@ -70,7 +71,7 @@ def consent_token_issue(
     )
     return {
         "token": token,
-        "expires_at": (now + TOKEN_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": rfc3339(now + TOKEN_LIFETIME),
         "consent": consent.public_id,
         # The tlog-proof of the consent's consent.signed leaf (null until a witnessed checkpoint
         # covers it): with it a tool checks the token's consent against the log with no network.

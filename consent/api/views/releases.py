@@ -24,6 +24,7 @@ from registry.api.idempotency import IdempotentPostMixin
 from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
 from registry.api.throttling import organization_charge
+from registry.lib.timestamps import rfc3339
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def _body(release: Release) -> dict[str, Any]:
         "status": release.status,
         "appearances": releases.release_appearances(release),
         "tools": release.report.get("tools", []),
-        "evaluated_at": release.evaluated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "evaluated_at": rfc3339(release.evaluated_at),
         "receipt": release.receipt,
     }
 
