@@ -180,6 +180,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-throttle-counters": {"task": "registry.api.tasks.purge_throttle_counters", "schedule": 600.0},
     "expire-consents": {"task": "consent.tasks.expire_consents", "schedule": 3600.0},
     "purge-checks-naming-nobody": {"task": "consent.tasks.purge_checks_naming_nobody", "schedule": 3600.0},
+    # The access log's months ahead (PostgreSQL) and its retention, if one is set.
+    "access-log-maintain": {"task": "consent.tasks.access_log_maintain", "schedule": 3600.0},
     "sweep-provenance-uploads": {"task": "provenance.tasks.sweep_uploads", "schedule": 3600.0},
     "events-sweep": {"task": "registry.events.tasks.sweep", "schedule": float(envint("REGISTRY_EVENTS_SWEEP", 15))},
     "publish-checkpoint": {
@@ -364,6 +366,13 @@ REGISTRY_WEBHOOK_TIMEOUT = envint("REGISTRY_WEBHOOK_TIMEOUT", 10)
 REGISTRY_WEBHOOK_LEASE_SECONDS = envint("REGISTRY_WEBHOOK_LEASE_SECONDS", 60)
 # Checks that named no person are logged (equal work for hidden and made-up ids) and kept this long.
 REGISTRY_UNNAMED_CHECK_RETENTION_DAYS = envint("REGISTRY_UNNAMED_CHECK_RETENTION_DAYS", 30)
+# Months of checks the access log ("who checked me") keeps: 0 keeps every check (the default: a
+# person is promised every check that named them, and a revocation reaches everyone who relied on
+# the consent); otherwise at least 13, as a dispute reaches everyone who relied on the person in the
+# last year. Refused at start-up when out of range, rather than at the first clean-up.
+REGISTRY_ACCESS_LOG_RETENTION_MONTHS = envint("REGISTRY_ACCESS_LOG_RETENTION_MONTHS", 0)
+if REGISTRY_ACCESS_LOG_RETENTION_MONTHS < 0 or 0 < REGISTRY_ACCESS_LOG_RETENTION_MONTHS < 13:
+    raise ImproperlyConfigured("REGISTRY_ACCESS_LOG_RETENTION_MONTHS must be 0 (keep every check) or at least 13.")
 
 # --- i18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

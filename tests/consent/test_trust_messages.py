@@ -16,6 +16,17 @@ _SENTENCE = re.compile(r"^[A-Z][^\n]* [^\n]*[.!?]$")
 _SQL = re.compile(r"^(SELECT|INSERT|UPDATE|DELETE|WITH|LOCK|CREATE|ALTER|DROP) ")
 
 
+def _for_operators(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """A configuration error is read by whoever deploys the registry, in English, not by a person
+    using it."""
+    parent = parents.get(node)
+    while parent is not None and not isinstance(parent, ast.Call):
+        parent = parents.get(parent)
+    return (
+        isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "ImproperlyConfigured"
+    )
+
+
 def _unmarked_sentences(source: str) -> list[tuple[int, str]]:
     tree = ast.parse(source)
     parents: dict[ast.AST, ast.AST] = {}
@@ -36,7 +47,7 @@ def _unmarked_sentences(source: str) -> list[tuple[int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
             text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
-            if " " in text and re.match(r"^[A-Z]", text) and not _SQL.match(text):
+            if " " in text and re.match(r"^[A-Z]", text) and not _SQL.match(text) and not _for_operators(node, parents):
                 found.append((node.lineno, ast.unparse(node)[:70]))
     return sorted(found)
 
@@ -51,6 +62,12 @@ def test_every_message_in_the_services_is_marked_for_translation() -> None:
 def test_the_check_leaves_sql_alone_and_still_finds_an_f_string_message() -> None:
     assert _unmarked_sentences('q = f"SELECT id FROM {table} WHERE x = 1"\n') == []
     assert _unmarked_sentences('m = f"Consent {ref} was revoked."\n') == [(1, "f'Consent {ref} was revoked.'")]
+
+
+def test_the_check_leaves_configuration_errors_to_operators() -> None:
+    sample = 'def f(n):\n    raise ImproperlyConfigured(f"SETTING must be at least 13; got {n}.")\n'
+    assert _unmarked_sentences(sample) == []
+    assert _unmarked_sentences(sample.replace("ImproperlyConfigured", "NotAllowed")) != []
 
 
 def test_the_check_finds_an_unmarked_message() -> None:

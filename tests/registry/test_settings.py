@@ -156,3 +156,15 @@ def test_a_bad_trusted_proxy_count_is_a_clear_error(tmp_path, value):
     result, _ = _proxies(tmp_path, REGISTRY_TRUSTED_PROXIES=value)
     assert result.returncode != 0
     assert "REGISTRY_TRUSTED_PROXIES" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "1", "12"])
+def test_an_access_log_retention_shorter_than_a_year_and_a_month_is_refused_at_start_up(tmp_path, value):
+    result = run_settings(tmp_path, DEBUG="1", REGISTRY_ACCESS_LOG_RETENTION_MONTHS=value)
+    assert result.returncode != 0
+    assert "REGISTRY_ACCESS_LOG_RETENTION_MONTHS must be 0 (keep every check) or at least 13" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "13"])
+def test_keeping_every_check_or_at_least_thirteen_months_starts(tmp_path, value):
+    assert run_settings(tmp_path, DEBUG="1", REGISTRY_ACCESS_LOG_RETENTION_MONTHS=value).returncode == 0
