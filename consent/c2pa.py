@@ -1,7 +1,7 @@
 """Ready-to-embed C2PA assertions for a permitted answer: the Restu consent claim and a CAWG
 training-and-data-mining assertion derived from the person's consents at that moment.
 
-``org.restu.consent`` data: ``{"receipt", "consent", "subject", "log_proof"}`` (API.md, Provenance).
+``org.restu.consent`` data: ``{"receipt", "consent", "subject", "log_proof"}`` (docs/api.md, Provenance).
 ``cawg.training-mining`` data follows the CAWG training-and-data-mining assertion 1.x:
 ``{"entries": {"cawg.ai_training": {"use": "allowed" | "notAllowed"}, ...}}``.
 

@@ -76,7 +76,7 @@ class SubjectProfile(models.Model):
         return f"profile of {self.subject.public_id}"
 
 
-# What a representative may do (API.md v1.1). Self, guardian and estate hold all of them; an agent
+# What a representative may do (docs/api.md v1.1). Self, guardian and estate hold all of them; an agent
 # holds what the person delegated, by default signing and revoking.
 POWERS = ("sign", "revoke", "manage_keys", "manage_representatives", "edit_profile", "read_access_log", "erase")
 AGENT_DEFAULT_POWERS = ("sign", "revoke")

@@ -434,7 +434,7 @@ class ErasureOut(serializers.Serializer[Any]):
     kept = serializers.DictField()
 
 
-# --- What answers carry for the log and for media (API.md "Witnessed log", "Provenance") ----------
+# --- What answers carry for the log and for media (docs/api.md "Witnessed log", "Provenance") ----------
 
 LOG_PROOF_HELP = (
     "C2SP tlog-proof (c2sp.org/tlog-proof@v1) of the cited consent's consent.signed leaf: its canonical "

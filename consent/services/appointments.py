@@ -217,7 +217,7 @@ def representative_invite(
 
 def subject_hand_over_invite(*, subject: Subject, email: str, staff_user: User, base_url: str = "") -> Any:
     """Registry staff invite the person's own account to take over a record once they have come of
-    age (API.md "Coming of age": staff can do what a former guardian can). The person must accept;
+    age (docs/api.md "Coming of age": staff can do what a former guardian can). The person must accept;
     on acceptance every guardian ends, as when a former guardian invites them."""
     from registry.accounts.services import invitation_create
 

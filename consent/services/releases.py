@@ -1,6 +1,6 @@
 """Release clearance: every appearance and tool of a release checked at once, signed, re-checked on change.
 
-Status (API.md "Releases"): ``blocked`` when any appearance is not permitted in every territory or
+Status (docs/api.md "Releases"): ``blocked`` when any appearance is not permitted in every territory or
 any tool's attestation says a ``must`` or ``must_not`` clause is not met (``not_conforming``);
 ``needs_review`` when a tool has no unrevoked attestation for its digest (``unattested``) or consent
 exists but a careful studio lawyer would still want to look (review flags below); ``cleared``

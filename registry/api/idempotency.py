@@ -1,6 +1,6 @@
 """``Idempotency-Key`` on creating POSTs, per the IETF httpapi draft: replay, 422, 409.
 
-Secrets are never replayed (API.md, "v1.1 — trust"): an answer that carried a secret shown once
+Secrets are never replayed (docs/api.md, "v1.1 — trust"): an answer that carried a secret shown once
 (an API key's ``key``, a webhook's ``secret``) is stored with that field ``null`` and
 ``"secret_redacted": true``, so the table never holds a credential and a replay cannot hand one
 to whoever holds the caller's Idempotency-Key.

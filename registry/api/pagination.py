@@ -99,7 +99,7 @@ def whole_list(
 ) -> serializers.Serializer[Any]:
     """The schema of a list answered whole, in the paginated shape: ``next`` and ``previous`` are null.
 
-    Short lists (a subject's keys, a consent's history) are not paginated, but API.md gives every
+    Short lists (a subject's keys, a consent's history) are not paginated, but docs/api.md gives every
     list the same envelope, so a client reads them all alike.
     """
     results: Any = item(many=True) if isinstance(item, type) else serializers.ListField(child=item)

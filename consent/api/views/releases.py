@@ -117,7 +117,7 @@ def _studio_orgs(request: Request) -> list[int]:
 
 
 def release_checks_wait(*, organization: Organization, checks: int) -> int | None:
-    """Count a release's checks against the organization's verification rate (API.md "Releases"):
+    """Count a release's checks against the organization's verification rate (docs/api.md "Releases"):
     None when allowed, else the seconds to wait (the studio pages can answer with it as the API does).
 
     The same counter as its API keys' verifications and the studio's check page (scope
