@@ -18,6 +18,20 @@ class ConsentConfig(AppConfig):
         from registry.accounts.services import invitation_kind_register
         from registry.events.services import handler_register
         from registry.events.vocabulary import event_type_register
+        from registry.transparency.services import leaf_type_register
+
+        # What this app appends to the log and sends as events (nothing else is accepted).
+        leaf_type_register(
+            "consent.signed",
+            "consent.revoked",
+            "consent.expired",
+            "vouch.given",
+            "vouch.revoked",
+            "subject_key.added",
+            "subject_key.retired",
+        )
+        for event_type in ("consent.signed", "consent.revoked", "consent.expired", "release.status_changed"):
+            event_type_register(event_type)
 
         # Sent to the organizations that relied on a subject (a permitted answer in the last year,
         # or a release naming them) when a dispute about the subject is opened or resolved.

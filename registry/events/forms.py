@@ -21,7 +21,6 @@ EVENT_HELP = {
     "guideline.published": _("A project published a new guideline version."),
     "guideline.retired": _("A project retired a guideline version."),
     "subject.disputed": _("Someone said “this isn't me” about a person you may rely on."),
-    "webhook.test": _("A test event, to try out your receiver."),
 }
 
 

@@ -1,7 +1,6 @@
 """The event types organizations can subscribe to: only ones the code sends.
 
-The core lists the types emitted today (by the consent and guidelines apps, which do not register
-their own yet). Any app adds its types in its ``AppConfig.ready()``::
+The core emits none of its own; every app adds the types it sends in its ``AppConfig.ready()``::
 
     from registry.events.vocabulary import event_type_register
 
@@ -25,17 +24,7 @@ _NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
 
 # {event type: public?}. Public events (about public records) go to every subscriber; the others
 # only to the organizations in the event's audience.
-_CORE: dict[str, bool] = {
-    "consent.signed": False,
-    "consent.revoked": False,
-    "consent.expired": False,
-    "release.status_changed": False,
-    "attestation.stored": True,
-    "attestation.revoked": True,
-    "guideline.published": True,
-    "guideline.retired": True,
-}
-_REGISTERED: dict[str, bool] = dict(_CORE)
+_REGISTERED: dict[str, bool] = {}
 
 
 def event_type_register(name: str, *, public: bool = False) -> None:

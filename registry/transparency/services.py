@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -29,29 +30,31 @@ from registry.transparency.tree import (
 
 logger = logging.getLogger(__name__)
 
-# Leaf types: one per state change that matters (docs/design.md invariant 1).
-LEAF_TYPES = frozenset(
-    {
-        "guideline.published",
-        "guideline.retired",
-        "attestation.stored",
-        "attestation.revoked",
-        "consent.signed",
-        "consent.revoked",
-        "consent.expired",
-        "vouch.given",
-        "vouch.revoked",
-        "project_key.added",
-        "project_key.retired",
-        "subject_key.added",
-        "subject_key.retired",
-        "registry_key.added",
-        "registry_key.retired",
-        "release.cleared",
-        "organization.verified",
-        "organization.verification_withdrawn",
-    }
-)
+# Leaf types: one per state change that matters (docs/design.md invariant 1). The core's own are
+# here; each app registers the ones it appends in its ``AppConfig.ready()`` (leaf_type_register), so
+# a type is accepted exactly while some code emits it.
+_LEAF_TYPES: set[str] = {
+    "registry_key.added",
+    "registry_key.retired",
+    "organization.verified",
+    "organization.verification_withdrawn",
+}
+_LEAF_TYPE_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
+
+
+def leaf_type_register(*names: str) -> None:
+    """Let ``log_append`` take leaves of these types (``noun.verb``, lower case)."""
+    for name in names:
+        if not isinstance(name, str) or not _LEAF_TYPE_NAME.match(name):
+            raise ImproperlyConfigured(f"Leaf type {name!r} must look like 'consent.signed' (lower case, one dot).")
+        _LEAF_TYPES.add(name)
+
+
+def leaf_types() -> frozenset[str]:
+    """Every leaf type the log accepts now."""
+    return frozenset(_LEAF_TYPES)
+
+
 # Leaves carry ids and digests only: the shapes below leave no room for a name or an email.
 _REF = re.compile(r"^[a-z]{2,4}_[A-Za-z0-9_-]{8,64}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -77,7 +80,7 @@ def log_append(*, type: str, ref: str, digest: str, at: datetime | None = None) 
     commit together or not at all; call it last there, as it holds the log's lock until commit."""
     if not connection.in_atomic_block:
         raise RuntimeError("log_append must be called inside the transaction that makes the change")
-    if type not in LEAF_TYPES:
+    if type not in _LEAF_TYPES:
         raise LogAppendError(f"unknown leaf type {type!r}")
     if not _REF.match(ref):
         raise LogAppendError("a leaf's id must be a public id")

@@ -8,6 +8,7 @@ import os
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from restu_verify import verify_checkpoint as offline_verify_checkpoint
 from restu_verify.jcs import canonical_json as offline_canonical_json
@@ -20,9 +21,9 @@ from registry.lib.merkle import EMPTY_ROOT, leaf_hash, root_from_leaf_hashes
 from registry.transparency import selectors
 from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.services import (
-    LEAF_TYPES,
     LogAppendError,
     checkpoint_publish,
+    leaf_types,
     log_append,
     tree_head,
 )
@@ -107,7 +108,7 @@ def test_personal_data_and_malformed_refs_are_refused_and_nothing_is_written(ref
 
 @pytest.mark.django_db
 def test_unknown_leaf_type_is_refused():
-    assert "consent.signed" in LEAF_TYPES
+    assert "consent.signed" in leaf_types()
     with pytest.raises(LogAppendError), transaction.atomic():
         log_append(type="person.named", ref=new_public_id("con"), digest=_digest())
     assert LogEntry.objects.count() == 0
@@ -217,3 +218,20 @@ def test_checkpoint_note_has_the_c2sp_shape():
     signature = base64.b64decode(lines[4].rsplit(" ", 1)[1])
     assert len(signature) == 4 + 64
     assert checkpoint.note.endswith("\n")
+
+
+def test_each_app_declares_the_leaf_types_it_appends_and_nothing_never_emitted_is_accepted() -> None:
+    from registry.transparency.services import leaf_type_register
+
+    accepted = leaf_types()
+    # Registered by the consent and guidelines apps in ready(), by the core for its own.
+    assert {
+        "consent.signed",
+        "vouch.given",
+        "guideline.published",
+        "project_key.added",
+        "registry_key.added",
+    } <= accepted
+    assert "release.cleared" not in accepted  # listed once, never appended by anything
+    with pytest.raises(ImproperlyConfigured, match="must look like"):
+        leaf_type_register("Consent Signed")
