@@ -64,7 +64,9 @@ class _Recorder:
         return bytes(HASH_SIZE)
 
 
-class _Loaded:
+class LoadedHashes:
+    """Stored hashes already read, as a ``HashSource`` (a missing one is a LookupError)."""
+
     def __init__(self, size: int, hashes: dict[tuple[int, int], bytes]) -> None:
         self.size = size
         self.hashes = hashes
@@ -83,7 +85,7 @@ def with_stored_hashes(size: int, compute: Callable[[HashSource], T]) -> T:
     learns the O(log n) coordinates and a second run uses the fetched hashes.
     """
     wanted = hashes_wanted(size, compute)
-    return compute(_Loaded(size, fetch_hashes(wanted)))
+    return compute(LoadedHashes(size, fetch_hashes(wanted)))
 
 
 def hashes_wanted(size: int, compute: Callable[[HashSource], object]) -> set[tuple[int, int]]:
@@ -107,7 +109,7 @@ def with_hashes_and_size(tree_size: int, compute: Callable[[HashSource], T]) -> 
     size, hashes = fetch_hashes_and_size(wanted)
     if tree_size > size:
         return size, None
-    return size, compute(_Loaded(tree_size, hashes))
+    return size, compute(LoadedHashes(tree_size, hashes))
 
 
 def current_size() -> int:

@@ -18,7 +18,7 @@ from registry.lib.merkle import inclusion_proof
 from registry.lib.note import TLOG_PROOF_HEADER, TlogProof, parse_note
 from registry.transparency.models import Checkpoint, LogEntry, LogNode
 from registry.transparency.selectors import proof_inclusion
-from registry.transparency.tree import hashes_wanted
+from registry.transparency.tree import LoadedHashes, hashes_wanted
 from registry.witness.config import witness_policy
 from registry.witness.models import Witness, WitnessedCheckpoint
 
@@ -114,20 +114,6 @@ _bodies: OrderedDict[tuple[int, str], str] = OrderedDict()
 _bodies_lock = threading.Lock()
 
 
-class _Nodes:
-    """The stored nodes one read fetched, as a ``HashSource``."""
-
-    def __init__(self, size: int, hashes: dict[tuple[int, int], bytes]) -> None:
-        self.size = size
-        self.hashes = hashes
-
-    def aligned_hash(self, level: int, index: int) -> bytes:
-        try:
-            return self.hashes[(level, index)]
-        except KeyError:
-            raise LookupError(f"stored hash {level}/{index} is missing") from None
-
-
 def _proof_sql(*, postgres: bool) -> str:
     """The leaves and the stored nodes of many proofs in ONE query, each side probing its primary
     key once per wanted row; leaves come back as rows of level -1. Two parameters whatever the count
@@ -169,7 +155,7 @@ def _bodies_for(indices: list[int], size: int, tree: str) -> dict[int, str]:
         cursor.execute(_proof_sql(postgres=postgres), [json.dumps(missing), json.dumps(sorted(wanted))])
         rows = cursor.fetchall()
     leaves = {row[1]: bytes(row[2]) for row in rows if row[0] == -1}
-    source = _Nodes(size, {(row[0], row[1]): bytes(row[2]) for row in rows if row[0] != -1})
+    source = LoadedHashes(size, {(row[0], row[1]): bytes(row[2]) for row in rows if row[0] != -1})
     made = {}
     for index in missing:
         leaf = leaves.get(index)
