@@ -273,10 +273,16 @@ def test_who_checked_me_shows_plain_labels_and_the_time_zone(browser, make_subje
     assert "voice film_tv" not in page
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" data-local-time>[^<]+ UTC</time>', page)
     assert studio.name in page
-    assert "by a member, on the Restu website" in page
+    assert "by a member, on the Restu website" in page  # the member gave no name
+    # A member who gave a name is named: the person sees who looked, not only which studio.
+    type(person).objects.filter(pk=person.pk).update(display_name="Rina Wijaya")
+    page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
+    assert "by Rina Wijaya, a member, on the Restu website" in page
+    assert person.email not in page
     client.cookies["django_language"] = "id"
     page = client.get(f"/subjects/{consent.subject.public_id}/access-log/").content.decode()
     assert "Suara · Menghasilkan konten baru · Film dan TV · Indonesia" in page, page[page.find("<tbody>") :][:800]
+    assert "oleh Rina Wijaya, anggotanya, di situs web Restu" in page
 
 
 def test_a_summary_names_the_media_once_and_lists_in_good_indonesian(make_subject):
