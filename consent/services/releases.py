@@ -325,17 +325,22 @@ def release_create(
 
 
 def release_recheck(*, release: Release) -> Release:
-    """Evaluate again; a changed status is stored, signed anew and announced (release.status_changed)."""
-    status, report, relies = release_evaluate(
-        title=release.title,
-        release_date=release.release_date,
-        territories=release.territories,
-        appearances=release.appearances,
-        tools=release.tools,
-        organization=release.organization,
-    )
+    """Evaluate again; a changed status is stored, signed anew and announced (release.status_changed).
+
+    The release is locked BEFORE it is evaluated: two re-checks of one release (a revocation and a
+    redelivered event, say) then run one after the other, each reading what the other committed.
+    Evaluated first and locked after, an older evaluation could be stored over a newer one — a
+    release shown cleared after the consent it relied on was revoked."""
     with transaction.atomic():
         locked = Release.objects.select_for_update().select_related("organization").get(pk=release.pk)
+        status, report, relies = release_evaluate(
+            title=locked.title,
+            release_date=locked.release_date,
+            territories=locked.territories,
+            appearances=locked.appearances,
+            tools=locked.tools,
+            organization=locked.organization,
+        )
         previous = locked.status
         locked.status, locked.report, locked.evaluated_at = status, {"id": locked.public_id, **report}, timezone.now()
         locked.receipt = _sign(locked)

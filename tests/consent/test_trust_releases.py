@@ -259,3 +259,30 @@ def test_a_release_relying_on_unverified_authority_needs_review_until_a_verified
     Vouch.objects.create(subject=subject, organization=guild)
     report = studio[1].post(f"/api/v1/releases/{report['id']}/recheck").json()
     assert (report["status"], report["appearances"][0]["flags"]) == ("cleared", [])
+
+
+# --- Re-checks one after the other ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_recheck_reads_the_release_and_the_consents_under_the_release_lock(signed, studio, monkeypatch):
+    """Two re-checks of one release never store an older evaluation over a newer one: each evaluates
+    inside the transaction that holds the release's row lock, from the row it locked."""
+    from django.db import connection
+
+    subject, _, _ = signed()
+    created = studio[1].post("/api/v1/releases", release_body(subject)).json()
+    release = Release.objects.get(public_id=created["id"])
+    stale = Release.objects.get(pk=release.pk)  # read before the change, as a queued task would hold it
+    Release.objects.filter(pk=release.pk).update(title="Retitled before the re-check")
+    seen: list[tuple[bool, str]] = []
+    real = releases.release_evaluate
+
+    def evaluating(**kwargs: Any) -> Any:
+        seen.append((connection.in_atomic_block, kwargs["title"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(releases, "release_evaluate", evaluating)
+    rechecked = releases.release_recheck(release=stale)
+    assert seen == [(True, "Retitled before the re-check")]
+    assert rechecked.status == created["status"]
