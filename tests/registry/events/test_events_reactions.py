@@ -49,7 +49,12 @@ def broker(tmp_path: Path) -> Iterator[Callable[[], list[tuple[str, list[object]
     yields what has been published to it so far, as (task name, args)."""
     folder = tmp_path / "queue"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "store_processed": False,
+        "control_folder": str(tmp_path / "control"),  # kombu's default is ./control, in the checkout
+    }
 
     def published() -> list[tuple[str, list[object]]]:
         messages = []
