@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -35,33 +36,51 @@ class CanonicalizationError(ValueError):
     """The value cannot be turned into canonical JSON (a float, a non-string key, …)."""
 
 
-def _check(value: object, path: str) -> None:
-    # Walk first so the error names where the bad value is; rfc8785 would only say what.
+def _check(value: object, path: str) -> bool:
+    """Raise on a value with no canonical form; True when the stdlib encoder writes its JCS bytes.
+
+    Walk first so the error names where the bad value is; rfc8785 would only say what. The walk
+    also says whether ``json.dumps`` (sorted keys, no spaces, no ASCII escaping) gives the very
+    bytes RFC 8785 does: it does for dicts, lists and tuples of strings, safe integers, booleans
+    and null, because both escape exactly ``"``, ``\\`` and U+0000-U+001F, in the same short forms
+    and lowercase ``\\u00xx`` otherwise, and both write integers alike. Keys are the one
+    difference: JCS sorts them by UTF-16 code units, Python by code points, which disagree only
+    when a key holds a character beyond U+FFFF; such a value, or another mapping or sequence type,
+    goes to rfc8785.
+    """
     if value is None or isinstance(value, (bool, str)):
-        return
+        return True
     if isinstance(value, int):
         if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             raise CanonicalizationError(f"{path}: integer outside the I-JSON safe range")
-        return
+        return True
     if isinstance(value, float):
         raise CanonicalizationError(f"{path}: floats are not allowed in canonical JSON")
     if isinstance(value, Mapping):
+        plain = type(value) is dict
         for key, item in value.items():
             if not isinstance(key, str):
                 raise CanonicalizationError(f"{path}: object keys must be strings")
-            _check(item, f"{path}.{key}")
-        return
+            plain = _check(item, f"{path}.{key}") and plain and (key.isascii() or max(key) <= "\uffff")
+        return plain
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        plain = type(value) in (list, tuple)
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
-        return
+            plain = _check(item, f"{path}[{index}]") and plain
+        return plain
     raise CanonicalizationError(f"{path}: {type(value).__name__} is not a JSON value")
+
+
+_PLAIN = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def canonical_json(obj: object) -> bytes:
     """RFC 8785 canonical JSON of ``obj`` as UTF-8 bytes; raises :class:`CanonicalizationError`."""
-    _check(obj, "$")
+    plain = _check(obj, "$")
     try:
+        if plain:
+            # The stdlib's C encoder: the same bytes (see _check), ten times faster on a receipt.
+            return _PLAIN.encode(obj).encode("utf-8")
         # _check proved obj is a JSON value; rfc8785's own type is narrower than Mapping.
         return rfc8785.dumps(cast(Any, obj))
     except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:

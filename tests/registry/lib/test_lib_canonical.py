@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+import rfc8785
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,6 +92,44 @@ def test_canonical_json_round_trips_and_is_stable(value: object) -> None:
     encoded = canonical_json(value)
     assert json.loads(encoded) == value
     assert canonical_json(json.loads(encoded)) == encoded
+
+
+# Strings and keys drawn from every plane, with the characters the two encoders could treat
+# differently made likely: controls, quotes, backslashes, DEL, line separators, surrogate pairs.
+_tricky_text = st.text(
+    st.sampled_from(["\x00", "\x1f", "\b", "\f", "\n", "\r", "\t", '"', "\\", "/", "\x7f", "\u2028", "\ufb33"])
+    | st.characters(codec="utf-8"),
+    max_size=8,
+)
+_tricky_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER) | _tricky_text,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.dictionaries(_tricky_text, children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@given(_tricky_values)
+def test_canonical_json_is_byte_for_byte_the_rfc8785_librarys(value: object) -> None:
+    # The stdlib encoder takes most values (registry.lib.canonical._check): its bytes must be the
+    # reference implementation's, or every signature over them would differ from a verifier's.
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_a_key_beyond_the_basic_plane_still_sorts_by_utf16_among_many() -> None:
+    value = {"\U0001f600": 1, "\ufb33": 2, "a": {"\U0001f600x": 3, "\uffff": 4}}
+    assert canonical_json(value) == rfc8785.dumps(value)
+    assert canonical_json(value).index("\U0001f600".encode()) < canonical_json(value).index("\ufb33".encode())
+
+
+def test_a_lone_surrogate_is_refused_on_either_path() -> None:
+    with pytest.raises(CanonicalizationError):
+        canonical_json({"a": "\ud800"})
+    with pytest.raises(CanonicalizationError):
+        canonical_json({"\U0001f600": "\ud800"})
 
 
 def test_sha256_digest_format() -> None:
