@@ -98,8 +98,8 @@ def hot_path_insert() -> str:
         ]
     for module in modules:
         statement = getattr(module, "_INSERT_PG", None)
-        if isinstance(statement, str):
-            return statement
+        if statement is not None:
+            return str(statement.sql)  # a registry.lib.prepared.Statement: its plain text
     raise SystemExit("the hot path's INSERT (_INSERT_PG) is not in consent.verification any more")
 
 

@@ -494,6 +494,9 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     """``name``'s command serving ``app`` (the registry, or the bare view with the same settings)."""
     command = [app if part == APP else part for part in SERVERS[name]]
+    workers = os.environ.get("BENCH_WORKERS")  # --workers: the same count for every server it starts
+    if workers:
+        command[command.index("--workers") + 1] = workers
     port = port or (PORT if app == APP else BARE_PORT)
     if name.startswith("gunicorn"):
         command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "2048"]
@@ -1016,6 +1019,7 @@ def run(args: argparse.Namespace, seeded: dict[str, Any]) -> None:
             "wrk": f"wrk -t1 -c{args.connections} -d{args.duration}s --latency",
             "fixed_rate": "bench/verify.py asyncio",
             "bare": f"a bare Django JSON view ({BARE_PATH}: no middleware, no database) served by the same command",
+            "workers": args.workers,
         },
         "queries_per_verification": queries_per_verification(token) if not args.witness_only else None,
         "servers": {},
@@ -1121,6 +1125,9 @@ def main() -> None:
     parser.add_argument("--servers", default="gunicorn,gunicorn-gthread,granian")
     parser.add_argument("--duration", type=int, default=12, help="seconds per wrk measurement")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes of every server, the bare view's included"
+    )
     parser.add_argument("--slice", type=int, default=2, help="seconds per alternating wrk run")
     parser.add_argument(
         "--rounds", type=int, default=1, help="measure every server this many times, alternating the order"
@@ -1136,6 +1143,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    os.environ["BENCH_WORKERS"] = str(args.workers)
     env = bench_env()
     ensure_database(env["DATABASE_URL"])
     setup_django()

@@ -8,11 +8,14 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 _site = get_wsgi_application()
 
-from registry.witness.wsgi import witness_fast_path  # noqa: E402 — needs the loaded apps
+# Both need the loaded apps.
+from registry.fast_paths import api_key_routes, fast_paths  # noqa: E402
+from registry.witness.wsgi import witness_route  # noqa: E402
 
-# POST /api/v1/witness/add-checkpoint takes a lean middleware list (registry/witness/wsgi.py);
-# everything else is the whole site.
-application = witness_fast_path(_site)
+# Machine calls take lean handlers (registry/fast_paths.py): the witness's add-checkpoint, and
+# API-key calls (verifications, bulk and consent tokens resolved on their own URL conf); everything
+# else is the whole site.
+application = fast_paths(_site, [witness_route(), *api_key_routes("consent.api.hot_urls")])
 
 
 def _freeze_the_loaded_app() -> None:

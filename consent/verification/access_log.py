@@ -11,6 +11,7 @@ from django.utils import timezone
 from consent.models import AccessLogEntry
 from consent.verification.checks import Answer
 from registry.accounts.models import ApiKey, Organization, User
+from registry.lib.prepared import Statement
 
 _string = json.encoder.encode_basestring  # the C one, as json.dumps uses
 
@@ -51,8 +52,8 @@ def _log_access(
         if connection.vendor == "postgresql":
             # One statement whatever the batch size: the columns every row shares once, four arrays,
             # and the queries as ONE JSON array (one encoder call, one quoted parameter).
-            cursor.execute(
-                _INSERT_PG,
+            _INSERT_PG.execute(
+                cursor,
                 [
                     *common,
                     [answer.subject_pk for answer in answers],
@@ -98,7 +99,9 @@ def _insert_sql(*, postgres: bool) -> str:
     if postgres:
         return (
             f"INSERT INTO {table} ({columns}) "  # noqa: S608 — names from the model, values are parameters
-            "SELECT %s, %s, %s, %s, %s, r.subject_id, q.query, r.decision, r.consent_id, r.receipt_id "
+            # Typed: a prepared statement's parameters have no literal for PostgreSQL to infer from.
+            "SELECT %s::varchar, %s::bigint, %s::bigint, %s::bigint, %s::timestamptz, "
+            "r.subject_id, q.query, r.decision, r.consent_id, r.receipt_id "
             "FROM unnest(%s::bigint[], %s::varchar[], %s::bigint[], %s::varchar[]) WITH ORDINALITY "
             "AS r(subject_id, decision, consent_id, receipt_id, n) "
             "JOIN jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS q(query, n) ON q.n = r.n "
@@ -113,5 +116,5 @@ def _insert_sql(*, postgres: bool) -> str:
     )
 
 
-_INSERT_PG = _insert_sql(postgres=True)
+_INSERT_PG = Statement("access_log_insert", _insert_sql(postgres=True))
 _INSERT_OTHER = _insert_sql(postgres=False)

@@ -19,6 +19,7 @@ from consent.rules.decision import (
 )
 from registry.accounts.models import Organization
 from registry.lib.ids import looks_like_public_id
+from registry.lib.prepared import Statement
 
 
 class _Known:
@@ -97,7 +98,7 @@ def _load(subject_ids: Iterable[str], *, grantee: str | None = None) -> dict[str
     with connection.cursor() as cursor:
         if postgres:
             # Public ids never contain a comma.
-            cursor.execute(_LOAD_SQL_PG[grantee is not None], [",".join(wanted), *granted])
+            _LOAD_PG[grantee is not None].execute(cursor, [",".join(wanted), *granted])
         else:
             placeholders = ", ".join(["%s"] * len(wanted)) if wanted else "NULL"
             cursor.execute(_LOAD_SQL_OTHER[grantee is not None].format(placeholders=placeholders), [*granted, *wanted])
@@ -219,5 +220,8 @@ def _load_sql(*, postgres: bool, granted: bool) -> str:
 
 
 # By whether the read is limited to one grantee's consents (``_load``).
-_LOAD_SQL_PG = {granted: _load_sql(postgres=True, granted=granted) for granted in (False, True)}
+_LOAD_PG = {
+    granted: Statement(f"subject_facts_{'granted' if granted else 'all'}", _load_sql(postgres=True, granted=granted))
+    for granted in (False, True)
+}
 _LOAD_SQL_OTHER = {granted: _load_sql(postgres=False, granted=granted) for granted in (False, True)}

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from registry.accounts.models import ApiKey, Membership, Organization, User
 from registry.accounts.services import API_KEY_SCHEME, api_key_digest, api_key_touch
+from registry.lib.prepared import Statement
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -21,10 +22,10 @@ class _CreatorRole(TypedDict):
     creator_role: str | None
 
 
-_KEY_SQL: tuple[str, int, int] | None = None
+_KEY_SQL: tuple[Statement, int, int] | None = None
 
 
-def _key_sql() -> tuple[str, int, int]:
+def _key_sql() -> tuple[Statement, int, int]:
     """The key lookup as plain SQL, with the widths of the key's and the organization's columns.
 
     It is the query the ORM would build (every column of the key, its organization and its
@@ -54,7 +55,7 @@ def _key_sql() -> tuple[str, int, int]:
             f"JOIN {quote(User._meta.db_table)} u ON u.{column(User, 'id')} = k.{key_creator} "
             f"WHERE k.{column(ApiKey, 'digest')} = %s AND k.{column(ApiKey, 'revoked_at')} IS NULL"
         )
-        _KEY_SQL = (sql, len(key_columns), len(org_columns))
+        _KEY_SQL = (Statement("api_key", sql), len(key_columns), len(org_columns))
     return _KEY_SQL
 
 
@@ -83,9 +84,9 @@ def _key_with_creator_role(secret: str) -> WithAnnotations[ApiKey, _CreatorRole]
     """The active key with this secret, its organization, creator and the creator's role there
     (``creator_role``, None once they left): one plain query, on every API call (never cached,
     so a revoked key stops at its next call)."""
-    sql, key_width, org_width = _key_sql()
+    statement, key_width, org_width = _key_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [api_key_digest(secret)])
+        statement.execute(cursor, [api_key_digest(secret)])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -9,7 +9,8 @@ from registry.lib.ids import _ALPHABET, _LENGTH, looks_like_public_id, new_publi
 
 def test_a_new_id_has_the_prefix_and_the_shape_the_api_checks() -> None:
     made = new_public_id("rcp")
-    assert made.startswith("rcp_") and len(made) == 4 + _LENGTH
+    assert made.startswith("rcp_")
+    assert len(made) == 4 + _LENGTH
     assert looks_like_public_id(made, "rcp")
     assert not looks_like_public_id(made, "org")
 

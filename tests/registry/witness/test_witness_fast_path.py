@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
+from registry.fast_paths import fast_paths
 from registry.witness.models import WitnessedLog
-from registry.witness.wsgi import witness_fast_path
+from registry.witness.wsgi import witness_route
 from tests.registry.witness.reference_witness import DASH, verify_cosignature
 
 URL = "/api/v1/witness/add-checkpoint"
@@ -71,7 +72,7 @@ def site() -> WSGIHandler:
 
 @pytest.fixture
 def app(site: WSGIHandler) -> Any:
-    return witness_fast_path(site)
+    return fast_paths(site, [witness_route()])
 
 
 def stored() -> tuple[int, bytes] | None:

@@ -1,0 +1,252 @@
+"""API-key calls through the lean handlers (registry/fast_paths.py) answer as the whole site does.
+
+Each request is sent twice as raw WSGI, as a server sends it (Django's test Client has its own
+handler and would bypass the wrapper): once to the site's application, once to the application
+gunicorn serves (``registry.wsgi``'s composition). Status, headers and bodies must agree, signed
+receipts aside (each answer has its own), and the lean handler must really have answered.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.utils import timezone
+
+from consent.models import AccessLogEntry
+from registry.accounts.models import ApiKey
+from registry.fast_paths import LeanHandler, api_key_routes, fast_paths
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+USE = {"medium": "face", "activity": "generate", "purpose": "film_tv", "territory": "ID"}
+
+
+class Answer:
+    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status_code = int(status.split(" ", 1)[0])
+        self.header_list = headers
+        self.headers = {name.lower(): value for name, value in headers}
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Counting:
+    """A route's handler, counting the requests it took."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler, self.calls = handler, 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.calls += 1
+        return self.handler(environ, start_response)
+
+
+def call(app: Any, method: str, path: str, body: Any = None, **headers: str) -> Answer:
+    raw = b"" if body is None else json.dumps(body).encode()
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "testserver",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(raw)),
+        "wsgi.input": io.BytesIO(raw),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    started: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started["status"], started["headers"] = status, response_headers
+
+    chunks = app(environ, start_response)
+    try:
+        out = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return Answer(started["status"], started["headers"], out)
+
+
+@pytest.fixture
+def apps() -> tuple[WSGIHandler, Any, list[Counting]]:
+    """The site alone, and the site behind the API-key routes as registry.wsgi composes them."""
+    site = WSGIHandler()
+    routes = [(accepts, Counting(handler)) for accepts, handler in api_key_routes("consent.api.hot_urls")]
+    return site, fast_paths(site, routes), [handler for _, handler in routes]
+
+
+def query(subject: Any, **over: Any) -> dict[str, Any]:
+    return {
+        "subject": subject.public_id,
+        **USE,
+        "date": (timezone.now().date() + timedelta(days=10)).isoformat(),
+        **over,
+    }
+
+
+_MADE_ANEW = ("receipt", "c2pa_assertions", "token", "expires_at")
+
+
+def without_receipts(value: Any) -> Any:
+    """The body without what each answer makes anew: receipts, what embeds one, a token's expiry."""
+    if isinstance(value, dict):
+        return {k: without_receipts(v) for k, v in value.items() if k not in _MADE_ANEW}
+    if isinstance(value, list):
+        return [without_receipts(item) for item in value]
+    return value
+
+
+def assert_same(site: Answer, lean: Answer) -> None:
+    assert lean.status_code == site.status_code, lean.body
+    assert lean.header_list == site.header_list
+    if site.headers.get("content-type", "").endswith("json"):
+        assert without_receipts(lean.json()) == without_receipts(site.json())
+    else:
+        assert lean.body == site.body
+
+
+@pytest.fixture
+def bearer(key_client: Any) -> str:
+    _, secret = key_client()
+    return f"Bearer {secret}"
+
+
+def test_a_verification_answers_alike_and_is_logged_each_time(apps, signed, bearer) -> None:
+    site, app, [hot, _] = apps
+    subject, _, consent = signed()
+    first = call(site, "POST", "/api/v1/verifications", query(subject), authorization=bearer)
+    second = call(app, "POST", "/api/v1/verifications", query(subject), authorization=bearer)
+    assert hot.calls == 1
+    assert first.status_code == 200
+    assert first.json()["decision"] == "permitted"
+    assert second.json()["consent"] == consent.public_id
+    assert_same(first, second)
+    assert second.json()["receipt"] != first.json()["receipt"]
+    assert AccessLogEntry.objects.filter(subject=subject).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "extra"),
+    [
+        ("POST", "/api/v1/verifications", {"subject": "sub_x"}, {}),  # 400, the serializer's errors
+        ("POST", "/api/v1/verifications", {**USE, "subject": 7, "date": "2026-13-01"}, {"accept_language": "id"}),
+        ("POST", "/api/v1/verifications/bulk", {"queries": []}, {}),
+        ("POST", "/api/v1/consent-tokens", {"subject": "sub_x"}, {"accept_language": "id"}),
+        ("GET", "/api/v1/verifications", None, {}),  # 405 with Allow
+        ("POST", "/api/v1/verifications/", {}, {}),  # not a hot path: the other lean route
+        ("GET", "/api/v1/organizations", None, {"accept_language": "id"}),
+        ("GET", "/api/v1/organizations/org_nope", None, {"accept_language": "id"}),  # 404 problem, in Indonesian
+        ("GET", "/api/v1/nothing-here", None, {}),
+    ],
+)
+def test_refusals_and_other_calls_answer_alike(apps, bearer, method, path, body, extra) -> None:
+    site, app, handlers = apps
+    assert_same(
+        call(site, method, path, body, authorization=bearer, **extra),
+        call(app, method, path, body, authorization=bearer, **extra),
+    )
+    assert sum(handler.calls for handler in handlers) == 1
+
+
+def test_a_bulk_check_and_a_consent_token_answer_alike(apps, signed, bearer) -> None:
+    site, app, [hot, _] = apps
+    subject, _, _ = signed()
+    bulk = {
+        "queries": [query(subject), query(subject, purpose="advertising"), {**query(subject), "subject": "sub_nobody"}]
+    }
+    assert_same(
+        call(site, "POST", "/api/v1/verifications/bulk", bulk, authorization=bearer),
+        call(app, "POST", "/api/v1/verifications/bulk", bulk, authorization=bearer),
+    )
+    site_token = call(site, "POST", "/api/v1/consent-tokens", query(subject), authorization=bearer)
+    lean_token = call(app, "POST", "/api/v1/consent-tokens", query(subject), authorization=bearer)
+    assert site_token.status_code == 201
+    assert lean_token.json()["token"]
+    assert_same(site_token, lean_token)
+    assert hot.calls == 2
+
+
+def test_a_revoked_or_malformed_key_is_refused_alike(apps, signed, bearer) -> None:
+    site, app, _ = apps
+    subject, _, _ = signed()
+    ApiKey.objects.update(revoked_at=timezone.now())
+    for authorization in (bearer, "Bearer not-a-key", "bearer restu_00000000_nope"):
+        refused = call(app, "POST", "/api/v1/verifications", query(subject), authorization=authorization)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert_same(call(site, "POST", "/api/v1/verifications", query(subject), authorization=authorization), refused)
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_a_bearer_call_with_a_browser_session_neither_reads_nor_sets_a_cookie(
+    apps, signed, bearer, user, client
+) -> None:
+    _, app, [hot, _] = apps
+    client.force_login(user)
+    subject, _, _ = signed()
+    answer = call(
+        app,
+        "POST",
+        "/api/v1/verifications",
+        query(subject),
+        authorization=bearer,
+        cookie=f"sessionid={client.cookies['sessionid'].value}",
+    )
+    assert answer.status_code == 200
+    assert hot.calls == 1
+    assert "set-cookie" not in answer.headers
+    assert "Cookie" not in answer.headers.get("vary", "")
+    assert answer.headers["content-language"] == "en"
+
+
+def test_calls_without_an_api_key_still_take_the_whole_site(apps, signed, user, client) -> None:
+    site, app, handlers = apps
+    subject, _, _ = signed()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    for method, path, body, headers in (
+        ("POST", "/api/v1/verifications", query(subject), {"cookie": cookie}),  # a person: 403, CSRF first
+        ("GET", "/api/v1/organizations", None, {"authorization": "Token abc"}),
+        ("GET", "/", None, {"authorization": "Bearer restu_x"}),  # a page, not the API
+    ):
+        whole, routed = call(site, method, path, body, **headers), call(app, method, path, body, **headers)
+        # Pages carry a fresh CSRF token each time: compare what is not random.
+        assert routed.status_code == whole.status_code
+        assert [name for name, _ in routed.header_list] == [name for name, _ in whole.header_list]
+    assert sum(handler.calls for handler in handlers) == 0
+
+
+def test_the_lean_handler_keeps_the_host_check_and_the_body_limit(apps, bearer, settings) -> None:
+    _, app, _ = apps
+    settings.API_MAX_BODY_BYTES = 64
+    too_big = call(app, "POST", "/api/v1/verifications", {"subject": "x" * 100}, authorization=bearer)
+    assert too_big.status_code == 413
+    assert too_big.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_hot_url_conf_serves_only_its_paths_and_links_use_the_site() -> None:
+    from django.urls import reverse
+
+    handler = LeanHandler((), urlconf="consent.api.hot_urls")
+    assert handler.urlconf == "consent.api.hot_urls"
+    # Answering on the small URL conf never changes what reverse() builds elsewhere.
+    assert reverse("verification") == "/api/v1/verifications"
+    assert reverse("organization-list") == "/api/v1/organizations"
