@@ -33,7 +33,7 @@ from registry.accounts.models import Organization
 from registry.api.caller import api_key_of, authenticated_user
 from registry.api.schema import problems
 from registry.api.serializers import StrictSerializer
-from registry.api.throttling import _RateFromSettings
+from registry.api.throttling import _RateFromSettings, throttles_check
 from registry.errors import ValidationFailed
 
 MAX_BULK = 1000
@@ -168,11 +168,11 @@ class VerifyThrottle(_RateFromSettings):
 
     scope = "verify"
 
-    def allow_request(self, request: Request, view: Any) -> bool:
+    def planned_hit(self, request: Request, view: Any) -> tuple[str, int, int] | None:
         self.scope = getattr(view, "throttle_scope", "verify")
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        return super().planned_hit(request, view)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         key = api_key_of(request)
@@ -189,6 +189,9 @@ class _Throttled(APIView):
 
     def get_throttles(self) -> list[Any]:
         return [*super().get_throttles(), VerifyThrottle()]
+
+    def check_throttles(self, request: Request) -> None:
+        throttles_check(self, request)  # the key's and the organization's counters in one round trip
 
 
 def _calling_organization(request: Request) -> Organization:

@@ -86,27 +86,6 @@ def test_a_bearer_call_does_not_read_or_keep_the_browser_session(key_client, use
     assert "csrftoken" not in response.cookies
 
 
-@pytest.fixture
-def redis_cache(settings):
-    """The production cache backend (Redis), on a database of this test's own, emptied after."""
-    import redis
-
-    url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "perf"},
-    }
-    from django.core.cache import caches
-
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
-
-
 def test_with_redis_api_keys_are_throttled_per_organization(key_client, make_org, make_user, redis_cache, settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
