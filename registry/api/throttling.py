@@ -63,9 +63,9 @@ def _count_hits(hits: Sequence[tuple[str, int]]) -> list[int]:
     return [int(count) for count in replies[::2]]
 
 
-def throttles_check(view: APIView, request: Request) -> None:
-    """``APIView.check_throttles`` with every counter counted in one round trip: as DRF does, every
-    throttle counts the request, and a refusal waits for the longest of the refusing throttles."""
+def throttle_waits(view: APIView, request: Request) -> list[float | None]:
+    """Count the request on every throttle of ``view``, the counters in one round trip on Redis;
+    the waits of those that refuse it (none: allowed). As DRF does, every throttle counts it."""
     planned: list[tuple[_RateFromSettings, tuple[str, int, int]]] = []
     waits: list[float | None] = []
     for throttle in view.get_throttles():
@@ -83,6 +83,12 @@ def throttles_check(view: APIView, request: Request) -> None:
     waits += [
         throttle.wait() for (throttle, (_, _, budget)), count in zip(planned, counts, strict=True) if count > budget
     ]
+    return waits
+
+
+def throttles_check(view: APIView, request: Request) -> None:
+    """``APIView.check_throttles`` over ``throttle_waits``: a refusal waits for the longest of them."""
+    waits = throttle_waits(view, request)
     if waits:
         view.throttled(request, max((wait for wait in waits if wait is not None), default=None))
 

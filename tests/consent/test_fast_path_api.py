@@ -49,19 +49,28 @@ class Counting:
         return self.handler(environ, start_response)
 
 
-def call(app: Any, method: str, path: str, body: Any = None, **headers: str) -> Answer:
-    raw = b"" if body is None else json.dumps(body).encode()
+def call(
+    app: Any,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    content_type: str = "application/json",
+    query: str = "",
+    **headers: str,
+) -> Answer:
+    raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "REMOTE_ADDR": "127.0.0.1",
         "HTTP_HOST": "testserver",
-        "CONTENT_TYPE": "application/json",
+        "CONTENT_TYPE": content_type,
         "CONTENT_LENGTH": str(len(raw)),
         "wsgi.input": io.BytesIO(raw),
         "wsgi.errors": sys.stderr,
@@ -250,3 +259,100 @@ def test_the_hot_url_conf_serves_only_its_paths_and_links_use_the_site() -> None
     # Answering on the small URL conf never changes what reverse() builds elsewhere.
     assert reverse("verification") == "/api/v1/verifications"
     assert reverse("organization-list") == "/api/v1/organizations"
+
+
+# --- A single verification without DRF's dispatch (consent/api/views/verification_fast.py) ---------
+
+
+@pytest.fixture
+def deferred(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the requests the fast view handed to ``VerificationView``."""
+    from consent.api.views import verification_fast
+
+    handed: list[str] = []
+    drf_view = verification_fast._DRF_VIEW
+
+    def counting(request: Any) -> Any:
+        handed.append(request.path)
+        return drf_view(request)
+
+    monkeypatch.setattr(verification_fast, "_DRF_VIEW", counting)
+    return handed
+
+
+def test_a_well_formed_check_is_answered_without_drf(apps, signed, bearer, deferred) -> None:
+    _, app, _ = apps
+    subject, _, consent = signed()
+    for body in (query(subject), query(subject, production=None, min_assurance="self_asserted", territory="id")):
+        answer = call(app, "POST", "/api/v1/verifications", body, authorization=bearer)
+        assert answer.status_code == 200
+        assert answer.json()["consent"] == consent.public_id
+    assert deferred == []
+    assert AccessLogEntry.objects.filter(subject=subject).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "options"),
+    [
+        (None, {"content_type": "text/plain"}),  # 415 from DRF's parsers
+        (None, {"accept": "text/html"}),  # 406 from DRF's negotiation
+        (None, {"query": "format=json"}),
+        ("utf-16", {}),  # DRF reads UTF-8 only
+        ("unknown field", {}),
+        ("not json", {}),
+        ("a list", {}),
+        ("padded subject", {}),  # the serializer would strip it: its answer, not ours
+    ],
+)
+def test_every_other_request_is_answered_by_drf_as_before(apps, signed, bearer, deferred, body, options) -> None:
+    site, app, _ = apps
+    subject, _, _ = signed()
+    well_formed = query(subject)
+    raw: Any = {
+        None: well_formed,
+        "utf-16": json.dumps(well_formed).encode("utf-16"),
+        "unknown field": {**well_formed, "grantee": "org_x"},
+        "not json": b"{'subject':",
+        "a list": [well_formed],
+        "padded subject": {**well_formed, "subject": f" {subject.public_id} "},
+    }[body]
+    before = AccessLogEntry.objects.count()
+    fast = call(app, "POST", "/api/v1/verifications", raw, authorization=bearer, **options)
+    assert deferred == ["/api/v1/verifications"]
+    assert_same(call(site, "POST", "/api/v1/verifications", raw, authorization=bearer, **options), fast)
+    assert AccessLogEntry.objects.count() - before == (2 if fast.status_code == 200 else 0)
+
+
+def test_a_throttle_refusal_is_drfs_and_the_budget_holds(apps, signed, bearer, deferred, settings) -> None:
+    _, app, _ = apps
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "verify": "2/min"},
+    }
+    subject, _, _ = signed()
+    answers = [call(app, "POST", "/api/v1/verifications", query(subject), authorization=bearer) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 429, 429]
+    assert deferred == ["/api/v1/verifications"] * 2
+    assert answers[2].headers["content-type"] == "application/problem+json"
+    assert int(answers[2].headers["retry-after"]) in range(1, 61)
+    assert AccessLogEntry.objects.filter(subject=subject).count() == 2
+
+
+def test_a_database_outage_is_a_503_as_through_drf(apps, signed, bearer, monkeypatch) -> None:
+    from django.db import OperationalError
+
+    from consent.api.views import verification as drf_module
+    from consent.api.views import verification_fast
+
+    site, app, _ = apps
+    subject, _, _ = signed()
+
+    def unavailable(**_: Any) -> Any:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(verification_fast, "verification_run", unavailable)
+    monkeypatch.setattr(drf_module, "verification_run", unavailable)
+    fast = call(app, "POST", "/api/v1/verifications", query(subject), authorization=bearer)
+    assert fast.status_code == 503
+    assert fast.headers["retry-after"] == "5"
+    assert_same(call(site, "POST", "/api/v1/verifications", query(subject), authorization=bearer), fast)
