@@ -29,7 +29,8 @@ Environ = dict[str, Any]
 # Machine calls under /api/ with an API key: everything that still means something for them, in
 # the site's order. Kept: security headers and the HTTPS redirect, problem documents, the body
 # size and JSON depth limits, the caller's language (answers are translated, Content-Language and
-# Vary say so), CSP and X-Frame-Options (the same headers as through the site), and
+# Vary say so), CSP (its policies built once) and X-Frame-Options (the same headers as through the
+# site), and
 # CommonMiddleware (the Host header checked against ALLOWED_HOSTS). Left out: static files,
 # sessions, CSRF, the session user, messages and allauth: a Bearer call is authenticated by its
 # key alone (ApiKeyAuthentication answers or refuses it; no other authenticator is asked), and
@@ -39,7 +40,7 @@ API_KEY_MIDDLEWARE = (
     "registry.api.middleware.ProblemsUnderApiMiddleware",
     "registry.api.middleware.BodySizeLimitMiddleware",
     "registry.api.middleware.JsonDepthLimitMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "registry.api.middleware.ApiKeyCSPMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -90,7 +90,8 @@ def throttles_check(view: APIView, request: Request) -> None:
     """``APIView.check_throttles`` over ``throttle_waits``: a refusal waits for the longest of them."""
     waits = throttle_waits(view, request)
     if waits:
-        view.throttled(request, max((wait for wait in waits if wait is not None), default=None))
+        # DRF passes None when no throttle knows its wait; its stubs say float.
+        view.throttled(request, max((wait for wait in waits if wait is not None), default=None))  # type: ignore[arg-type]
 
 
 def _write_client(backend: RedisCache, key: str) -> Any:

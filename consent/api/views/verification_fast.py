@@ -49,7 +49,7 @@ _ACCEPTS_JSON = frozenset(("", "*/*", "application/json", "application/*"))
 def verification(request: HttpRequest) -> HttpResponse:
     """The answer for a well-formed API-key call; any other request, as ``VerificationView`` answers it."""
     answer = _answer(request)
-    return _DRF_VIEW(request) if answer is None else answer  # type: ignore[no-any-return]  # DRF's view returns a Response
+    return _DRF_VIEW(request) if answer is None else answer
 
 
 def _answer(request: HttpRequest) -> HttpResponse | None:
@@ -57,7 +57,7 @@ def _answer(request: HttpRequest) -> HttpResponse | None:
         request.method != "POST"
         or request.META.get("QUERY_STRING")  # ?format= and the like: DRF's to read
         or request.content_type != "application/json"
-        or request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8")
+        or (request.content_params or {}).get("charset", "utf-8").lower() not in ("utf-8", "utf8")
         or request.META.get("HTTP_ACCEPT", "") not in _ACCEPTS_JSON
     ):
         return None
