@@ -13,17 +13,20 @@ from registry import keys
 from registry.lib.canonical import canonical_json
 from registry.lib.ids import new_public_id
 from registry.lib.signing import VerificationError, verify_compact
-from registry.transparency.services import tree_head
+from registry.transparency.services import TreeHead, tree_head
 
 RECEIPT_TYPE = "restu-receipt+jws"
 _CLOCK_SKEW = timedelta(minutes=5)
 
 
-def receipt_sign(*, claims: dict[str, Any], log_index: int | None = None, typ: str = RECEIPT_TYPE) -> str:
-    """Sign ``claims`` plus ``iss``, ``iat``, ``jti`` and ``log`` (the leaf's index and the tree head)."""
+def receipt_sign(
+    *, claims: dict[str, Any], log_index: int | None = None, typ: str = RECEIPT_TYPE, head: TreeHead | None = None
+) -> str:
+    """Sign ``claims`` plus ``iss``, ``iat``, ``jti`` and ``log`` (the leaf's index and the tree head:
+    ``head`` when the caller read it already, else read now)."""
     from registry.lib.signing import sign_compact
 
-    head = tree_head()
+    head = head or tree_head()
     payload = {
         **claims,
         "iss": settings.REGISTRY_ISSUER,

@@ -11,6 +11,7 @@ from consent.rules.decision import (
     UseQuery,
 )
 from registry.receipts import receipt_sign
+from registry.transparency.services import TreeHead
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,10 @@ def check_from(data: dict[str, Any]) -> Check:
     )
 
 
-def _receipt(answer: Answer, audience: str) -> tuple[str, str]:
+def _receipt(answer: Answer, audience: str, head: TreeHead | None = None) -> tuple[str, str]:
     claims = {"sub": answer.check.subject, "aud": audience, "query": answer.check.as_dict(), **answer.body()}
     claims.pop("conditions")
-    token = receipt_sign(claims=claims, log_index=answer.log_index)
+    token = receipt_sign(claims=claims, log_index=answer.log_index, head=head)
     return token, _jti_of(token)
 
 

@@ -32,7 +32,7 @@ from consent.verification.access_log import _log_access
 from consent.verification.checks import Answer, Check, _receipt
 from consent.verification.facts import _load
 from registry.accounts.models import ApiKey, Organization, User
-from registry.witness.selectors import log_proofs
+from registry.witness.selectors import log_position, log_proofs
 
 
 def verification_decide(
@@ -90,9 +90,11 @@ def verification_run(
     caller = organization.public_id
     training = c2pa.training_checks([check])
     [answer, *uses] = verification_decide(caller=caller, checks=[check, *training])
-    receipt, jti = _receipt(answer, caller)
-    # The checkpoint is read whatever the answer cites: an answer citing nothing costs the same.
-    proofs = log_proofs([answer.log_index])
+    # The tree head and the checkpoint are read whatever the answer cites (an answer citing nothing
+    # costs the same), together in one statement.
+    position = log_position()
+    receipt, jti = _receipt(answer, caller, head=position.head)
+    proofs = log_proofs([answer.log_index], position)
     proof = proofs.get(answer.log_index) if answer.log_index is not None else None
     _log_access(
         [answer],

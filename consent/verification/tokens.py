@@ -18,7 +18,7 @@ from registry.accounts.models import ApiKey, Organization, User
 from registry.errors import NotAllowed
 from registry.lib.timestamps import rfc3339
 from registry.receipts import receipt_sign
-from registry.witness.selectors import log_proofs
+from registry.witness.selectors import log_position, log_proofs
 
 TOKEN_TYPE = "restu-consent-token+jws"  # noqa: S105 — a JWS "typ", not a secret
 TOKEN_LIFETIME = timedelta(minutes=10)
@@ -47,7 +47,8 @@ def consent_token_issue(
     now = timezone.now()
     consent = answer.decision.consent
     assert consent is not None
-    proofs = log_proofs([answer.log_index])
+    position = log_position()
+    proofs = log_proofs([answer.log_index], position)
     token = receipt_sign(
         claims={
             "sub": check.subject,
@@ -60,6 +61,7 @@ def consent_token_issue(
         },
         log_index=answer.log_index,
         typ=TOKEN_TYPE,
+        head=position.head,
     )
     _log_access(
         [answer],

@@ -140,9 +140,13 @@ def tree_head() -> TreeHead:
     with connection.cursor() as cursor:
         cursor.execute(_TREE_HEAD_SQL, [1])
         row = cursor.fetchone()
-    if row is None:  # no sequencer row yet: the empty tree
+    return tree_head_of(*row) if row is not None else tree_head_of(None, None)
+
+
+def tree_head_of(size: int | None, frontier: bytes | memoryview | None) -> TreeHead:
+    """The tree head of the sequencer row's ``size`` and ``frontier`` (None: no row yet, the empty tree)."""
+    if size is None or frontier is None:
         return TreeHead(0, EMPTY_ROOT)
-    size, frontier = row
     return TreeHead(size, frontier_root(frontier_decode(size, bytes(frontier))))
 
 

@@ -7,6 +7,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from django.utils import timezone
 
 from registry.lib.merkle import inclusion_proof
 from registry.lib.note import TLOG_PROOF_HEADER, TlogProof, parse_note
-from registry.transparency.models import Checkpoint, LogEntry, LogNode
+from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.selectors import proof_inclusion
+from registry.transparency.services import TreeHead, tree_head_of
 from registry.transparency.tree import LoadedHashes, hashes_wanted
 from registry.witness.config import witness_policy
 from registry.witness.models import Witness, WitnessedCheckpoint
@@ -187,15 +189,44 @@ def _proof_checkpoint_row() -> tuple[int, str] | None:
     return (int(row[0]), str(row[1])) if row else None
 
 
-def log_proofs(indices: Iterable[int | None]) -> dict[int, str]:
+@dataclass(frozen=True)
+class LogPosition:
+    """Where the log stands for one answer: the committed tree head its receipt cites, and the
+    checkpoint its log proofs are made against (None before the first one)."""
+
+    head: TreeHead
+    checkpoint: tuple[int, str] | None
+
+
+def log_position() -> LogPosition:
+    """``tree_head()`` and the proof checkpoint in ONE statement (both tables read in the same
+    snapshot): a single verification needs both, and each round trip to the database costs more
+    than reading either row."""
+    model = WitnessedCheckpoint if witness_policy() is not None else Checkpoint
+    quote = connection.ops.quote_name
+    state, checkpoints = quote(LogState._meta.db_table), quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT size FROM {state} WHERE id = %s), (SELECT frontier FROM {state} WHERE id = %s), "  # noqa: S608 — the models' tables
+            f"c.size, c.note FROM (SELECT 1 AS one) o "
+            f"LEFT JOIN (SELECT size, note FROM {checkpoints} ORDER BY size DESC LIMIT 1) c ON o.one = 1",
+            [1, 1],
+        )
+        size, frontier, checkpoint_size, note = cursor.fetchone()
+    checkpoint = (int(checkpoint_size), str(note)) if checkpoint_size is not None else None
+    return LogPosition(tree_head_of(size, frontier), checkpoint)
+
+
+def log_proofs(indices: Iterable[int | None], position: LogPosition | None = None) -> dict[int, str]:
     """The tlog-proof text of each leaf index the proof checkpoint covers (others are left out).
 
     The same bytes as ``tlog_proof(index).format()``, for many leaves at once: one query for the
     checkpoint (always, whatever the indices, so an answer citing no consent costs the same as one
     citing a consent the caller cannot see), and one more for the leaves and nodes of the proofs
-    not already made for this checkpoint's size.
+    not already made for this checkpoint's size. ``position``: the checkpoint as ``log_position()``
+    read it for this answer (no query for it then).
     """
-    against = _proof_checkpoint_row()
+    against = position.checkpoint if position is not None else _proof_checkpoint_row()
     if against is None:
         return {}
     size, note = against

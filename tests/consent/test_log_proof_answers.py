@@ -230,3 +230,26 @@ def test_a_proofs_leaf_is_the_canonical_consent_signed_leaf(signed, studio, witn
     proof = client.post("/api/v1/verifications", query(subject)).json()["log_proof"]
     extra = next(line for line in proof.split("\n") if line.startswith("extra "))[6:]
     assert base64.b64decode(extra) == bytes(signed_leaf(consent).leaf)
+
+
+def test_the_log_position_is_the_tree_head_and_the_proof_checkpoint_in_one_read(signed, witnessing, settings):
+    from registry.transparency.services import tree_head
+
+    empty = selectors.log_position()
+    assert (empty.head, empty.checkpoint) == (tree_head(), None)
+    signed()
+    checkpoint_publish()
+    signed()  # the tree grows past the checkpoint: the head and the checkpoint differ
+    with CaptureQueriesContext(connection) as reads:
+        position = selectors.log_position()
+    assert len(reads.captured_queries) == 1
+    assert position.head == tree_head()
+    assert position.checkpoint == selectors._proof_checkpoint_row()
+    assert position.checkpoint is not None
+    assert position.checkpoint[0] < position.head.size
+    # With a witness policy the proofs are against the newest witnessed checkpoint (none yet here),
+    # whatever the log's own newest one.
+    witnessing.policy_only()
+    assert selectors.log_position().checkpoint == selectors._proof_checkpoint_row() is None
+    witnessing()
+    assert selectors.log_position().checkpoint == selectors._proof_checkpoint_row() is not None
