@@ -2,7 +2,8 @@
 
 Resolving these exact paths against the site's URL conf tried some hundred patterns first; here
 they are the only ones. The same views, names and paths as in ``consent.api.urls``, but for a
-single verification, which a well-formed call gets without DRF's dispatch (``verification_fast``).
+single verification and a consent token, which a well-formed call gets without DRF's dispatch
+(``verification_fast``).
 """
 
 from django.urls import path
@@ -12,5 +13,5 @@ from consent.api.views import verification, verification_fast
 urlpatterns = [
     path("api/v1/verifications", verification_fast.verification, name="verification"),
     path("api/v1/verifications/bulk", verification.BulkVerificationView.as_view(), name="verification-bulk"),
-    path("api/v1/consent-tokens", verification.ConsentTokenView.as_view(), name="consent-token"),
+    path("api/v1/consent-tokens", verification_fast.consent_token, name="consent-token"),
 ]

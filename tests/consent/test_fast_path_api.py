@@ -270,13 +270,13 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from consent.api.views import verification_fast
 
     handed: list[str] = []
-    drf_view = verification_fast._DRF_VIEW
+    for served in (verification_fast.verification, verification_fast.consent_token):
 
-    def counting(request: Any) -> Any:
-        handed.append(request.path)
-        return drf_view(request)
+        def counting(request: Any, drf_view: Any = served.drf_view) -> Any:
+            handed.append(request.path)
+            return drf_view(request)
 
-    monkeypatch.setattr(verification_fast, "_DRF_VIEW", counting)
+        monkeypatch.setattr(served, "drf_view", counting)
     return handed
 
 
@@ -351,8 +351,43 @@ def test_a_database_outage_is_a_503_as_through_drf(apps, signed, bearer, monkeyp
         raise OperationalError("could not connect to server")
 
     monkeypatch.setattr(verification_fast, "verification_run", unavailable)
+    monkeypatch.setattr(verification_fast, "consent_token_issue", unavailable)
     monkeypatch.setattr(drf_module, "verification_run", unavailable)
-    fast = call(app, "POST", "/api/v1/verifications", query(subject), authorization=bearer)
-    assert fast.status_code == 503
-    assert fast.headers["retry-after"] == "5"
-    assert_same(call(site, "POST", "/api/v1/verifications", query(subject), authorization=bearer), fast)
+    monkeypatch.setattr(drf_module, "consent_token_issue", unavailable)
+    for path in ("/api/v1/verifications", "/api/v1/consent-tokens"):
+        fast = call(app, "POST", path, query(subject), authorization=bearer)
+        assert fast.status_code == 503
+        assert fast.headers["retry-after"] == "5"
+        assert_same(call(site, "POST", path, query(subject), authorization=bearer), fast)
+
+
+def test_a_consent_token_is_answered_without_drf_refusals_included(apps, signed, bearer, deferred, org) -> None:
+    site, app, _ = apps
+    subject, _, consent = signed()
+    issued = call(app, "POST", "/api/v1/consent-tokens", query(subject), authorization=bearer)
+    assert issued.status_code == 201
+    assert issued.json()["consent"] == consent.public_id
+    named = call(
+        app, "POST", "/api/v1/consent-tokens", {**query(subject), "grantee": org.public_id}, authorization=bearer
+    )
+    assert named.status_code == 201
+    # Not permitted: the refusal is logged by the service, then answered as DRF's handler would.
+    refused = call(app, "POST", "/api/v1/consent-tokens", query(subject, purpose="advertising"), authorization=bearer)
+    assert refused.status_code == 403
+    assert deferred == []
+    assert_same(
+        call(site, "POST", "/api/v1/consent-tokens", query(subject, purpose="advertising"), authorization=bearer),
+        refused,
+    )
+    assert AccessLogEntry.objects.filter(subject=subject, kind=AccessLogEntry.Kind.TOKEN).count() == 4
+
+
+def test_a_token_for_another_grantee_is_drfs_400(apps, signed, bearer, deferred) -> None:
+    site, app, _ = apps
+    subject, _, _ = signed()
+    body = {**query(subject), "grantee": "org_0123456789abcdefghjkmnpqrs"}
+    answer = call(app, "POST", "/api/v1/consent-tokens", body, authorization=bearer)
+    assert answer.status_code == 400
+    assert deferred == ["/api/v1/consent-tokens"]
+    assert_same(call(site, "POST", "/api/v1/consent-tokens", body, authorization=bearer), answer)
+    assert not AccessLogEntry.objects.exists()

@@ -151,16 +151,23 @@ class TokenIn(CheckIn):
     grantee = serializers.CharField(max_length=40, required=False)
 
 
+def quick_token_input(data: Any) -> tuple[dict[str, Any], str | None] | None:
+    """``token_input`` for a well-formed query (its named grantee plain text, or absent); None otherwise."""
+    if type(data) is not dict:
+        return None
+    grantee = data.get("grantee")
+    if "grantee" in data and not (grantee and _plain_text(grantee, 40)):
+        return None
+    fields = _quick_check({name: value for name, value in data.items() if name != "grantee"})
+    return None if fields is None else (fields, grantee)
+
+
 def token_input(data: Any) -> tuple[dict[str, Any], str | None]:
     """A consent token's query and its named grantee (None when not named), validated as ``TokenIn``
-    would: through ``_quick_check`` when well-formed, else through the serializer (400 when bad)."""
-    if type(data) is dict:
-        grantee = data.get("grantee")
-        rest = {name: value for name, value in data.items() if name != "grantee"}
-        if "grantee" not in data or (grantee and _plain_text(grantee, 40)):
-            fields = _quick_check(rest)
-            if fields is not None:
-                return fields, grantee
+    would: through ``quick_token_input`` when well-formed, else through the serializer (400 when bad)."""
+    quick = quick_token_input(data)
+    if quick is not None:
+        return quick
     serializer = TokenIn(data=data)
     serializer.is_valid(raise_exception=True)
     fields = dict(serializer.validated_data)
