@@ -131,6 +131,9 @@ if _database_url:
     else:
         # An unreachable database host must fail a request in seconds (a 503), not hang a worker.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            # Django's, with a health check that needs no round trip on an idle connection.
+            DATABASES["default"]["ENGINE"] = "registry.db.postgresql"
         if DATABASE_PREPARED_STATEMENTS:
             # Only our prepared statements are affected (Django prepares none): planned once, not per
             # call; the planner otherwise re-planned the verification read every time (0.37 ms).

@@ -89,7 +89,7 @@ def test_production_variables_are_honoured(tmp_path):
 
     settings = json.loads(result.stdout)
     assert settings["debug"] is False
-    assert settings["engine"] == "django.db.backends.postgresql"
+    assert settings["engine"] == "registry.db.postgresql"  # Django's, with a cheaper health check
     assert settings["broker"] == "redis://cache.internal:6379/0"
     assert settings["hosts"] == ["restu.example", "api.restu.example"]
     assert settings["verification"] == "mandatory"
