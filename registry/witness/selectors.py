@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from registry.lib.merkle import inclusion_proof
 from registry.lib.note import TLOG_PROOF_HEADER, TlogProof, parse_note
+from registry.lib.prepared import Statement
 from registry.transparency.models import Checkpoint, LogEntry, LogNode, LogState
 from registry.transparency.selectors import proof_inclusion
 from registry.transparency.services import TreeHead, tree_head_of
@@ -202,19 +203,29 @@ def log_position() -> LogPosition:
     """``tree_head()`` and the proof checkpoint in ONE statement (both tables read in the same
     snapshot): a single verification needs both, and each round trip to the database costs more
     than reading either row."""
-    model = WitnessedCheckpoint if witness_policy() is not None else Checkpoint
-    quote = connection.ops.quote_name
-    state, checkpoints = quote(LogState._meta.db_table), quote(model._meta.db_table)
+    statement = _LOG_POSITION[witness_policy() is not None]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT size FROM {state} WHERE id = %s), (SELECT frontier FROM {state} WHERE id = %s), "  # noqa: S608 — the models' tables
-            f"c.size, c.note FROM (SELECT 1 AS one) o "
-            f"LEFT JOIN (SELECT size, note FROM {checkpoints} ORDER BY size DESC LIMIT 1) c ON o.one = 1",
-            [1, 1],
-        )
+        statement.execute(cursor, [1, 1])
         size, frontier, checkpoint_size, note = cursor.fetchone()
     checkpoint = (int(checkpoint_size), str(note)) if checkpoint_size is not None else None
     return LogPosition(tree_head_of(size, frontier), checkpoint)
+
+
+def _log_position_sql(model: type[Checkpoint] | type[WitnessedCheckpoint]) -> str:
+    quote = connection.ops.quote_name
+    state, checkpoints = quote(LogState._meta.db_table), quote(model._meta.db_table)
+    return (
+        f"SELECT (SELECT size FROM {state} WHERE id = %s), (SELECT frontier FROM {state} WHERE id = %s), "  # noqa: S608 — the models' tables
+        f"c.size, c.note FROM (SELECT 1 AS one) o "
+        f"LEFT JOIN (SELECT size, note FROM {checkpoints} ORDER BY size DESC LIMIT 1) c ON o.one = 1"
+    )
+
+
+# By whether a witness policy is set: the proofs are then against the witnessed checkpoints.
+_LOG_POSITION = {
+    witnessed: Statement(f"log_position_{'witnessed' if witnessed else 'own'}", _log_position_sql(model))
+    for witnessed, model in ((True, WitnessedCheckpoint), (False, Checkpoint))
+}
 
 
 def log_proofs(indices: Iterable[int | None], position: LogPosition | None = None) -> dict[int, str]:
