@@ -20,7 +20,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest
-from django.urls import ResolverMatch, get_resolver
+from django.urls import ResolverMatch, URLPattern, get_resolver
 from django.utils.module_loading import import_string
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -58,6 +58,14 @@ class LeanHandler(WSGIHandler):
     def __init__(self, middleware: Sequence[str], urlconf: str | None = None) -> None:
         self.middleware = tuple(middleware)
         self.urlconf = urlconf
+        # The urlconf's fixed paths, resolved once: Django's resolver walks its patterns on every call.
+        self._fixed: dict[str, ResolverMatch] = {}
+        if urlconf is not None:
+            resolver = get_resolver(urlconf)
+            for pattern in resolver.url_patterns:
+                route = "/" + str(pattern.pattern)
+                if isinstance(pattern, URLPattern) and "<" not in route:
+                    self._fixed[route] = resolver.resolve(route)
         super().__init__()  # loads the middleware
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -85,7 +93,7 @@ class LeanHandler(WSGIHandler):
         if self.urlconf is None:
             return super().resolve_request(request)
         # Not ``request.urlconf``: Django would make it the thread's URL conf for reverse() too.
-        match = get_resolver(self.urlconf).resolve(request.path_info)
+        match = self._fixed.get(request.path_info) or get_resolver(self.urlconf).resolve(request.path_info)
         request.resolver_match = match
         return match
 

@@ -252,10 +252,21 @@ def test_the_lean_handler_keeps_the_host_check_and_the_body_limit(apps, bearer, 
 
 
 def test_the_hot_url_conf_serves_only_its_paths_and_links_use_the_site() -> None:
+    from django.test import RequestFactory
     from django.urls import reverse
 
+    from consent.api.views import verification_fast
+
     handler = LeanHandler((), urlconf="consent.api.hot_urls")
-    assert handler.urlconf == "consent.api.hot_urls"
+    expected = {
+        "/api/v1/verifications": ("verification", verification_fast.verification),
+        "/api/v1/verifications/bulk": ("verification-bulk", None),
+        "/api/v1/consent-tokens": ("consent-token", verification_fast.consent_token),
+    }
+    for path, (name, func) in expected.items():
+        match = handler.resolve_request(RequestFactory().post(path))
+        assert match.url_name == name
+        assert func is None or match.func is func
     # Answering on the small URL conf never changes what reverse() builds elsewhere.
     assert reverse("verification") == "/api/v1/verifications"
     assert reverse("organization-list") == "/api/v1/organizations"
