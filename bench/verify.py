@@ -783,6 +783,9 @@ def measure(
             f"{figures['verification']['rps']}, consent token {figures['consent_token']['rps']} req/s"
         )
         figures["ratio"] = round(figures["verification"]["rps"] / figures["ceiling"]["rps"], 3)
+        log(f"{name}: where a verification's CPU goes")
+        figures["cpu_ms_per_verification"] = cpu_split(process, token, files, args)  # type: ignore[arg-type]  # started above
+        log(f"{name}: CPU per verification {figures['cpu_ms_per_verification']}")
         log(f"{name}: half rate")
         figures["half_rate"] = asyncio.run(
             _fixed_rate(figures["verification"]["rps"] / 2, args.duration, 32, token, raw_bodies)
@@ -801,6 +804,55 @@ def measure(
     figures["targets"] = targets(figures)
     log(f"{name}: shares of the bare view {figures['share_of_bare']}")
     return figures
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far (those gone since count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[str, int]]:
+    """Every process's (command name, parent pid)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            rest = stat.rsplit(")", 1)[1].split()
+            found[int(entry.name)] = (stat[stat.index("(") + 1 : stat.rindex(")")], int(rest[1]))
+    return found
+
+
+def cpu_split(
+    server: subprocess.Popen[bytes], token: str, files: dict[str, Path], args: argparse.Namespace
+) -> dict[str, Any]:
+    """CPU milliseconds per verification under load, by process: the registry's workers, PostgreSQL's
+    processes, Redis and the load generator, from /proc while wrk runs verifications. Read with the
+    bare view's cost per request (two cores over its throughput, everything included), it shows
+    what bounds the share of the bare view: the database's work per check does not shrink with the
+    framework's."""
+    processes = _processes()
+    groups = {
+        "registry_workers": [pid for pid, (_, parent) in processes.items() if parent == server.pid],
+        "postgresql": [pid for pid, (name, _) in processes.items() if name.startswith("postgres")],
+        "redis": [pid for pid, (name, _) in processes.items() if name.startswith("redis")],
+    }
+    before = {group: _cpu_seconds(pids) for group, pids in groups.items()}
+    seconds = max(2, min(args.duration, 6))
+    run = wrk("post", "/api/v1/verifications", token, files["bodies"], seconds, args.connections)
+    split = {
+        group: round((_cpu_seconds(pids) - before[group]) * 1000 / run["requests"], 3) for group, pids in groups.items()
+    }
+    return {**split, "requests": run["requests"], "rps": run["rps"]}
 
 
 # The four throughput runs, as (figure, wrk mode, path, bodies file, port).
@@ -995,6 +1047,9 @@ def _summary(figures: dict[str, Any]) -> dict[str, Any]:
         "half_rate_p99_ms": figures["half_rate"]["p99_ms"],
         "bulk_p50_ms": figures["bulk"]["p50_ms"],
         "bulk_p99_ms": figures["bulk"]["p99_ms"],
+        "cpu_ms_per_verification": figures.get("cpu_ms_per_verification"),
+        # The bare view's whole cost per request: every core over its throughput (wrk included).
+        "bare_cpu_ms_per_request": round((os.cpu_count() or 1) * 1000 / figures["bare"]["rps"], 3),
         **({"witness": figures["witness"]} if "witness" in figures else {}),
     }
 
