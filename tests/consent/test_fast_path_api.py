@@ -8,9 +8,7 @@ receipts aside (each answer has its own), and the lean handler must really have 
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -21,21 +19,11 @@ from django.utils import timezone
 from consent.models import AccessLogEntry
 from registry.accounts.models import ApiKey
 from registry.fast_paths import LeanHandler, api_key_routes, fast_paths
+from tests.wsgi_call import Answer, call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 USE = {"medium": "face", "activity": "generate", "purpose": "film_tv", "territory": "ID"}
-
-
-class Answer:
-    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status_code = int(status.split(" ", 1)[0])
-        self.header_list = headers
-        self.headers = {name.lower(): value for name, value in headers}
-        self.body = body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
 
 
 class Counting:
@@ -47,51 +35,6 @@ class Counting:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         self.calls += 1
         return self.handler(environ, start_response)
-
-
-def call(
-    app: Any,
-    method: str,
-    path: str,
-    body: Any = None,
-    *,
-    content_type: str = "application/json",
-    query: str = "",
-    **headers: str,
-) -> Answer:
-    raw = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": "testserver",
-        "CONTENT_TYPE": content_type,
-        "CONTENT_LENGTH": str(len(raw)),
-        "wsgi.input": io.BytesIO(raw),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
-    }
-    started: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        started["status"], started["headers"] = status, response_headers
-
-    chunks = app(environ, start_response)
-    try:
-        out = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
-    return Answer(started["status"], started["headers"], out)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ database connection the way a server worker does."""
 
 from __future__ import annotations
 
-import io
-import sys
 from typing import Any
 
 import pytest
@@ -19,50 +17,15 @@ from registry.fast_paths import fast_paths
 from registry.witness.models import WitnessedLog
 from registry.witness.wsgi import witness_route
 from tests.registry.witness.reference_witness import DASH, verify_cosignature
+from tests.wsgi_call import Answer
+from tests.wsgi_call import call as wsgi_call
 
 URL = "/api/v1/witness/add-checkpoint"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Answer:
-    def __init__(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.status_code = int(status.split(" ", 1)[0])
-        self.headers = {name.lower(): value for name, value in headers}
-        self.body = body
-
-
 def call(app: Any, method: str, path: str, body: bytes = b"", host: str = "testserver") -> Answer:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "CONTENT_TYPE": "text/plain",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    started: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        started["status"], started["headers"] = status, headers
-
-    chunks = app(environ, start_response)
-    try:
-        body_out = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
-    return Answer(started["status"], started["headers"], body_out)
+    return wsgi_call(app, method, path, body, content_type="text/plain", host=host)
 
 
 @pytest.fixture
