@@ -3,14 +3,17 @@
 PostgreSQL plans a statement each time it receives its text: for the verification read (a join
 of five tables and two subqueries) planning took 0.36 ms against 0.07 ms of execution, on every
 call, on the same two cores that serve the requests. A statement prepared once per database
-session is planned once (PostgreSQL re-plans it by itself when a table it reads changes).
+session is planned once, given ``plan_cache_mode=force_generic_plan``, which the settings set on
+PostgreSQL connections (without it PostgreSQL went on making a custom plan for every call here);
+PostgreSQL re-plans it by itself when a table it reads changes.
 
 ``execute`` runs ``PREPARE`` the first time a statement meets a connection, then ``EXECUTE``; on
 SQLite, or with ``DATABASE_PREPARED_STATEMENTS`` off, it runs the plain text. Turn it off behind a
-pooler in transaction mode (PgBouncer before 1.21, for one), which hands each transaction whatever
-server session is free: a statement prepared on one would be missing on the next. Prepared
-statements survive a rolled-back transaction, and a new connection (Django reconnects after an
-error or ``CONN_MAX_AGE``) starts with none, so they are tracked per connection object.
+pooler in transaction mode (PgBouncer's, for one: its own support covers the protocol's prepared
+statements, not SQL ``PREPARE``), which hands each transaction whatever server session is free: a
+statement prepared on one would be missing on the next. Prepared statements survive a rolled-back
+transaction, and a new connection (Django reconnects after an error or ``CONN_MAX_AGE``) starts
+with none, so they are tracked per connection object.
 """
 
 from __future__ import annotations
