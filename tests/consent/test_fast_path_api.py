@@ -345,3 +345,43 @@ def test_a_token_for_another_grantee_is_drfs_400(apps, signed, bearer, deferred)
     assert deferred == ["/api/v1/consent-tokens"]
     assert_same(call(site, "POST", "/api/v1/consent-tokens", body, authorization=bearer), answer)
     assert not AccessLogEntry.objects.exists()
+
+
+def test_the_served_application_takes_the_lean_ways_for_api_keys_only(signed, bearer, monkeypatch) -> None:
+    from registry import fast_paths
+    from registry.wsgi import application
+
+    taken: list[tuple[str | None, str]] = []
+    lean_call = fast_paths.LeanHandler.__call__
+
+    def spy(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        taken.append((self.urlconf, environ["PATH_INFO"]))
+        return lean_call(self, environ, start_response)
+
+    monkeypatch.setattr(fast_paths.LeanHandler, "__call__", spy)
+    subject, _, _ = signed()
+    assert call(application, "POST", "/api/v1/verifications", query(subject), authorization=bearer).status_code == 200
+    assert call(application, "GET", "/api/v1/organizations", authorization=bearer).status_code == 200
+    call(application, "GET", "/api/v1/organizations")  # no key: the whole site
+    call(application, "GET", "/health", authorization=bearer)  # not the API: the whole site
+    assert taken == [("consent.api.hot_urls", "/api/v1/verifications"), (None, "/api/v1/organizations")]
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization", "lean"),
+    [
+        ("/api/v1/verifications", "Bearer restu_x", True),
+        ("/api/v1/organizations", "bearer restu_x", True),
+        ("/api/v1/organizations", "BEARER restu_x", True),
+        ("/api/v1/organizations", "Bearer", False),  # no space, no key: DRF's authenticators decide
+        ("/api/v1/organizations", "Token restu_x", False),
+        ("/api/v1/organizations", "", False),
+        ("/apix/v1/organizations", "Bearer restu_x", False),
+        ("/", "Bearer restu_x", False),
+    ],
+)
+def test_an_api_key_call_is_a_bearer_header_under_the_api(path: str, authorization: str, lean: bool) -> None:
+    from registry.fast_paths import api_key_call
+
+    environ = {"PATH_INFO": path, **({"HTTP_AUTHORIZATION": authorization} if authorization else {})}
+    assert api_key_call(environ) is lean
