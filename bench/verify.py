@@ -876,19 +876,22 @@ def alternating(token: str, files: dict[str, Path], args: argparse.Namespace) ->
         # Rotate who goes first, so no run always follows the same one.
         for figure, mode, path, bodies, port in RUNS[number % 4 :] + RUNS[: number % 4]:
             parts[figure].append(wrk(mode, path, token, files[bodies], args.slice, args.connections, port))
-    merged = {}
-    for figure, runs in parts.items():
-        requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
-        merged[figure] = {
-            "requests": requests,
-            "seconds": round(seconds, 2),
-            "rps": round(requests / seconds, 1),
-            "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
-            "p99_ms": max(r["p99_ms"] for r in runs),
-            "max_ms": max(r["max_ms"] for r in runs),
-            "slices": [r["rps"] for r in runs],
-        }
-    return merged
+    return {figure: merged_slices(runs) for figure, runs in parts.items()}
+
+
+def merged_slices(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One figure from its wrk slices: all requests over all seconds, the median of the p50s, the
+    worst p99 and maximum, and each slice's throughput."""
+    requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
+    return {
+        "requests": requests,
+        "seconds": round(seconds, 2),
+        "rps": round(requests / seconds, 1),
+        "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
+        "p99_ms": max(r["p99_ms"] for r in runs),
+        "max_ms": max(r["max_ms"] for r in runs),
+        "slices": [r["rps"] for r in runs],
+    }
 
 
 # Issue 17's targets, as shares of the bare view measured in the same run.
@@ -1011,15 +1014,7 @@ def witness_comparison(
                             ports[label])
                     )  # fmt: skip
             for label, runs in parts.items():
-                requests, seconds = sum(r["requests"] for r in runs), sum(r["seconds"] for r in runs)
-                result[label] = {
-                    "requests": requests,
-                    "seconds": round(seconds, 2),
-                    "rps": round(requests / seconds, 1),
-                    "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
-                    "p99_ms": max(r["p99_ms"] for r in runs),
-                    "slices": [r["rps"] for r in runs],
-                }
+                result[label] = merged_slices(runs)
             result["witness_submissions_during_run"] = len(witness.requests) - asked
         finally:
             stop.set()
