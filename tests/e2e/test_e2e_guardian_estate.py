@@ -17,13 +17,11 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from .conftest import DESKTOP, PHONE, csp_violations, screenshot
-from .walk import MEASURE, English, english_lines, english_on, english_patterns
+from .walk import MEASURE, English, english_lines, english_on, english_patterns, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 
@@ -85,17 +83,6 @@ def looks_right(
             text = text.replace(written, " ")
         leaks = english_on(text, list(_english())) + english_lines(text, seen["code"], as_written)
         assert leaks == [], f"{where} ({page.url}): English on an Indonesian page: {leaks}"
-
-
-def sign_in(page: Page, live_server, user, language: str) -> None:
-    """The browser gets the person's session and a language cookie, as after signing in."""
-    client = Client()
-    client.force_login(user)
-    cookies = [
-        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-        {"name": settings.LANGUAGE_COOKIE_NAME, "value": language},
-    ]
-    page.context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
 
 
 def _step(page: Page, n: int) -> None:
@@ -165,7 +152,7 @@ def test_a_parent_registers_a_consent_for_their_child(
     from registry.accounts.models import User
 
     parent = User.objects.create_user(f"ibu-{language}@example.org", PASSWORD)
-    sign_in(page, live_server, parent, language)
+    sign_in(page.context, live_server.url, parent, language)
     page.set_viewport_size(viewport)
     tag = f"guardian-{language}-{viewport['width']}"
     today = timezone.now().date()
@@ -260,7 +247,7 @@ def test_an_estate_refuses_everything_for_a_late_relative(
     from registry.accounts.models import User
 
     heir = User.objects.create_user(f"ahli-waris-{language}@example.org", PASSWORD)
-    sign_in(page, live_server, heir, language)
+    sign_in(page.context, live_server.url, heir, language)
     page.set_viewport_size(viewport)
     tag = f"estate-{language}-{viewport['width']}"
     died = timezone.now().date() - timedelta(days=400)
@@ -330,7 +317,7 @@ def test_a_child_who_comes_of_age_within_a_year_gets_an_end_date_the_registry_ac
     from registry.accounts.models import User
 
     parent = User.objects.create_user(f"ayah-{language}@example.org", PASSWORD)
-    sign_in(page, live_server, parent, language)
+    sign_in(page.context, live_server.url, parent, language)
     page.set_viewport_size(PHONE)
     tag = f"guardian-soon-{language}-390"
     adult_on = timezone.now().date() + timedelta(days=100)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from .conftest import PHONE, screenshot
+from .walk import sign_in
 
 PASSWORD = "a long and unusual passphrase"
 
@@ -42,23 +41,12 @@ OVERFLOW = r"""() => {
 }"""
 
 
-def _sign_in(page: Page, live_server, user, language: str) -> None:
-    """The browser gets the person's session and a language cookie, as after signing in."""
-    client = Client()
-    client.force_login(user)
-    cookies = [
-        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-        {"name": settings.LANGUAGE_COOKIE_NAME, "value": language},
-    ]
-    page.context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
-
-
 def test_the_wizard_in_indonesian_keeps_its_dates(page: Page, live_server, console: list[str]) -> None:
     from consent.models import Consent
     from registry.accounts.models import User
 
     person = User.objects.create_user("sari@example.org", PASSWORD)
-    _sign_in(page, live_server, person, "id")
+    sign_in(page.context, live_server.url, person, "id")
     page.set_viewport_size(PHONE)
     page.goto(live_server.url + "/me/start/")
     expect(page.locator("html")).to_have_attribute("lang", "id")
@@ -212,7 +200,7 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
     page.set_viewport_size(PHONE)
     base = live_server.url
     subject, studio = everything["subject"], everything["studio"]
-    _sign_in(page, live_server, everything["performer"], language)
+    sign_in(page.context, live_server.url, everything["performer"], language)
     performer_pages = [
         "/",
         "/me/",
@@ -235,7 +223,7 @@ def test_no_page_is_wider_than_a_phone(page: Page, live_server, everything, lang
             too_wide.append(measured)
 
     page.context.clear_cookies()
-    _sign_in(page, live_server, everything["owner"], language)
+    sign_in(page.context, live_server.url, everything["owner"], language)
     slug = studio.slug
     studio_pages = [
         "/studios/",
@@ -281,7 +269,7 @@ def test_the_maintainer_pages_fit_a_phone(page: Page, live_server, language: str
     maintainer = User.objects.create_user("dewi@example.org", PASSWORD)
     project = organization_create(creator=maintainer, name="Open FaceSwap", slug="open-faceswap", kind="project")
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server, maintainer, language)
+    sign_in(page.context, live_server.url, maintainer, language)
     too_wide = []
     paths = [
         "/guidelines/",

@@ -10,13 +10,11 @@ apply. Without JavaScript the same form is one page and still works.
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from .conftest import DESKTOP, PHONE, csp_violations, screenshot
-from .walk import AXE, axe_violations
+from .walk import AXE, axe_violations, sign_in
 
 PASSWORD = "a long and unusual passphrase"
 STEPS = 8
@@ -26,17 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 NEXT = "[data-wizard-next]"
 BACK = "[data-wizard-back]"
 REVIEW = "form.wizard [data-wizard-submit] button[type=submit]"
-
-
-def _sign_in(page: Page, live_server, user, language: str) -> None:
-    """The browser gets the person's session and a language cookie, as after signing in."""
-    client = Client()
-    client.force_login(user)
-    cookies = [
-        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value},
-        {"name": settings.LANGUAGE_COOKIE_NAME, "value": language},
-    ]
-    page.context.add_cookies([{**cookie, "url": live_server.url} for cookie in cookies])
 
 
 def _fits(page: Page, where: str, axe: bool = True) -> None:
@@ -77,7 +64,7 @@ def test_the_wizard_step_by_step(page: Page, live_server, console: list[str], la
     from consent.models import Consent
 
     person, studio = _setup(language)
-    _sign_in(page, live_server, person, language)
+    sign_in(page.context, live_server.url, person, language)
     page.set_viewport_size(viewport)
     tag = f"wizard-{language}-{viewport['width']}"
 
@@ -233,7 +220,7 @@ def test_a_refusal_of_everything_and_the_server_error_summary(page: Page, live_s
     from consent.models import Consent
 
     person, _studio = _setup("en")
-    _sign_in(page, live_server, person, "en")
+    sign_in(page.context, live_server.url, person, "en")
     page.goto(live_server.url + "/me/start/")
     page.locator("input[name=status][value=living]").check()
     page.locator("input[name=display_name]").fill("Sari Pemeran")
@@ -291,7 +278,7 @@ def test_without_javascript_the_wizard_is_one_form(browser, live_server) -> None
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, live_server, person, "en")
+        sign_in(page.context, live_server.url, person, "en")
         page.goto(live_server.url + "/me/start/")
         page.locator("input[name=status][value=living]").check()
         page.locator("input[name=display_name]").fill("Sari Pemeran")

@@ -301,8 +301,9 @@ def site_pages(world: dict[str, Any]) -> list[SitePage]:
 # --- the browser -----------------------------------------------------------------------------
 
 
-def _sign_in(context: Any, base_url: str, user: Any, language: str) -> None:
-    """The context gets the person's session and the language cookie, as after signing in."""
+def sign_in(context: Any, base_url: str, user: Any, language: str) -> None:
+    """The browser context gets the person's session (none for ``None``) and the language cookie, as
+    after signing in; every browser test signs people in through it."""
     cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language}]
     if user is not None:
         client = Client()
@@ -319,7 +320,7 @@ def visit(browser: Any, base_url: str, world: dict[str, Any], language: str) -> 
     for audience in ("public", "performer", "studio", "maintainer"):
         context = browser.new_context(viewport=WIDTHS[max(WIDTHS)])
         try:
-            _sign_in(context, base_url, world["users"][audience], language)
+            sign_in(context, base_url, world["users"][audience], language)
             page = context.new_page()
             for site_page in (p for p in pages if p.audience == audience):
                 page.set_viewport_size(WIDTHS[max(WIDTHS)])
