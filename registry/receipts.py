@@ -26,7 +26,7 @@ def receipt_sign(
     ``head`` when the caller read it already, else read now)."""
     from registry.lib.signing import sign_compact
 
-    head = head or tree_head()
+    head = head if head is not None else tree_head()
     payload = {
         **claims,
         "iss": settings.REGISTRY_ISSUER,
